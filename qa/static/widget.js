@@ -229,7 +229,7 @@
       autocomplete: 'off',
       spellcheck: 'true',
       enterkeyhint: 'send',
-      placeholder: 'Type your question…'
+      placeholder: 'Type your question\u2026'
     });
     var send = attrs(el('button', 'qa-send'), { type: 'submit' });
     send.appendChild(icon(ICON_SEND, 'qa-icon qa-icon-send'));
@@ -693,7 +693,7 @@
       answer.setAttribute('aria-busy', 'true');
       var loading = attrs(el('p', 'qa-loading'), { role: 'status' });
       loading.appendChild(attrs(el('span', 'qa-spinner'), { 'aria-hidden': 'true' }));
-      loading.appendChild(el('span', 'qa-loading-text', 'Searching the letter…'));
+      loading.appendChild(el('span', 'qa-loading-text', 'Searching the letter\u2026'));
       answer.appendChild(loading);
       setBusy(true);
       scrollWithin(body, turn, 8);
@@ -714,7 +714,10 @@
         }
         answer.setAttribute('aria-busy', 'false');
         setBusy(false);
-        scrollWithin(body, turn, 8);
+        // Show the start of the turn; if the question itself is long, the start of the answer.
+        var questionBox = turn.querySelector('.qa-question');
+        var tall = questionBox && questionBox.offsetHeight > body.clientHeight * 0.4;
+        scrollWithin(body, tall ? answer : turn, tall ? 56 : 8);
       });
     }
 

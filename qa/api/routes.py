@@ -1,0 +1,80 @@
+"""One router per resource: questions, documents, health, and the widget's static files."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+
+from qa.api.deps import ServiceDep, SettingsDep
+from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    s: {"model": ErrorResponse} for s in (400, 404, 413, 415, 422, 429, 503)
+}
+
+ask_router = APIRouter(prefix="/v1", tags=["questions"])
+documents_router = APIRouter(prefix="/v1", tags=["documents"])
+health_router = APIRouter(tags=["health"])
+widget_router = APIRouter(tags=["widget"], include_in_schema=False)
+
+
+@ask_router.post("/ask", response_model=AskResponse, responses=ERRORS)
+def ask(body: AskRequest, service: ServiceDep, request: Request) -> AskResponse:
+    """Grounded passages for a question, with citations, references and the disclaimer.
+
+    A plain `def`: the encoder is CPU-bound, so FastAPI runs this in its thread pool."""
+    response = service.ask(body.question, body.k, body.document)
+    request.state.answer = response
+    return response
+
+
+@documents_router.get("/documents", response_model=list[DocumentSummary], responses=ERRORS)
+def documents(service: ServiceDep) -> list[DocumentSummary]:
+    return service.documents()
+
+
+@health_router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", responses={503: {"model": ErrorResponse}})
+def readyz(request: Request) -> JSONResponse:
+    """Readiness: the model and a verified index are loaded."""
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        problem = getattr(request.app.state, "load_error", None) or "loading"
+        return JSONResponse({"status": "not ready", "detail": problem}, status_code=503)
+    manifest = service.index.manifest
+    return JSONResponse({"status": "ready", "index": manifest.build_id, "chunks": manifest.chunk_count})
+
+
+STATIC = resources.files("qa") / "static"
+
+
+def _static(name: str, media_type: str) -> FileResponse:
+    return FileResponse(str(STATIC / name), media_type=media_type)
+
+
+@widget_router.get("/")
+def page(settings: SettingsDep) -> Response:
+    response = _static("index.html", "text/html; charset=utf-8")
+    connect = " ".join(["'self'", *settings.service.cors_origins])
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    return response
+
+
+@widget_router.get("/widget.js")
+def widget_js() -> Response:
+    return _static("widget.js", "text/javascript; charset=utf-8")
+
+
+@widget_router.get("/widget.css")
+def widget_css() -> Response:
+    return _static("widget.css", "text/css; charset=utf-8")

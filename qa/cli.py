@@ -1,0 +1,176 @@
+"""The `qa` command: a thin layer over the library. Heavy imports live inside the commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.errors import QAError
+
+
+def _settings(**overrides: Any) -> Any:
+    from qa.config import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(exc: QAError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2 if exc.status < 500 else 1)
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.version_option(package_name="qa")
+def main(verbose: int) -> None:
+    """Grounded answers from medical-information response letters."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), envvar="QA_CORPUS_DIR", help="Letters folder.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="QA_INDEX_DIR", help="Index folder.")
+def build(corpus_dir: Path | None, index_dir: Path | None) -> None:
+    """Parse, chunk and embed the corpus into a new index."""
+    from qa.embed import Encoder
+    from qa.index import build_index
+
+    settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    try:
+        encoder = Encoder(settings.model_path(), settings.embedding)
+        manifest = build_index(settings, encoder, progress=True)
+    except QAError as exc:
+        _fail(exc)
+    click.echo(
+        f"built {manifest.chunk_count} chunks from {len(manifest.corpus)} letter(s) into "
+        f"{settings.index_dir} (build {manifest.build_id}, {manifest.build_seconds:.1f}s)"
+    )
+
+
+@main.command()
+@click.option("--host", envvar="QA_SERVICE__HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="QA_SERVICE__PORT", type=int, default=8000, show_default=True)
+@click.option("--no-rebuild", is_flag=True, help="Refuse a missing or stale index instead of building it.")
+def serve(host: str, port: int, no_rebuild: bool) -> None:
+    """Serve the API, the widget and its demo page (building the index when missing or stale)."""
+    import uvicorn
+
+    from qa.api.app import create_app
+
+    settings = _settings()
+    app = create_app(settings, rebuild=not no_rebuild)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--k", default=5, show_default=True, help="Passages to return.")
+@click.option("--document", default=None, help="Document id (default: the best-matching letter).")
+@click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
+@click.option("--jsonl", is_flag=True, help='Read {"id", "question"} lines on stdin, write one response per line.')
+def ask(question: str | None, k: int, document: str | None, as_json: bool, jsonl: bool) -> None:
+    """Answer a question with grounded passages, citations, references and the disclaimer."""
+    from qa.service import QAService
+
+    if not jsonl and not question:
+        raise click.UsageError("give a QUESTION, or --jsonl with questions on stdin")
+    try:
+        service = QAService(_settings(), rebuild=True)
+    except QAError as exc:
+        _fail(exc)
+    if jsonl:
+        _ask_lines(service, k, document)
+        return
+    assert question is not None
+    try:
+        response = service.ask(question, k, document)
+    except QAError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+    else:
+        click.echo(render(response))
+
+
+def _ask_lines(service: Any, k: int, document: str | None) -> None:
+    for n, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        record_id: Any = None
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+            record_id = record.get("id", n)
+            response = service.ask(
+                record.get("question", ""), int(record.get("k", k)), record.get("document", document)
+            )
+            out = {"id": record_id, **response.model_dump()}
+        except QAError as exc:
+            out = {"id": record_id, "error": {"code": exc.code, "message": str(exc)}}
+        except (ValueError, TypeError) as exc:
+            out = {"id": record_id, "error": {"code": "invalid_request", "message": f"line {n}: {exc}"}}
+        click.echo(json.dumps(out, ensure_ascii=False))
+        sys.stdout.flush()
+
+
+def render(response: Any) -> str:
+    """Human output: numbered passages with [n] markers, the references, the disclaimer."""
+    lines = [f"{response.document.title} (last updated {response.document.last_updated})", ""]
+    if not response.answerable:
+        lines += ["This letter does not answer that question. Closest passages:", ""]
+    if response.advice_request and response.advice_notice:
+        lines += [f"Note: {response.advice_notice}", ""]
+    for p in response.passages:
+        marks = "".join(f"[{n}]" for n in p.citations)
+        where = " › ".join(x for x in (p.study, p.table or p.section) if x)
+        lines.append(f"{p.rank}. {where} {marks}".rstrip())
+        lines.append(f"   {p.highlight or p.text}")
+        lines.append("")
+    if response.references:
+        lines.append("References")
+        lines += [f"  [{r.number}] {r.text}" for r in response.references]
+        lines.append("")
+    lines.append(response.disclaimer)
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the chunks as JSON lines.")
+def parse(path: Path, as_json: bool) -> None:
+    """Show how a letter parses: studies, sections, tables (rows and columns) and references."""
+    from qa.chunk import chunk_letter
+    from qa.parse import parse_letter
+    from qa.tokens import word_piece_counter
+
+    try:
+        letter = parse_letter(path)
+    except QAError as exc:
+        _fail(exc)
+    if as_json:
+        settings = _settings()
+        for chunk in chunk_letter(letter, word_piece_counter(settings.model_path())):
+            click.echo(chunk.model_dump_json())
+        return
+    click.echo(f"{letter.title} — last updated {letter.last_updated}")
+    click.echo(f"summary bullets: {len(letter.summary)}; references: {len(letter.references)}")
+    for study in letter.studies:
+        click.echo(f"\n{study.label} [{', '.join(map(str, study.citations))}] {study.heading}")
+        for section in study.sections:
+            click.echo(f"  {section.name or '(opening)'}: {len(section.blocks)} block(s)")
+        for table in study.tables:
+            cites = ",".join(map(str, table.citations))
+            click.echo(f"  table {table.title!r} [{cites}]: {len(table.rows)} rows x {len(table.headers) - 1} columns")
+    tables = letter.tables
+    click.echo(f"\n{len(letter.studies)} studies, {len(tables)} tables, {sum(len(t.rows) for t in tables)} rows")
+
+
+if __name__ == "__main__":
+    main()

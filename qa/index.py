@@ -1,0 +1,363 @@
+"""The index: a folder of plain files with a manifest that fingerprints what built it.
+
+    index/
+      current -> builds/<build id>     (a symlink, swapped atomically when a build finishes)
+      builds/<build id>/
+        manifest.json    corpus hashes, model, chunker version and settings, counts, file hashes
+        chunks.jsonl     one Chunk per line (ids, provenance, text)
+        dense.faiss      FAISS index of the chunk embeddings (inner product on normalised vectors)
+        quotes.npy       embeddings of the sentences / row lines a highlight is picked from
+        documents.json   per letter: title, date, disclaimer, references, advice notice, lexicon
+        bm25/            the bm25s lexical index
+      .lock            held while a build runs
+
+A build writes a new folder and only then moves `current`, so a failed or killed build leaves the old
+index serving, and two builds cannot interleave (the lock). Loading checks the manifest against what the
+settings would build now and the file hashes against the manifest, and refuses a mismatch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from qa.chunk import CHUNKER_VERSION, Chunk, chunk_letter
+from qa.config import Settings
+from qa.errors import DocumentFormatError, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
+from qa.letter import Letter
+from qa.lexicon import Lexicon, StudyProfile, build_lexicon, lexical_tokens
+from qa.parse import parse_letter
+
+if TYPE_CHECKING:
+    import bm25s
+    import faiss
+
+    from qa.embed import Encoder
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+KEEP_BUILDS = 2
+HASHED_FILES = ("chunks.jsonl", "dense.faiss", "quotes.npy", "documents.json")
+
+
+class Manifest(BaseModel):
+    format_version: int
+    build_id: str
+    created_at: str
+    corpus: dict[str, str]  # letter file name -> sha256
+    corpus_hash: str
+    model: str
+    model_fingerprint: str
+    chunker_version: str
+    chunking: dict[str, Any]
+    chunk_count: int
+    quote_count: int
+    dimension: int
+    index_type: str
+    files: dict[str, str]  # file name -> sha256
+    build_seconds: float
+
+
+class DocumentInfo(BaseModel):
+    """What a response needs from its letter, kept in the index so serving needs no re-parse."""
+
+    id: str
+    title: str
+    last_updated: str
+    disclaimer: str
+    references: dict[int, str]
+    advice_notice: str | None
+    chunk_count: int
+    abbreviations: dict[str, str]
+    synonyms: dict[str, str]
+    studies: list[dict[str, Any]]
+    vocabulary: list[str]
+
+    def lexicon(self) -> Lexicon:
+        return Lexicon(
+            abbreviations=self.abbreviations,
+            synonyms=self.synonyms,
+            studies=[StudyProfile(id=s["id"], label=s["label"], names=set(s["names"]), phrases=set(s["phrases"]))
+                     for s in self.studies],
+            vocabulary=set(self.vocabulary),
+        )
+
+
+@dataclass
+class LoadedIndex:
+    path: Path
+    manifest: Manifest
+    chunks: list[Chunk]
+    dense: faiss.Index
+    quote_vectors: np.ndarray
+    quote_owner: np.ndarray  # quote row -> chunk position
+    quote_offsets: np.ndarray  # chunk position -> first quote row (len = chunks + 1)
+    bm25: bm25s.BM25
+    documents: dict[str, DocumentInfo]
+    lexicons: dict[str, Lexicon]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_files(settings: Settings) -> list[Path]:
+    files = sorted(p for p in settings.corpus_dir.glob("*.txt") if p.is_file())
+    if not files:
+        raise DocumentFormatError(str(settings.corpus_dir), 0, "no letters (*.txt) in the corpus folder")
+    return files
+
+
+def expected_fingerprint(settings: Settings, model_fingerprint: str) -> dict[str, Any]:
+    """The manifest fields an index must carry to be served with these settings."""
+    corpus = {p.name: sha256_file(p) for p in corpus_files(settings)}
+    return {
+        "format_version": FORMAT_VERSION,
+        "corpus": corpus,
+        "model": settings.embedding.model,
+        "model_fingerprint": model_fingerprint,
+        "chunker_version": CHUNKER_VERSION,
+        "chunking": settings.chunking.model_dump(),
+    }
+
+
+def advice_notice(letter: Letter) -> str | None:
+    """The letter's own sentence declining to recommend practice: an uncited summary bullet on it."""
+    for bullet in letter.summary:
+        if not bullet.citations and "recommend" in bullet.text.lower():
+            return bullet.text
+    return None
+
+
+def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
+    lexicon = build_lexicon(letter)
+    return DocumentInfo(
+        id=letter.id,
+        title=letter.title,
+        last_updated=letter.last_updated,
+        disclaimer=letter.disclaimer.text,
+        references={n: r.text for n, r in letter.references.items()},
+        advice_notice=advice_notice(letter),
+        chunk_count=chunk_count,
+        abbreviations=lexicon.abbreviations,
+        synonyms=lexicon.synonyms,
+        studies=[{**asdict(s), "names": sorted(s.names), "phrases": sorted(s.phrases)} for s in lexicon.studies],
+        vocabulary=sorted(lexicon.vocabulary),
+    )
+
+
+def lexical_text(chunk: Chunk, lexicon: Lexicon) -> str:
+    """What BM25 indexes: the chunk, its abbreviations spelled out, and its study's names."""
+    text = lexicon.expand(chunk.text)
+    for profile in lexicon.studies:
+        if profile.id in chunk.related_studies:
+            text = f"{text} {' '.join(sorted(profile.names))}"
+    return text
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexLocked(f"another build holds {index_dir / '.lock'}; wait for it to finish") from exc
+        yield
+
+
+def build_index(settings: Settings, encoder: Encoder, progress: bool = True) -> Manifest:
+    """Parse every letter, chunk, embed and write a new build, then point `current` at it."""
+    import bm25s
+    import faiss
+
+    started = time.perf_counter()
+    fingerprint = expected_fingerprint(settings, encoder.fingerprint)
+    letters = [parse_letter(p) for p in corpus_files(settings)]
+    ids = [letter.id for letter in letters]
+    if len(set(ids)) != len(ids):
+        raise DocumentFormatError(str(settings.corpus_dir), 0, "two letters share a file name stem")
+    chunks: list[Chunk] = []
+    documents: dict[str, DocumentInfo] = {}
+    from qa.tokens import word_piece_counter
+
+    counter = word_piece_counter(encoder.model_path) if Path(encoder.model_path).is_dir() else None
+    for letter in letters:
+        count = counter or (lambda text: len(encoder.model.tokenizer(text)["input_ids"]))
+        c = settings.chunking
+        letter_chunks = chunk_letter(letter, count, min(c.max_pieces, encoder.max_pieces - 2), c.overlap_pieces,
+                                     c.group_rows)
+        chunks.extend(letter_chunks)
+        documents[letter.id] = document_info(letter, len(letter_chunks))
+    lexicons = {d: info.lexicon() for d, info in documents.items()}
+
+    vectors = encoder.encode([c.text for c in chunks], progress=progress)
+    quotes = [q for c in chunks for q in (c.quotes or [c.text])]
+    quote_vectors = encoder.encode(quotes, progress=progress)
+    index_type = "flat" if len(chunks) <= settings.retrieval.flat_index_max else "hnsw"
+    dense = make_faiss_index(vectors, index_type)
+    bm25 = bm25s.BM25()
+    bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
+
+    with build_lock(settings.index_dir):
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        builds = settings.index_dir / "builds"
+        target = builds / build_id
+        partial = builds / f".{build_id}.partial"
+        partial.mkdir(parents=True)
+        try:
+            with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
+                for chunk in chunks:
+                    f.write(chunk.model_dump_json() + "\n")
+            faiss.write_index(dense, str(partial / "dense.faiss"))
+            np.save(partial / "quotes.npy", quote_vectors)
+            (partial / "documents.json").write_text(
+                json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
+            )
+            bm25.save(str(partial / "bm25"), show_progress=False)
+            manifest = Manifest(
+                **fingerprint,
+                build_id=build_id,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
+                chunk_count=len(chunks),
+                quote_count=len(quotes),
+                dimension=encoder.dimension,
+                index_type=index_type,
+                files={name: sha256_file(partial / name) for name in HASHED_FILES},
+                build_seconds=round(time.perf_counter() - started, 3),
+            )
+            (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+            _fsync_tree(partial)
+            partial.rename(target)
+            _point_current(settings.index_dir, target)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        _prune(builds, keep=target)
+    logger.info("built index %s: %d chunks in %.1fs", build_id, len(chunks), manifest.build_seconds)
+    return manifest
+
+
+def make_faiss_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
+    import faiss
+
+    dim = vectors.shape[1]
+    index: faiss.Index
+    if index_type == "hnsw":
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efSearch = 64
+        index = hnsw
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(vectors)
+    return index
+
+
+def _fsync_tree(folder: Path) -> None:
+    for f in folder.rglob("*"):
+        if f.is_file():
+            with f.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _point_current(index_dir: Path, target: Path) -> None:
+    link = index_dir / "current"
+    tmp = index_dir / f".current.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target.relative_to(index_dir))
+    os.replace(tmp, link)  # atomic: readers see the old build or the new one, never neither
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    for old in done[KEEP_BUILDS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    link = index_dir / "current"
+    if not (link / "manifest.json").exists():
+        raise IndexMissing(f"no index in {index_dir}; build it with `qa build`")
+    return link.resolve()
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    path = current_build(index_dir) / "manifest.json"
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        problem = exc.__class__.__name__
+        raise IndexCorrupt(f"{path} is not a valid manifest ({problem}); rebuild with `qa build`") from exc
+
+
+def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: str, where: Path) -> None:
+    expected = expected_fingerprint(settings, model_fingerprint)
+    problems = [key for key, value in expected.items() if getattr(manifest, key) != value]
+    if problems:
+        raise IndexMismatch(
+            f"the index in {where} was built with other {', '.join(problems)} than the current settings and "
+            f"corpus; rebuild it with `qa build` (or `qa serve`, which rebuilds a stale index)"
+        )
+
+
+def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) -> LoadedIndex:
+    import bm25s
+    import faiss
+
+    build = current_build(settings.index_dir)
+    manifest = read_manifest(settings.index_dir)
+    if verify:
+        check_manifest(manifest, settings, model_fingerprint, build)
+    for name in HASHED_FILES:
+        path = build / name
+        if not path.exists() or sha256_file(path) != manifest.files.get(name):
+            raise IndexCorrupt(f"{path} is missing or differs from its manifest hash; rebuild with `qa build`")
+    try:
+        chunks = [Chunk.model_validate_json(line) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        quote_vectors = np.load(build / "quotes.npy")
+        raw_docs = json.loads((build / "documents.json").read_text(encoding="utf-8"))
+        documents = {d: DocumentInfo.model_validate(v) for d, v in raw_docs.items()}
+        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+    except Exception as exc:  # a file that hashes right but does not load: report, never serve half an index
+        raise IndexCorrupt(f"{build} could not be loaded ({exc}); rebuild with `qa build`") from exc
+    if len(chunks) != manifest.chunk_count or dense.ntotal != len(chunks) or len(quote_vectors) != manifest.quote_count:
+        raise IndexCorrupt(f"{build}: file sizes disagree with the manifest; rebuild with `qa build`")
+    counts = [len(c.quotes or [c.text]) for c in chunks]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    owner = np.repeat(np.arange(len(chunks)), counts)
+    return LoadedIndex(
+        path=build,
+        manifest=manifest,
+        chunks=chunks,
+        dense=dense,
+        quote_vectors=quote_vectors,
+        quote_owner=owner,
+        quote_offsets=offsets,
+        bm25=bm25,
+        documents=documents,
+        lexicons={d: info.lexicon() for d, info in documents.items()},
+    )

@@ -1,0 +1,258 @@
+"""Query understanding learnt from the letter itself.
+
+- Abbreviations the letter defines ("ORR, overall response rate" on its Abbreviations lines, "progression-free
+  survival (PFS)" in its prose), so "D-Kd" and "daratumumab carfilzomib dexamethasone" meet.
+- Brand and generic names: the brand is the title's capitalised product word, the generic the drug name
+  (an INN stem: -mab, -zomib, -lidomide, …) its reference list uses most.
+- Study profiles: each study's author, co-authors, year, acronyms and the proper nouns (sites, countries)
+  found in no other study, so a question naming "Freiburg" or "EMMY" is steered to that study.
+Nothing here names a question; everything is read from the parsed letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from qa.letter import Bullet, Letter, Paragraph, Study
+from qa.parse import normalise
+
+TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
+ABBR_ENTRY = re.compile(r"^\s*(?P<abbr>[^,;]{1,15}?),\s*(?P<long>[^;]+?)\s*$")
+PAREN_ABBR = re.compile(r"\(\s*(?P<abbr>[A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]?)\s*[;)\]]")
+INN_STEM = re.compile(r"\b[a-z]+(?:mab|zomib|lidomide|tinib|ciclib|parib|lisib|clax|nexor|inostat)\b")
+STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any are as at be been before being between both but by
+    can could did do does doing during each few for from had has have having he her here hers how i if
+    in into is it its itself just me more most my no nor not of off on once only or other our out over
+    own same she should so some such than that the their them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with would you
+    your yours was were tell show give find know please list any many much patients patient study
+    studies data letter information report reported versus vs per among
+    """.split()  # noqa: SIM905
+)
+
+
+def words(text: str) -> list[str]:
+    return [t.lower() for t in TOKEN.findall(normalise(text))]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+@dataclass(slots=True)
+class StudyProfile:
+    id: str
+    label: str
+    names: set[str] = field(default_factory=set)  # lower-cased single-word aliases
+    phrases: set[str] = field(default_factory=set)  # lower-cased multi-word aliases
+
+
+@dataclass(slots=True)
+class Lexicon:
+    abbreviations: dict[str, str]  # "orr" -> "overall response rate" (keys lower-case)
+    synonyms: dict[str, str]  # surface form -> the form the letter uses ("daratumumab" -> "DARZALEX")
+    studies: list[StudyProfile]
+    vocabulary: set[str]
+
+    def detect_studies(self, question: str) -> list[str]:
+        """Ids of the studies a question names, best first; [] when it names none or ties."""
+        tokens = set(words(question))
+        text = " ".join(words(question))
+        scores: Counter[str] = Counter()
+        for profile in self.studies:
+            score = len(tokens & profile.names) + sum(2 for p in profile.phrases if p in text)
+            if score:
+                scores[profile.id] = score
+        if not scores:
+            return []
+        best = max(scores.values())
+        return [s for s, v in scores.most_common() if v == best]
+
+    def expand(self, question: str) -> str:
+        """The question with the letter's own forms appended: abbreviations spelled out (and back), the
+        brand for the generic name. Used for lexical search and, shorter, for the dense query."""
+        extra: list[str] = []
+        lowered = " ".join(words(question))
+        for token in dict.fromkeys(words(question)):
+            if token in self.abbreviations:
+                extra.append(self.abbreviations[token])
+            if token in self.synonyms:
+                extra.append(self.synonyms[token])
+        for abbr, long in self.abbreviations.items():
+            if len(long.split()) >= 2 and long.lower() in lowered:
+                extra.append(abbr.upper())
+        for surface, canonical in self.synonyms.items():
+            if " " in surface and surface in lowered:
+                extra.append(canonical)
+        extra = [e for e in dict.fromkeys(extra) if e.lower() not in lowered]
+        return f"{question} ({'; '.join(extra)})" if extra else question
+
+    def coverage(self, question: str) -> float:
+        """Share of the question's content words that the letter (or its abbreviations) contains."""
+        terms = content_words(question)
+        if not terms:
+            return 0.0
+        known = sum(1 for t in terms if t in self.vocabulary or t in self.abbreviations or t in self.synonyms)
+        return known / len(terms)
+
+
+def _initials(phrase: str) -> list[str]:
+    return [w[0].lower() for w in re.split(r"[\s\-/]+", phrase) if w]
+
+
+def _is_subsequence(needle: str, hay: list[str]) -> bool:
+    it = iter(hay)
+    return all(ch in it for ch in needle)
+
+
+def parenthetical_definitions(text: str) -> dict[str, str]:
+    """'progression-free survival (PFS)' -> {'PFS': 'progression-free survival'}, checked by initials."""
+    found: dict[str, str] = {}
+    for m in PAREN_ABBR.finditer(text):
+        abbr = m.group("abbr")
+        letters = re.sub(r"[^a-z]", "", abbr.lower())
+        if len(letters) < 2 or not any(c.isupper() for c in abbr):
+            continue
+        before = re.split(r"[\s]+", text[: m.start()].strip())
+        for k in range(1, min(len(before), 10) + 1):
+            candidate = " ".join(before[-k:]).strip(" ,;:(")
+            initials = _initials(candidate)
+            truncation = k == 1 and candidate.lower().startswith(abbr.lower())  # "daratumumab (DARA)"
+            if truncation or (initials and initials[0] == letters[0] and _is_subsequence(letters, initials)):
+                if not candidate.lower().startswith(("the ", "a ", "an ")):
+                    found.setdefault(abbr, candidate)
+                break
+    return found
+
+
+def abbreviation_lines(letter: Letter) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for table in letter.tables:
+        if not table.abbreviations:
+            continue
+        body = table.abbreviations.split(":", 1)[1]
+        for entry in body.rstrip(".").split(";"):
+            m = ABBR_ENTRY.match(entry)
+            if m:
+                found.setdefault(m.group("abbr").strip(), m.group("long").strip())
+    return found
+
+
+def brand_and_generic(letter: Letter) -> dict[str, str]:
+    """{'daratumumab': 'DARZALEX', 'dara': 'DARZALEX', …}: generic names and short forms to the brand."""
+    brands = [w for w in re.findall(r"\b[A-Z]{4,}\b", letter.title)]
+    if not brands:
+        return {}
+    brand = brands[0]
+    refs = " ".join(r.text.lower() for r in letter.references.values())
+    generics = Counter(INN_STEM.findall(refs))
+    if not generics:
+        return {}
+    generic = generics.most_common(1)[0][0]
+    synonyms = {generic: brand, brand.lower(): brand}
+    for abbr, long in parenthetical_definitions(" ".join(r.text for r in letter.references.values())).items():
+        if long.lower() == generic:
+            synonyms[abbr.lower()] = brand
+    return synonyms
+
+
+def _proper_nouns(texts: list[str], lowercase_words: set[str]) -> set[str]:
+    """Capitalised words inside sentences that the letter never writes in lower case: places, centres."""
+    found = set()
+    for text in texts:
+        for sentence in re.split(r"(?<=[.;:])\s+", normalise(text)):
+            for token in TOKEN.findall(sentence)[1:]:
+                if token[0].isupper() and len(token) > 2 and token.lower() not in lowercase_words:
+                    found.add(token.lower())
+    return found
+
+
+def _prose(letter: Letter, study: Study) -> list[str]:
+    texts = [study.intro.text] if study.intro else []
+    for section in study.sections:
+        for block in section.blocks:
+            if isinstance(block, Bullet):
+                texts.extend(b.text for b in block.walk())
+            elif isinstance(block, Paragraph):
+                texts.append(block.text)
+    texts.extend(letter.references[n].text for n in study.citations if n in letter.references)
+    return texts
+
+
+def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
+    lowercase_words = {t for t in TOKEN.findall(normalise(letter.raw)) if t.islower()}
+    frequency = Counter(words(letter.raw))
+
+    def rare(word: str) -> bool:  # a word the letter uses a handful of times can name a study
+        return frequency[word] <= 4 and word not in shared and not word.isdigit()
+
+    nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) for s in letter.studies}
+    noun_counts = Counter(n for found in nouns.values() for n in found)
+    # How each study describes itself: words of its heading and opening sentence no other study uses there.
+    design = {s.id: set(content_words(f"{s.heading} {s.intro.text if s.intro else ''}")) for s in letter.studies}
+    design_counts = Counter(w for found in design.values() for w in found)
+    profiles = []
+    for study in letter.studies:
+        profile = StudyProfile(id=study.id, label=study.label)
+        profile.names.add(study.author.lower())
+        profile.phrases.add(f"{study.author.lower()} et al")
+        profile.names.update(_coauthors(letter, study))
+        profile.names.update(a.lower() for a in re.findall(r"\b[A-Z]{3,}\b", study.heading) if a.lower() not in shared)
+        profile.names.update(n for n in nouns[study.id] if noun_counts[n] == 1 and rare(n))
+        profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
+        profiles.append(profile)
+    return profiles
+
+
+def _coauthors(letter: Letter, study: Study) -> set[str]:
+    names = set()
+    for n in study.citations:
+        ref = letter.references.get(n)
+        if ref:
+            for m in re.finditer(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) [A-Z]{1,3}\b", ref.text.split(".")[0]):
+                names.add(m.group(1).lower())
+    return names
+
+
+def build_lexicon(letter: Letter) -> Lexicon:
+    abbreviations = {k.lower(): v for k, v in abbreviation_lines(letter).items()}
+    for abbr, long in parenthetical_definitions(normalise(letter.raw)).items():
+        abbreviations.setdefault(abbr.lower(), long)
+    synonyms = brand_and_generic(letter)
+    for abbr in list(abbreviations):
+        abbreviations.pop(abbr) if abbr in synonyms else None
+    vocabulary = set(words(letter.raw))
+    # Words too common across the letter to identify a study: anything in the title, summary or
+    # abbreviations, and the brand names.
+    shared = set(words(letter.title)) | set(abbreviations) | set(synonyms) | {s.lower() for s in synonyms.values()}
+    return Lexicon(
+        abbreviations=abbreviations,
+        synonyms=synonyms,
+        studies=study_profiles(letter, shared),
+        vocabulary=vocabulary,
+    )
+
+
+_STEMMER = None
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based)."""
+    global _STEMMER
+    if _STEMMER is None:
+        import Stemmer
+
+        _STEMMER = Stemmer.Stemmer("english")
+    out: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS:
+            continue
+        out.append(word)
+        parts = [p for p in re.split(r"[\-/]", word) if p]
+        if len(parts) > 1:
+            out.extend(p for p in parts if p not in STOPWORDS)
+    return _STEMMER.stemWords(out)

@@ -1,0 +1,157 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates fused by reciprocal rank, steered by the letter's
+own vocabulary (abbreviations, brand/generic names, the study a question names), with a highlight per
+passage and a judgement of whether the letter answers the question at all."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.chunk import Chunk
+from qa.config import RetrievalSettings
+from qa.embed import Encoder
+from qa.index import LoadedIndex
+from qa.lexicon import Lexicon, content_words, lexical_tokens
+
+logger = logging.getLogger(__name__)
+
+ADVICE = re.compile(
+    r"\b(should (i|we)|my patient|our patient|(would|do) you (recommend|suggest|advise)|"
+    r"is it (safe|ok|okay|reasonable) (for|to)|can (i|we) (give|use|retreat|restart|start|switch)|"
+    r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice)\b",
+    re.I,
+)
+
+
+def normalise_question(text: str) -> str:
+    """NFKC, control characters dropped, white space collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(slots=True)
+class Passage:
+    chunk: Chunk
+    score: float
+    rank: int
+    highlight: str | None
+    dense: float  # cosine similarity to the question
+    lexical: float  # BM25 score
+
+
+@dataclass(slots=True)
+class Retrieval:
+    question: str
+    document: str
+    passages: list[Passage]
+    answerable: bool
+    advice_request: bool
+    studies: list[str] = field(default_factory=list)
+    top_dense: float = 0.0
+    coverage: float = 0.0
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings
+        by_document: dict[str, list[int]] = {}
+        for pos, chunk in enumerate(index.chunks):
+            by_document.setdefault(chunk.document, []).append(pos)
+        self.positions_by_document = {d: np.array(p, dtype=np.int64) for d, p in by_document.items()}
+
+    @property
+    def documents(self) -> list[str]:
+        return list(self.index.documents)
+
+    def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
+        question = normalise_question(question)
+        docs = [document] if document else self.documents
+        lexicon = self.index.lexicons[docs[0]] if len(docs) == 1 else None
+        expanded = lexicon.expand(question) if lexicon else question
+        query = self.encoder.encode_query(expanded)
+        n = len(self.index.chunks)
+        depth = min(n, self.settings.candidates)
+
+        dense_scores, dense_ids = self.index.dense.search(query[None, :], depth)
+        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
+        terms = lexical_tokens(expanded)
+        lexical: dict[int, float] = {}
+        if terms:
+            ids, scores = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=1)
+            lexical = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if s > 0}
+
+        allowed = set(self.positions_by_document[docs[0]].tolist()) if len(docs) == 1 else None
+        fused: dict[int, float] = {}
+        s = self.settings
+        for weight, ranking in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
+            ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
+            for rank, pos in enumerate(ordered, start=1):
+                if allowed is None or pos in allowed:
+                    fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
+        if not fused:
+            fused = {int(p): 0.0 for p in (self.positions_by_document[docs[0]][:k] if allowed else range(min(k, n)))}
+
+        lexicons = [self.index.lexicons[d] for d in docs]
+        studies = [sid for lex in lexicons for sid in lex.detect_studies(question)]
+        if studies:
+            for pos in fused:
+                if set(self.index.chunks[pos].related_studies) & set(studies):
+                    fused[pos] += s.study_boost
+
+        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        if document is None and ranked:
+            document = self.index.chunks[ranked[0]].document
+            ranked = [p for p in ranked if self.index.chunks[p].document == document]
+        document = document or docs[0]
+        lex = self.index.lexicons[document]
+        top_dense = max(dense.values(), default=0.0)
+        coverage = lex.coverage(question)
+        passages = [
+            Passage(
+                chunk=self.index.chunks[pos],
+                score=round(fused[pos], 6),
+                rank=r,
+                highlight=self._highlight(pos, query, question),
+                dense=round(dense[pos] if pos in dense else self._cosine(pos, query), 6),
+                lexical=round(lexical.get(pos, 0.0), 6),
+            )
+            for r, pos in enumerate(ranked, start=1)
+        ]
+        answerable = self._answerable(question, top_dense, coverage, lex)
+        return Retrieval(
+            question=question,
+            document=document,
+            passages=passages,
+            answerable=answerable,
+            advice_request=bool(ADVICE.search(question)),
+            studies=studies,
+            top_dense=round(top_dense, 6),
+            coverage=round(coverage, 4),
+        )
+
+    def _cosine(self, pos: int, query: np.ndarray) -> float:
+        return float(self.index.dense.reconstruct(pos) @ query)
+
+    def _highlight(self, pos: int, query: np.ndarray, question: str) -> str | None:
+        """The quote (sentence or row line) of the chunk closest to the question, ties to shared words."""
+        chunk = self.index.chunks[pos]
+        quotes = chunk.quotes or [chunk.text]
+        if len(quotes) == 1:
+            return quotes[0]
+        start, end = self.index.quote_offsets[pos], self.index.quote_offsets[pos + 1]
+        sims = self.index.quote_vectors[start:end] @ query
+        asked = set(content_words(question))
+        bonus = np.array([0.02 * len(asked & set(content_words(q))) for q in quotes])
+        return quotes[int(np.argmax(sims + bonus))]
+
+    def _answerable(self, question: str, top_dense: float, coverage: float, lexicon: Lexicon) -> bool:
+        if not content_words(question):
+            return False
+        return top_dense >= self.settings.min_dense and coverage >= self.settings.min_coverage

@@ -1,0 +1,63 @@
+"""The response contract of /v1/ask (and of `qa ask --json`): field names are stable."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="The question, 1 to 1,000 characters", examples=["What was the ORR?"])
+    k: int = Field(5, description="How many passages to return (1-20)")
+    document: str | None = Field(None, description="A document id from /v1/documents; null for the default")
+
+
+class PassageOut(BaseModel):
+    rank: int
+    score: float
+    chunk_id: str
+    document: str
+    study: str | None
+    section: str | None
+    table: str | None
+    kind: str
+    citations: list[int]
+    text: str
+    highlight: str | None
+
+
+class ReferenceOut(BaseModel):
+    number: int
+    text: str
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    last_updated: str
+
+
+class AskResponse(BaseModel):
+    question: str
+    answerable: bool
+    passages: list[PassageOut]
+    references: list[ReferenceOut]
+    disclaimer: str
+    document: DocumentOut
+    advice_request: bool = Field(False, description="The question asks for patient-specific advice")
+    advice_notice: str | None = Field(None, description="The letter's own sentence on recommendations")
+
+
+class DocumentSummary(DocumentOut):
+    chunks: int
+    references: int
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
