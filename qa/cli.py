@@ -141,6 +141,38 @@ def render(response: Any) -> str:
     return "\n".join(lines)
 
 
+@main.command(name="eval")
+@click.option("--set", "set_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A JSONL question set (default evals/questions.jsonl).")
+@click.option("--split", default="test", show_default=True, help="dev, test or all.")
+@click.option("--k", default=5, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default evals/reports/<split>).")
+@click.option("--no-baselines", is_flag=True, help="Skip the two baseline pipelines.")
+@click.option("--check", is_flag=True, help="Exit 1 when a floor in evals/floors.json is missed.")
+def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None, no_baselines: bool,
+                     check: bool) -> None:
+    """Score retrieval on a question set; write metrics.json, report.md and report.png."""
+    from qa.config import REPO_ROOT
+    from qa.evaluate import DEFAULT_SET, check_floors, evaluate, summary
+    from qa.service import QAService
+
+    try:
+        service = QAService(_settings(), rebuild=True)
+        out = out or REPO_ROOT / "evals" / "reports" / split
+        result = evaluate(service, set_path or DEFAULT_SET, split, k, out, baselines=not no_baselines)
+    except QAError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary(result))
+    click.echo(f"report: {out}/report.md, {out}/metrics.json, {out}/report.png")
+    if check:
+        missed = check_floors(next(iter(result["metrics"].values())))
+        if missed:
+            click.echo("below the floors: " + "; ".join(missed), err=True)
+            sys.exit(1)
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the chunks as JSON lines.")

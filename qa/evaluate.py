@@ -1,0 +1,363 @@
+"""`qa eval`: run a question set through the same code path as /v1/ask and score it.
+
+A passage answers a question when its study matches the gold study (if one is given) and every gold answer
+string appears in its text (case-insensitive, white space collapsed). Two baselines run in the same pass
+on the same questions: the tutorial pipeline (RecursiveCharacterTextSplitter 1000/200, the same model,
+FAISS, top k) and BM25 + dense rank fusion over those same fixed-size chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from qa.config import REPO_ROOT
+from qa.parse import normalise
+from qa.service import QAService
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SET = REPO_ROOT / "evals" / "questions.jsonl"
+FLOORS = REPO_ROOT / "evals" / "floors.json"
+
+
+class Gold(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    study: str | None = None
+    section: str | None = None
+    table: str | None = None
+    row: str | None = None
+    answer: list[str] = []
+    citations: list[int] = []
+
+
+class EvalQuestion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    question: str
+    split: str = "test"
+    answerable: bool = True
+    advice_request: bool = False
+    category: str = ""
+    gold: Gold | None = None
+
+    @property
+    def scored(self) -> bool:
+        """Has a gold passage to find (advice questions with no answer strings are not ranked)."""
+        return self.answerable and self.gold is not None and bool(self.gold.answer)
+
+
+def load_questions(path: Path, split: str | None) -> list[EvalQuestion]:
+    questions = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                questions.append(EvalQuestion.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not a question record ({exc.__class__.__name__})") from exc
+    if split and split != "all":
+        questions = [q for q in questions if q.split == split]
+    return questions
+
+
+def _norm(text: str) -> str:
+    return normalise(text).lower()
+
+
+def matches(gold: Gold, text: str, study: str | None) -> bool:
+    if gold.study and (study is None or gold.study.lower() not in study.lower()):
+        return False
+    body = _norm(text)
+    return all(_norm(a) in body for a in gold.answer)
+
+
+@dataclass
+class Ranked:
+    """One system's answer to one question: passage texts/studies/citations in rank order."""
+
+    texts: list[str]
+    studies: list[str | None]
+    citations: list[list[int]]
+    answerable: bool = True
+    advice: bool = False
+    latency: float = 0.0
+    relevant_total: int = 1
+
+    def first_hit(self, gold: Gold) -> int | None:
+        for rank, (text, study) in enumerate(zip(self.texts, self.studies, strict=True), start=1):
+            if matches(gold, text, study):
+                return rank
+        return None
+
+
+@dataclass
+class SystemScore:
+    name: str
+    per_question: dict[str, Ranked] = field(default_factory=dict)
+
+
+def score(questions: list[EvalQuestion], system: SystemScore, k: int) -> dict[str, float]:
+    scored = [q for q in questions if q.scored]
+    ranks = [system.per_question[q.id].first_hit(q.gold) for q in scored]  # type: ignore[arg-type]
+    out: dict[str, float] = {"questions": float(len(questions)), "scored": float(len(scored))}
+    for cut in (1, 3, 5):
+        out[f"hit@{cut}"] = _mean([1.0 if r is not None and r <= cut else 0.0 for r in ranks])
+    out["mrr"] = _mean([1.0 / r if r else 0.0 for r in ranks])
+    ndcg = []
+    for q in scored:
+        ranked = system.per_question[q.id]
+        gains = [1.0 if matches(q.gold, t, s) else 0.0  # type: ignore[arg-type]
+                 for t, s in zip(ranked.texts[:5], ranked.studies[:5], strict=True)]
+        dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+        ideal = sum(1.0 / math.log2(i + 2) for i in range(min(5, max(1, ranked.relevant_total))))
+        ndcg.append(dcg / ideal)
+    out["ndcg@5"] = _mean(ndcg)
+    cited = [q for q in scored if q.gold and q.gold.citations]
+    out["citation_accuracy"] = _mean([
+        1.0 if system.per_question[q.id].citations and set(system.per_question[q.id].citations[0]) & set(q.gold.citations)
+        else 0.0
+        for q in cited  # type: ignore[union-attr]
+    ])
+    unanswerable = [q for q in questions if not q.answerable]
+    answerable = [q for q in questions if q.answerable]
+    refused = [q for q in questions if not system.per_question[q.id].answerable]
+    true_refusals = [q for q in refused if not q.answerable]
+    out["refusal_precision"] = len(true_refusals) / len(refused) if refused else 1.0
+    out["refusal_recall"] = len(true_refusals) / len(unanswerable) if unanswerable else 1.0
+    out["answerable_refused"] = (
+        sum(1 for q in answerable if not system.per_question[q.id].answerable) / len(answerable) if answerable else 0.0
+    )
+    advice = [q for q in questions if q.advice_request]
+    flagged = [q for q in questions if system.per_question[q.id].advice]
+    out["advice_recall"] = sum(1 for q in advice if system.per_question[q.id].advice) / len(advice) if advice else 1.0
+    out["advice_precision"] = sum(1 for q in flagged if q.advice_request) / len(flagged) if flagged else 1.0
+    latencies = sorted(system.per_question[q.id].latency for q in questions)
+    out["latency_p50_ms"] = 1000 * _percentile(latencies, 50)
+    out["latency_p95_ms"] = 1000 * _percentile(latencies, 95)
+    return {key: round(v, 4) for key, v in out.items()}
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    return float(np.percentile(np.array(values), pct))
+
+
+# ---- the systems ----------------------------------------------------------------------------------
+
+
+def run_service(service: QAService, questions: list[EvalQuestion], k: int, progress: bool) -> SystemScore:
+    from tqdm import tqdm
+
+    system = SystemScore("qa (this system)")
+    chunks = service.index.chunks
+    for q in tqdm(questions, desc="qa", disable=not progress, unit="q"):
+        start = time.perf_counter()
+        response = service.ask(q.question, k)
+        elapsed = time.perf_counter() - start
+        relevant = sum(1 for c in chunks if q.gold and matches(q.gold, c.text, c.study)) if q.scored else 1
+        system.per_question[q.id] = Ranked(
+            texts=[p.text for p in response.passages],
+            studies=[p.study for p in response.passages],
+            citations=[p.citations for p in response.passages],
+            answerable=response.answerable,
+            advice=response.advice_request,
+            latency=elapsed,
+            relevant_total=relevant,
+        )
+    return system
+
+
+class TutorialPipeline:
+    """The common tutorial RAG retriever: fixed 1000/200 character chunks, the same model, FAISS, top k.
+    Its chunks know only their character offsets, so a chunk's study is the study whose span it starts in."""
+
+    def __init__(self, service: QAService) -> None:
+        import faiss
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from qa.lexicon import lexical_tokens
+        from qa.parse import parse_letter
+
+        self.encoder = service.encoder
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+        self.texts: list[str] = []
+        self.studies: list[str | None] = []
+        self.citations: list[list[int]] = []
+        settings = service.settings
+        for path in sorted(settings.corpus_dir.glob("*.txt")):
+            letter = parse_letter(path)
+            for doc in splitter.create_documents([letter.raw]):
+                start = int(doc.metadata["start_index"])
+                study = next((s for s in letter.studies if s.span.start <= start < s.span.end), None)
+                self.texts.append(doc.page_content)
+                self.studies.append(study.label if study else None)
+                self.citations.append(study.citations if study else [])
+        vectors = self.encoder.encode(self.texts)
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(vectors)
+        import bm25s
+
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([lexical_tokens(t) for t in self.texts], show_progress=False)
+        self.tokens = lexical_tokens
+
+    def dense(self, question: str, depth: int) -> list[int]:
+        vector = self.encoder.encode([question])
+        _, ids = self.index.search(vector, min(depth, len(self.texts)))
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def hybrid(self, question: str, depth: int, rrf_k: int = 60) -> list[int]:
+        dense = self.dense(question, max(depth, 20))
+        ids, scores = self.bm25.retrieve([self.tokens(question)], k=min(20, len(self.texts)), show_progress=False)
+        lexical = [int(i) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        fused: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            for rank, i in enumerate(ranking, start=1):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (rrf_k + rank)
+        return sorted(fused, key=lambda i: -fused[i])[:depth]
+
+    def run(self, name: str, questions: list[EvalQuestion], k: int, hybrid: bool, progress: bool) -> SystemScore:
+        from tqdm import tqdm
+
+        system = SystemScore(name)
+        for q in tqdm(questions, desc=name, disable=not progress, unit="q"):
+            start = time.perf_counter()
+            ids = self.hybrid(q.question, k) if hybrid else self.dense(q.question, k)
+            elapsed = time.perf_counter() - start
+            relevant = sum(1 for t, s in zip(self.texts, self.studies, strict=True) if q.gold and matches(q.gold, t, s))
+            system.per_question[q.id] = Ranked(
+                texts=[self.texts[i] for i in ids],
+                studies=[self.studies[i] for i in ids],
+                citations=[self.citations[i] for i in ids],
+                latency=elapsed,
+                relevant_total=relevant if q.scored else 1,
+            )
+        return system
+
+
+# ---- the run --------------------------------------------------------------------------------------
+
+
+def evaluate(service: QAService, set_path: Path, split: str | None, k: int, out: Path,
+             baselines: bool = True, progress: bool = True) -> dict[str, Any]:
+    questions = load_questions(set_path, split)
+    if not questions:
+        raise ValueError(f"{set_path}: no questions in split {split!r}")
+    systems = [run_service(service, questions, k, progress)]
+    if baselines:
+        tutorial = TutorialPipeline(service)
+        systems.append(tutorial.run("tutorial (1000/200, dense)", questions, k, hybrid=False, progress=progress))
+        systems.append(tutorial.run("tutorial chunks + BM25 fusion", questions, k, hybrid=True, progress=progress))
+    metrics = {s.name: score(questions, s, k) for s in systems}
+    result = {
+        "set": str(set_path),
+        "split": split or "all",
+        "k": k,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "index": service.index.manifest.build_id,
+        "model": service.settings.embedding.model,
+        "metrics": metrics,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / "report.md").write_text(report_markdown(result, questions, systems[0], k), encoding="utf-8")
+    chart(metrics, out / "report.png", f"{Path(set_path).name} · split {result['split']} · k={k}")
+    return result
+
+
+def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], system: SystemScore, k: int) -> str:
+    names = list(result["metrics"])
+    keys = ["hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "citation_accuracy", "refusal_precision", "refusal_recall",
+            "answerable_refused", "advice_recall", "latency_p50_ms", "latency_p95_ms"]
+    lines = [
+        f"# Retrieval evaluation — split `{result['split']}`, k={k}",
+        "",
+        f"Set `{result['set']}`, index `{result['index']}`, model `{result['model']}`, {result['created_at']}.",
+        "",
+        "| metric | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for key in keys:
+        lines.append(f"| {key} | " + " | ".join(f"{result['metrics'][n].get(key, 0):.3f}" for n in names) + " |")
+    lines += ["", "## Questions (misses first)", "",
+              "| id | question | gold | rank found | answerable | top passage |", "|---|---|---|---|---|---|"]
+    rows = []
+    for q in questions:
+        ranked = system.per_question[q.id]
+        rank = ranked.first_hit(q.gold) if q.scored and q.gold else None
+        miss = (q.scored and rank != 1) or (ranked.answerable != q.answerable)
+        gold = "refuse" if not q.answerable else (
+            f"{q.gold.study or '-'}: {' / '.join(q.gold.answer) or '(advice)'} [{','.join(map(str, q.gold.citations))}]"
+            if q.gold else "-"
+        )
+        top = ranked.texts[0].replace("\n", " ")[:140] if ranked.texts else ""
+        cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+        rows.append((not miss, q.id, f"| {q.id} | {cell(q.question)} | {cell(gold)} | {rank or '-'} | "
+                     f"{'yes' if ranked.answerable else 'no'} | {cell(top)} |"))
+    lines += [r[2] for r in sorted(rows, key=lambda r: (r[0], r[1]))]
+    return "\n".join(lines) + "\n"
+
+
+def chart(metrics: dict[str, dict[str, float]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cuts = ["hit@1", "hit@3", "hit@5"]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    width = 0.8 / len(metrics)
+    for n, (name, m) in enumerate(metrics.items()):
+        xs = [i + n * width for i in range(len(cuts))]
+        bars = ax.bar(xs, [m[c] for c in cuts], width, label=name)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks([i + width * (len(metrics) - 1) / 2 for i in range(len(cuts))], cuts)
+    ax.set_ylim(0, 1.08)
+    ax.set_ylabel("share of questions")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def check_floors(metrics: dict[str, float], floors_path: Path = FLOORS) -> list[str]:
+    """The floors the test split must meet; returns the ones missed."""
+    floors = json.loads(floors_path.read_text(encoding="utf-8"))
+    missed = []
+    for key, floor in floors.get("min", {}).items():
+        if metrics.get(key, 0.0) < floor:
+            missed.append(f"{key} {metrics.get(key, 0.0):.3f} < {floor}")
+    for key, ceiling in floors.get("max", {}).items():
+        if metrics.get(key, 0.0) > ceiling:
+            missed.append(f"{key} {metrics.get(key, 0.0):.3f} > {ceiling}")
+    return missed
+
+
+def summary(result: dict[str, Any]) -> str:
+    names = list(result["metrics"])
+    keys = ["hit@1", "hit@5", "mrr", "ndcg@5", "citation_accuracy", "refusal_recall", "answerable_refused",
+            "latency_p50_ms"]
+    width = max(len(n) for n in names) + 2
+    lines = [f"split {result['split']}, k={result['k']}, {int(result['metrics'][names[0]]['questions'])} questions",
+             "system".ljust(width) + "".join(k.rjust(12) for k in keys)]
+    for n in names:
+        lines.append(n.ljust(width) + "".join(f"{result['metrics'][n].get(k, 0):12.3f}" for k in keys))
+    return "\n".join(lines)
