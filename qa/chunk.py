@@ -20,7 +20,7 @@ from qa.letter import Bullet, Letter, Paragraph, Row, Span, Study, Table
 from qa.parse import normalise
 from qa.tokens import count_tokens
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "5"  # bump when chunks or the lexicon built beside them change
 SEP = " › "
 
 Kind = Literal[
@@ -119,8 +119,9 @@ class Chunker:
 
     def run(self) -> list[Chunk]:
         letter = self.letter
-        self.add(key="disclaimer", kind="disclaimer", text=letter.disclaimer.text, span=letter.disclaimer.span,
-                 section="Disclaimer")
+        header = [letter.disclaimer.text, letter.title, f"Last Updated: {letter.last_updated}"]
+        self.add(key="disclaimer", kind="disclaimer", text="\n".join(header), quotes=header,
+                 span=letter.disclaimer.span, section="Disclaimer")
         for n, bullet in enumerate(letter.summary, start=1):
             for k, (text, quotes, span) in enumerate(self._bullet_pieces(bullet, "Summary")):
                 self.add(key=f"summary/{n}" + (f".{k}" if k else ""), kind="summary", text=text, span=span,
@@ -132,7 +133,7 @@ class Chunker:
             self.add(key="literature-search", kind="literature_search", text=f"Literature Search: {para.text}",
                      quotes=[para.text], span=para.span, section="Literature Search")
         for number, ref in letter.references.items():
-            text = f"{number} {normalise(ref.text)}"
+            text = f"References{SEP}{number} {normalise(ref.text)}"
             self.add(key=f"references/{number}", kind="references", text=text, quotes=[text], span=ref.span,
                      section="References", citations=[number])
         return self.chunks
@@ -206,9 +207,9 @@ class Chunker:
         citations = table.citations or study.citations
         heading = f"{study.label}{SEP}{table.title}"
         columns = " | ".join(h for h in table.headers if h)
+        # The Abbreviations line is not a chunk of its own: its definitions feed the lexicon instead, and as
+        # text it matched every question that used any abbreviation.
         notes = [f"Columns: {columns}", *(f"{m} {t}" for m, t in table.footnotes.items())]
-        if table.abbreviations:
-            notes.append(table.abbreviations)
         for k, piece in enumerate(self._pack(heading, notes)):
             self.add(key=key + (f".{k}" if k else ""), kind="table", text="\n".join([heading, *piece]),
                      quotes=piece, span=table.span, study=study, section=section, table=table.title,

@@ -146,7 +146,8 @@ def render(response: Any) -> str:
               help="A JSONL question set (default evals/questions.jsonl).")
 @click.option("--split", default="test", show_default=True, help="dev, test or all.")
 @click.option("--k", default=5, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default evals/reports/<split>).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Report folder (default evals/reports/<split>).")
 @click.option("--no-baselines", is_flag=True, help="Skip the two baseline pipelines.")
 @click.option("--check", is_flag=True, help="Exit 1 when a floor in evals/floors.json is missed.")
 def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None, no_baselines: bool,
@@ -171,6 +172,28 @@ def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None
         if missed:
             click.echo("below the floors: " + "; ".join(missed), err=True)
             sys.exit(1)
+
+
+@main.command()
+@click.option("--questions", "questions_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Questions JSONL (field \"question\"; default evals/questions.jsonl).")
+@click.option("--limit", default=100, show_default=True, help="Questions used, spread over the file.")
+@click.option("--seconds", default=8.0, show_default=True, help="Seconds per HTTP concurrency level.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Report folder (default evals/reports/bench): <out>/<timestamp>/ and <out>/latest.json.")
+@click.option("--no-http", is_flag=True, help="Skip the server phases.")
+@click.option("--no-scaling", is_flag=True, help="Skip the synthetic 10^3..10^6 retrieval curve.")
+@click.option("--quick", is_flag=True, help="Fewer repetitions and a smaller curve (a smoke run).")
+def bench(questions_path: Path | None, limit: int, seconds: float, out: Path | None, no_http: bool,
+          no_scaling: bool, quick: bool) -> None:
+    """Measure latency, throughput, start-up and memory against the bare encoder; write JSON and a PNG."""
+    from qa.bench import run
+
+    try:
+        run(questions_path, limit, seconds, out, http=not no_http, scaling=not no_scaling, quick=quick,
+            echo=click.echo)
+    except QAError as exc:
+        _fail(exc)
 
 
 @main.command()

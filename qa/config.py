@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,23 +32,36 @@ class EmbeddingSettings(BaseModel):
         description="A sentence-transformers model: a local folder, or the name of the packaged default",
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Sentences per batch when building the index")
-    torch_threads: int = Field(2, ge=1, le=64, description="Threads torch may use for one encoding")
+    torch_threads: int = Field(
+        1, ge=1, le=64,
+        description="Threads torch may use for one encoding. 1 (measured by `qa bench` on 2 cores): concurrent "
+        "requests already use every core, and a team of 2 waits on its slowest thread whenever another "
+        "process holds a core (p50 33 ms with 1 vs 785 ms with 2 on a busy machine)",
+    )
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0: none)")
 
 
 class RetrievalSettings(BaseModel):
     candidates: int = Field(40, ge=5, le=500, description="Candidates taken from each of dense and BM25")
+    fusion: Literal["rrf", "linear"] = Field("linear", description="How dense and BM25 scores are combined")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion")
-    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense score (cosine) in the fusion")
+    lexical_weight: float = Field(0.7, ge=0, description="Weight of the BM25 score (max-normalised) in the fusion")
     study_boost: float = Field(
-        0.02, ge=0, description="Added to the fused score of passages of the study a question names"
+        0.2, ge=0, description="Added to the fused score of passages of the study a question names"
+    )
+    kind_boost: float = Field(
+        0.2, ge=0, description="Added to passages of the kind a question asks for (references, disclaimer, …)"
+    )
+    expand_dense: bool = Field(True, description="Embed the question with the letter's expansions appended")
+    quote_vectors: bool = Field(
+        True, description="Score a chunk also by its best sentence or row line (flat indexes only)"
     )
     min_dense: float = Field(
-        0.38, description="Top cosine similarity below which a question counts as unanswerable"
+        0.2, description="Top cosine similarity below which a question counts as unanswerable"
     )
-    min_coverage: float = Field(
-        0.5, ge=0, le=1, description="Share of a question's content words the letter must contain"
+    max_unknown_terms: int = Field(
+        0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )
     flat_index_max: int = Field(
         50_000, ge=1, description="Up to this many chunks a flat (exact) FAISS index; above it HNSW"

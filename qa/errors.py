@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class QAError(Exception):
     """Base class: every error the library raises on purpose is one of these."""
@@ -58,3 +60,12 @@ class UnknownDocument(QAError):
 class Overloaded(QAError):
     code = "overloaded"
     status = 503
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])/(?:[^\s/'\"`]+/)+")
+
+
+def public_message(exc: BaseException) -> str:
+    """The message a client may see: the server's absolute paths cut to their last part
+    ('/srv/qa/index/builds/X/chunks.jsonl' -> 'chunks.jsonl'); the service log keeps them whole."""
+    return ABSOLUTE_PATH.sub("", str(exc))

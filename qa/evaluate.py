@@ -125,11 +125,7 @@ def score(questions: list[EvalQuestion], system: SystemScore, k: int) -> dict[st
         ndcg.append(dcg / ideal)
     out["ndcg@5"] = _mean(ndcg)
     cited = [q for q in scored if q.gold and q.gold.citations]
-    out["citation_accuracy"] = _mean([
-        1.0 if system.per_question[q.id].citations and set(system.per_question[q.id].citations[0]) & set(q.gold.citations)
-        else 0.0
-        for q in cited  # type: ignore[union-attr]
-    ])
+    out["citation_accuracy"] = _mean([1.0 if _top_cites(system.per_question[q.id], q.gold) else 0.0 for q in cited])
     unanswerable = [q for q in questions if not q.answerable]
     answerable = [q for q in questions if q.answerable]
     refused = [q for q in questions if not system.per_question[q.id].answerable]
@@ -147,6 +143,10 @@ def score(questions: list[EvalQuestion], system: SystemScore, k: int) -> dict[st
     out["latency_p50_ms"] = 1000 * _percentile(latencies, 50)
     out["latency_p95_ms"] = 1000 * _percentile(latencies, 95)
     return {key: round(v, 4) for key, v in out.items()}
+
+
+def _top_cites(ranked: Ranked, gold: Gold | None) -> bool:
+    return bool(gold and ranked.citations and set(ranked.citations[0]) & set(gold.citations))
 
 
 def _mean(values: list[float]) -> float:

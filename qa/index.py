@@ -167,7 +167,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
 
 def lexical_text(chunk: Chunk, lexicon: Lexicon) -> str:
     """What BM25 indexes: the chunk, its abbreviations spelled out, and its study's names."""
-    text = lexicon.expand(chunk.text)
+    text = lexicon.canonical(lexicon.expand(chunk.text))
     for profile in lexicon.studies:
         if profile.id in chunk.related_studies:
             text = f"{text} {' '.join(sorted(profile.names))}"
@@ -186,7 +186,14 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def build_index(settings: Settings, encoder: Encoder, progress: bool = True) -> Manifest:
-    """Parse every letter, chunk, embed and write a new build, then point `current` at it."""
+    """Parse every letter, chunk, embed and write a new build, then point `current` at it.
+
+    The lock is held from the start, so a second build fails at once instead of after embedding."""
+    with build_lock(settings.index_dir):
+        return _build_locked(settings, encoder, progress)
+
+
+def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manifest:
     import bm25s
     import faiss
 
@@ -218,42 +225,41 @@ def build_index(settings: Settings, encoder: Encoder, progress: bool = True) -> 
     bm25 = bm25s.BM25()
     bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
 
-    with build_lock(settings.index_dir):
-        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        builds = settings.index_dir / "builds"
-        target = builds / build_id
-        partial = builds / f".{build_id}.partial"
-        partial.mkdir(parents=True)
-        try:
-            with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
-                for chunk in chunks:
-                    f.write(chunk.model_dump_json() + "\n")
-            faiss.write_index(dense, str(partial / "dense.faiss"))
-            np.save(partial / "quotes.npy", quote_vectors)
-            (partial / "documents.json").write_text(
-                json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
-            )
-            bm25.save(str(partial / "bm25"), show_progress=False)
-            manifest = Manifest(
-                **fingerprint,
-                build_id=build_id,
-                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
-                chunk_count=len(chunks),
-                quote_count=len(quotes),
-                dimension=encoder.dimension,
-                index_type=index_type,
-                files={name: sha256_file(partial / name) for name in HASHED_FILES},
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-            _fsync_tree(partial)
-            partial.rename(target)
-            _point_current(settings.index_dir, target)
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        _prune(builds, keep=target)
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    builds = settings.index_dir / "builds"
+    target = builds / build_id
+    partial = builds / f".{build_id}.partial"
+    partial.mkdir(parents=True)
+    try:
+        with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(chunk.model_dump_json() + "\n")
+        faiss.write_index(dense, str(partial / "dense.faiss"))
+        np.save(partial / "quotes.npy", quote_vectors)
+        (partial / "documents.json").write_text(
+            json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
+        )
+        bm25.save(str(partial / "bm25"), show_progress=False)
+        manifest = Manifest(
+            **fingerprint,
+            build_id=build_id,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
+            chunk_count=len(chunks),
+            quote_count=len(quotes),
+            dimension=encoder.dimension,
+            index_type=index_type,
+            files={name: sha256_file(partial / name) for name in HASHED_FILES},
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _fsync_tree(partial)
+        partial.rename(target)
+        _point_current(settings.index_dir, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _prune(builds, keep=target)
     logger.info("built index %s: %d chunks in %.1fs", build_id, len(chunks), manifest.build_seconds)
     return manifest
 
@@ -291,6 +297,9 @@ def _point_current(index_dir: Path, target: Path) -> None:
 
 
 def _prune(builds: Path, keep: Path) -> None:
+    """Keep the newest builds; drop the partial folders of builds that were killed (the lock is held)."""
+    for partial in builds.glob(".*.partial"):
+        shutil.rmtree(partial, ignore_errors=True)
     done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for old in done[KEEP_BUILDS:]:
         if old != keep:

@@ -12,6 +12,7 @@ Nothing here names a question; everything is read from the parsed letter.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -35,8 +36,35 @@ STOPWORDS = frozenset(
 )
 
 
+# Everyday words of questions about a study or a document. A question whose other words the letter never
+# uses is about something the letter does not cover ("pregnancy", "warfarin", "CASTOR").
+QUESTION_WORDS = frozenset(
+    """
+    affect affected ago also another answer antibody antibodies anyone anything approximately around article
+    author authors available back based because began begin besides best better beyond bring came case cases
+    caused change changed citation cite come compare compared comparison count counted cover covered data
+    define defined describe described detail details developed did differ difference different directed done
+    earlier effect else estimate estimated every exactly example fell figure figures final first found fraction
+    full gap get give given go got group groups happened help high how important include included instead
+    institution investigators journal kind know last later least led less like likely long look looked looking
+    low main matter mean meant measure measured men most name named need note number numbers observed occur
+    occurred often old older order outcome outside overall overview pages paper part passed people percent
+    percentage period picked plus point predict proportion publish published put quick quickly rate rates
+    reason received receive related required restart restarting result said same saw say see seen separate
+    separated severe share show showed shown significant significantly similar size something split
+    statistically still stop stopped stopping switch table take taken targeted tell three time title together
+    took total two type types undergone use used versus wait what whole whose window women year years
+    """.split()  # noqa: SIM905
+)
+
+
+def fold(text: str) -> str:
+    """Accents folded ('naïve' -> 'naive') so spellings meet."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
-    return [t.lower() for t in TOKEN.findall(normalise(text))]
+    return [t.lower() for t in TOKEN.findall(fold(normalise(text)))]
 
 
 def content_words(text: str) -> list[str]:
@@ -57,6 +85,7 @@ class Lexicon:
     synonyms: dict[str, str]  # surface form -> the form the letter uses ("daratumumab" -> "DARZALEX")
     studies: list[StudyProfile]
     vocabulary: set[str]
+    _stem_cache: set[str] | None = None
 
     def detect_studies(self, question: str) -> list[str]:
         """Ids of the studies a question names, best first; [] when it names none or ties."""
@@ -90,6 +119,35 @@ class Lexicon:
                 extra.append(canonical)
         extra = [e for e in dict.fromkeys(extra) if e.lower() not in lowered]
         return f"{question} ({'; '.join(extra)})" if extra else question
+
+    def canonical(self, text: str) -> str:
+        """Generic names and short forms replaced by the form the letter uses ("dara" -> "DARZALEX"), so a
+        rare spelling does not outweigh the rest of a question in BM25."""
+        if not self.synonyms:
+            return text
+        pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(self.synonyms, key=len, reverse=True))
+                             + r")\b", re.I)
+        return pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Content words of a question that neither the letter (by stem, compounds split), its
+        abbreviations, its study names nor everyday question wording account for."""
+        stems = self._stems()
+        unknown = []
+        for word in content_words(question):
+            for part in [p for p in re.split(r"[-/+]", word) if p] or [word]:
+                if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
+                    continue
+                if _stem(part) in stems or any(part in p.names for p in self.studies):
+                    continue
+                unknown.append(part)
+        return unknown
+
+    def _stems(self) -> set[str]:
+        if self._stem_cache is None:
+            parts = {p for w in self.vocabulary for p in [w, *re.split(r"[-/+]", w)] if p}
+            self._stem_cache = {_stem(w) for w in parts | QUESTION_WORDS}
+        return self._stem_cache
 
     def coverage(self, question: str) -> float:
         """Share of the question's content words that the letter (or its abbreviations) contains."""
@@ -171,6 +229,23 @@ def _proper_nouns(texts: list[str], lowercase_words: set[str]) -> set[str]:
     return found
 
 
+def _acronyms(texts: list[str], lowercase_words: set[str]) -> set[str]:
+    """'Memorial Sloan Kettering Cancer Center' -> {'msk', 'mskc', 'mskcc'}: how sites are abbreviated."""
+    found = set()
+    for text in texts:
+        for run in re.findall(r"(?:\b[A-Z][a-z]+(?:\s+|$)){3,}", normalise(text)):
+            words_ = run.split()
+            core = list(words_)
+            while core and core[-1].lower() in lowercase_words:  # "… Cancer Center": generic tail words
+                core.pop()
+            if len(core) < 3 or any(w.lower() in lowercase_words for w in core):
+                continue  # a run of ordinary words ("Key Baseline Patient"), not a name
+            for name in (core, words_):
+                initials = "".join(w[0] for w in name).lower()
+                found.update(initials[:n] for n in range(3, len(initials) + 1))
+    return found
+
+
 def _prose(letter: Letter, study: Study) -> list[str]:
     texts = [study.intro.text] if study.intro else []
     for section in study.sections:
@@ -192,6 +267,8 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
 
     nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) for s in letter.studies}
     noun_counts = Counter(n for found in nouns.values() for n in found)
+    acronyms = {s.id: _acronyms(_prose(letter, s), lowercase_words) for s in letter.studies}
+    acronym_counts = Counter(a for found in acronyms.values() for a in found)
     # How each study describes itself: words of its heading and opening sentence no other study uses there.
     design = {s.id: set(content_words(f"{s.heading} {s.intro.text if s.intro else ''}")) for s in letter.studies}
     design_counts = Counter(w for found in design.values() for w in found)
@@ -203,6 +280,7 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         profile.names.update(_coauthors(letter, study))
         profile.names.update(a.lower() for a in re.findall(r"\b[A-Z]{3,}\b", study.heading) if a.lower() not in shared)
         profile.names.update(n for n in nouns[study.id] if noun_counts[n] == 1 and rare(n))
+        profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         profiles.append(profile)
     return profiles
@@ -225,7 +303,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
     synonyms = brand_and_generic(letter)
     for abbr in list(abbreviations):
         abbreviations.pop(abbr) if abbr in synonyms else None
-    vocabulary = set(words(letter.raw))
+    clean = [r.label + " " + " ".join(r.cells) for t in letter.tables for r in t.rows]
+    vocabulary = set(words(letter.raw)) | set(words(" ".join(clean)))
     # Words too common across the letter to identify a study: anything in the title, summary or
     # abbreviations, and the brand names.
     shared = set(words(letter.title)) | set(abbreviations) | set(synonyms) | {s.lower() for s in synonyms.values()}
@@ -240,13 +319,19 @@ def build_lexicon(letter: Letter) -> Lexicon:
 _STEMMER = None
 
 
-def lexical_tokens(text: str) -> list[str]:
-    """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based)."""
+def _stem(word: str) -> str:
     global _STEMMER
     if _STEMMER is None:
         import Stemmer
 
         _STEMMER = Stemmer.Stemmer("english")
+    return str(_STEMMER.stemWord(word))
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based)."""
+    _stem("")
+    assert _STEMMER is not None
     out: list[str] = []
     for word in words(text):
         if word in STOPWORDS:

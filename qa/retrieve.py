@@ -27,6 +27,21 @@ ADVICE = re.compile(
 )
 
 
+# What a question asks for, by the kind of passage that answers it. General wording of questions about a
+# letter's apparatus (its references, its disclaimer, its literature search), not of any one question.
+INTENTS: dict[str, re.Pattern[str]] = {
+    "references": re.compile(
+        r"\b(journal|published|publication|cite[sd]?|citation|reference[sd]?|author(s|ed)?|poster|abstract|"
+        r"presented (at|by)|congress|meeting|conference|workshop|supplement|volume|pages?)\b", re.I),
+    "disclaimer": re.compile(
+        r"\b(promotional|medical advice|intended for|who (prepared|wrote|is this)|disclaimer|last updated|"
+        r"updated|audience|healthcare professionals)\b", re.I),
+    "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
+    "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
+                          r"literature|which studies|what studies)\b", re.I),
+}
+
+
 def normalise_question(text: str) -> str:
     """NFKC, control characters dropped, white space collapsed."""
     text = unicodedata.normalize("NFKC", text)
@@ -65,6 +80,10 @@ class Retriever:
         for pos, chunk in enumerate(index.chunks):
             by_document.setdefault(chunk.document, []).append(pos)
         self.positions_by_document = {d: np.array(p, dtype=np.int64) for d, p in by_document.items()}
+        # A flat index is scored exhaustively: every chunk, and every sentence or row line inside it.
+        self.chunk_vectors: np.ndarray | None = None
+        if index.manifest.index_type == "flat":
+            self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
 
     @property
     def documents(self) -> list[str]:
@@ -75,28 +94,23 @@ class Retriever:
         docs = [document] if document else self.documents
         lexicon = self.index.lexicons[docs[0]] if len(docs) == 1 else None
         expanded = lexicon.expand(question) if lexicon else question
-        query = self.encoder.encode_query(expanded)
+        query = self.encoder.encode_query(expanded if self.settings.expand_dense else question)
         n = len(self.index.chunks)
         depth = min(n, self.settings.candidates)
 
-        dense_scores, dense_ids = self.index.dense.search(query[None, :], depth)
-        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
-        terms = lexical_tokens(expanded)
-        lexical: dict[int, float] = {}
-        if terms:
-            ids, scores = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=1)
-            lexical = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if s > 0}
-
+        dense, lexical = self._candidates(query, lexical_tokens(lexicon.canonical(expanded) if lexicon else expanded),
+                                          depth)
         allowed = set(self.positions_by_document[docs[0]].tolist()) if len(docs) == 1 else None
-        fused: dict[int, float] = {}
         s = self.settings
-        for weight, ranking in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
-            ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
-            for rank, pos in enumerate(ordered, start=1):
-                if allowed is None or pos in allowed:
-                    fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
+        fused = self._fuse(dense, lexical, query, allowed)
         if not fused:
             fused = {int(p): 0.0 for p in (self.positions_by_document[docs[0]][:k] if allowed else range(min(k, n)))}
+
+        for kind, pattern in INTENTS.items():
+            if pattern.search(question):
+                for pos in fused:
+                    if self.index.chunks[pos].kind == kind:
+                        fused[pos] += s.kind_boost
 
         lexicons = [self.index.lexicons[d] for d in docs]
         studies = [sid for lex in lexicons for sid in lex.detect_studies(question)]
@@ -124,17 +138,56 @@ class Retriever:
             )
             for r, pos in enumerate(ranked, start=1)
         ]
-        answerable = self._answerable(question, top_dense, coverage, lex)
+        advice = bool(ADVICE.search(question))
+        # Advice requests are answered with the letter's passages (and flagged), never refused.
+        answerable = advice or self._answerable(question, top_dense, coverage, lex)
         return Retrieval(
             question=question,
             document=document,
             passages=passages,
             answerable=answerable,
-            advice_request=bool(ADVICE.search(question)),
+            advice_request=advice,
             studies=studies,
             top_dense=round(top_dense, 6),
             coverage=round(coverage, 4),
         )
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query: np.ndarray,
+              allowed: set[int] | None) -> dict[int, float]:
+        """Reciprocal rank fusion, or a weighted sum of cosine and max-normalised BM25 ("linear")."""
+        s = self.settings
+        fused: dict[int, float] = {}
+        if s.fusion == "linear":
+            top = max(lexical.values(), default=0.0) or 1.0
+            for pos in set(dense) | set(lexical):
+                if allowed is None or pos in allowed:
+                    cosine = dense[pos] if pos in dense else self._cosine(pos, query)
+                    fused[pos] = s.dense_weight * cosine + s.lexical_weight * lexical.get(pos, 0.0) / top
+            return fused
+        for weight, ranking in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
+            ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
+            for rank, pos in enumerate(ordered, start=1):
+                if allowed is None or pos in allowed:
+                    fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
+        return fused
+
+    def _candidates(self, query: np.ndarray, terms: list[str], depth: int) -> tuple[dict[int, float], dict[int, float]]:
+        """Dense and BM25 scores. A flat index scores every chunk (a chunk counting as the best of itself
+        and the sentences or rows inside it); an HNSW index gives `depth` candidates from each side."""
+        if self.chunk_vectors is None:
+            scores, ids = self.index.dense.search(query[None, :], depth)
+            dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+            lexical: dict[int, float] = {}
+            if terms:
+                found, bm = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=1)
+                lexical = {int(i): float(s) for i, s in zip(found[0], bm[0], strict=True) if s > 0}
+            return dense, lexical
+        sims = self.chunk_vectors @ query
+        if self.settings.quote_vectors:
+            quote_sims = self.index.quote_vectors @ query
+            sims = np.maximum(sims, np.maximum.reduceat(quote_sims, self.index.quote_offsets[:-1]))
+        bm25 = self.index.bm25.get_scores(terms) if terms else np.zeros(len(sims))
+        return dict(enumerate(sims.tolist())), {i: float(v) for i, v in enumerate(bm25) if v > 0}
 
     def _cosine(self, pos: int, query: np.ndarray) -> float:
         return float(self.index.dense.reconstruct(pos) @ query)
@@ -152,6 +205,8 @@ class Retriever:
         return quotes[int(np.argmax(sims + bonus))]
 
     def _answerable(self, question: str, top_dense: float, coverage: float, lexicon: Lexicon) -> bool:
-        if not content_words(question):
+        """Supported when the question has substance, every topic word of it occurs in the letter, and some
+        passage is semantically close enough."""
+        if not content_words(question) or top_dense < self.settings.min_dense:
             return False
-        return top_dense >= self.settings.min_dense and coverage >= self.settings.min_coverage
+        return len(lexicon.unknown_terms(question)) <= self.settings.max_unknown_terms

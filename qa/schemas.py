@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 class AskRequest(BaseModel):
+    """Strict: "k": "5" or "question": 42 is a 422, never coerced. The bounds are documented here and
+    enforced by QAService.validate from the settings, so the message names the configured limit."""
+
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, 1 to 1,000 characters", examples=["What was the ORR?"])
-    k: int = Field(5, description="How many passages to return (1-20)")
-    document: str | None = Field(None, description="A document id from /v1/documents; null for the default")
+    question: StrictStr = Field(
+        ..., description="The question, 1 to 1,000 characters", examples=["What was the ORR?"],
+        json_schema_extra={"minLength": 1, "maxLength": 1000},
+    )
+    k: StrictInt = Field(
+        5, description="How many passages to return (1-20)", json_schema_extra={"minimum": 1, "maximum": 20}
+    )
+    document: StrictStr | None = Field(
+        None, description="A document id from /v1/documents; null for the default"
+    )
 
 
 class PassageOut(BaseModel):
@@ -61,3 +71,16 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class Readiness(BaseModel):
+    status: str = Field(..., description='"ready" or "not ready"')
+    index: str | None = Field(None, description="Build id of the index being served")
+    chunks: int | None = None
+    detail: str | None = Field(None, description="Why the service is not ready")
+
+
+class ReloadResponse(BaseModel):
+    status: str
+    index: str = Field(..., description="Build id now served")
+    previous: str | None = Field(None, description="Build id served before the reload")

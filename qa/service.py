@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from qa.retrieve import Retrieval, Retriever, normalise_question
 from qa.schemas import AskResponse, DocumentOut, DocumentSummary, PassageOut, ReferenceOut
 
 logger = logging.getLogger(__name__)
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (and DEL) but tab and newline
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # only reachable through a JSON escape such as "\\ud800"
 
 
 @dataclass
@@ -60,32 +64,45 @@ class QAService:
             for d in self.index.documents.values()
         ]
 
-    def validate(self, question: str, k: int, document: str | None) -> tuple[str, int, str | None]:
+    def validate(self, question: str, k: int, document: str | None, index: LoadedIndex | None = None
+                 ) -> tuple[str, int, str | None]:
         limits = self.settings.service
+        documents = (index or self.index).documents
         if not isinstance(question, str):
             raise InvalidQuestion("question must be a string")
         if len(question) > limits.max_question_chars:
             raise InvalidQuestion(f"question is longer than {limits.max_question_chars} characters")
+        bad = CONTROL.search(question)
+        if bad:  # refused, not silently dropped: a question that carries them was not typed by a person
+            raise InvalidQuestion(
+                f"question contains a control character (U+{ord(bad.group()):04X} at position {bad.start()}); "
+                "only tab and newline are allowed"
+            )
+        if SURROGATE.search(question):
+            raise InvalidQuestion("question contains an unpaired surrogate; send valid Unicode")
         cleaned = normalise_question(question)
         if not cleaned:
             raise InvalidQuestion("question is empty")
         if not 1 <= k <= limits.max_k:
             raise InvalidQuestion(f"k must be between 1 and {limits.max_k}")
         document = document or self.settings.default_document
-        if document is not None and document not in self.index.documents:
-            known = ", ".join(sorted(self.index.documents))
-            raise UnknownDocument(f"unknown document {document!r}; known documents: {known}")
+        if document is not None and document not in documents:
+            known = ", ".join(sorted(documents))
+            raise UnknownDocument(f"unknown document {document[:80]!r}; known documents: {known}")
         return cleaned, k, document
 
-    def retrieve(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
-        question, k, document = self.validate(question, k, document)
-        return self.retriever.search(question, k, document)
+    def retrieve(self, question: str, k: int = 5, document: str | None = None,
+                 retriever: Retriever | None = None) -> Retrieval:
+        retriever = retriever or self.retriever
+        question, k, document = self.validate(question, k, document, retriever.index)
+        return retriever.search(question, k, document)
 
     def ask(self, question: str, k: int = 5, document: str | None = None) -> AskResponse:
-        return self.respond(self.retrieve(question, k, document))
+        retriever = self.retriever  # one index for the whole request, even if a reload swaps it meanwhile
+        return self.respond(self.retrieve(question, k, document, retriever), retriever.index)
 
-    def respond(self, result: Retrieval) -> AskResponse:
-        info = self.index.documents[result.document]
+    def respond(self, result: Retrieval, index: LoadedIndex | None = None) -> AskResponse:
+        info = (index or self.index).documents[result.document]
         passages = [
             PassageOut(
                 rank=p.rank, score=p.score, chunk_id=p.chunk.id, document=p.chunk.document, study=p.chunk.study,

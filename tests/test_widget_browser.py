@@ -98,10 +98,15 @@ def _http_status(url: str) -> int | None:
 @pytest.fixture(scope="module")
 def app_url(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, as `python -m qa serve`, with the second page's origin allowed by CORS."""
+    work = tmp_path_factory.mktemp("app")
     env = dict(os.environ)
     env["QA_SERVICE__CORS_ORIGINS"] = json.dumps([f"http://127.0.0.1:{ports.allowed}"])
+    # Like tests/conftest.py: the index and the audit log go to a temporary folder, never the repo's.
+    env["QA_INDEX_DIR"] = str(work / "index")
+    env["QA_SERVICE__AUDIT_LOG"] = str(work / "audit.jsonl")
+    env.setdefault("HF_HUB_OFFLINE", "1")
     env["PYTHONUNBUFFERED"] = "1"
-    log_path = tmp_path_factory.mktemp("app") / "serve.log"
+    log_path = work / "serve.log"
     cmd = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(ports.app)]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

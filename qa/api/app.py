@@ -15,9 +15,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
+from qa.api import guards
+from qa.api.admin import admin_router
 from qa.api.routes import ask_router, documents_router, health_router, widget_router
+from qa.audit import AuditLog, AuditMiddleware
 from qa.config import Settings, get_settings
-from qa.errors import QAError
+from qa.errors import QAError, public_message
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ def load_service(app: FastAPI, settings: Settings, rebuild: bool) -> None:
         app.state.service = QAService(settings, rebuild=rebuild)
         logger.info("ready: index %s", app.state.service.index.manifest.build_id)
     except QAError as exc:
-        app.state.load_error = str(exc)
+        app.state.load_error = public_message(exc)  # shown on /readyz: no server paths
         logger.error("cannot serve: %s", exc)
     except Exception as exc:  # keep the process up to report it on /readyz
         app.state.load_error = f"{exc.__class__.__name__} while loading"
@@ -57,7 +60,11 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
         if load and getattr(app.state, "service", None) is None:
             thread = threading.Thread(target=load_service, args=(app, settings, rebuild), daemon=True)
             thread.start()
-        yield
+        try:
+            yield
+        finally:
+            if audit is not None:
+                audit.close()
 
     app = FastAPI(
         title="Medical-information grounded QA",
@@ -68,10 +75,14 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     app.state.settings = settings
     app.state.service = None
     app.state.load_error = None
+    limits = settings.service
+    audit = AuditLog(limits.audit_log, limits.audit_max_bytes, limits.audit_backups) if limits.audit_log else None
+    app.state.audit = audit
 
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
-        return error_json(exc.status, exc.code, str(exc))
+        message = public_message(exc) if exc.status >= 500 else str(exc)  # a server fault names no server path
+        return error_json(exc.status, exc.code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -85,12 +96,19 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
-        return error_json(500, "internal", "internal error; the request id is in X-Request-ID")
+        rid = getattr(request.state, "request_id", None)
+        headers = {"X-Request-ID": rid} if rid else None
+        return error_json(500, "internal", "internal error; the request id is in X-Request-ID", headers)
+
+    # Inner to outer: the guards, then the audit trail (so it records what they refuse), then the request id.
+    guards.install(app, settings)
+    if audit is not None:
+        app.add_middleware(AuditMiddleware, audit=audit, max_body_bytes=limits.max_body_bytes)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         rid = request.headers.get("x-request-id", "")
-        if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
+        if not (0 < len(rid) <= 64 and rid.isascii() and rid.replace("-", "").isalnum()):
             rid = uuid.uuid4().hex
         request.state.request_id = rid
         response = await call_next(request)
@@ -108,4 +126,6 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
         )
     for router in (ask_router, documents_router, health_router, widget_router):
         app.include_router(router)
+    if settings.service.admin_token:  # without a token the admin routes do not exist (404)
+        app.include_router(admin_router)
     return app

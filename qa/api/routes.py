@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
 from qa.api.deps import ServiceDep, SettingsDep
-from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse
+from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse, Readiness
 
 ERRORS: dict[int | str, dict[str, object]] = {
     s: {"model": ErrorResponse} for s in (400, 404, 413, 415, 422, 429, 503)
@@ -41,7 +41,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health_router.get("/readyz", responses={503: {"model": ErrorResponse}})
+@health_router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request) -> JSONResponse:
     """Readiness: the model and a verified index are loaded."""
     service = getattr(request.app.state, "service", None)
