@@ -174,12 +174,13 @@ def in_process(service: QAService, questions: list[str], rounds: int) -> dict[st
     emb.query_cache_size = 0
     for q in questions[:5]:  # warm up every path
         bare(q), tutorial(q), service.ask(q)
-    times: dict[str, list[float]] = {"encoder": [], "tutorial": [], "ask": []}
-    calls: dict[str, Callable[[str], Any]] = {"encoder": bare, "tutorial": tutorial, "ask": service.ask}
+    calls: dict[str, Callable[[str], Any]] = {
+        "encoder": bare, "tutorial": tutorial, "ask": service.ask, "encode_one": service.encoder.encode_one}
+    times: dict[str, list[float]] = {name: [] for name in calls}
     order = list(calls)
     for r in range(rounds):
         for i, q in enumerate(questions):
-            rotated = order[(i + r) % 3:] + order[:(i + r) % 3]  # no phase always runs first
+            rotated = order[(i + r) % len(order):] + order[:(i + r) % len(order)]  # none always runs first
             for name in rotated:
                 t = time.perf_counter()
                 calls[name](q)
@@ -218,6 +219,10 @@ def in_process(service: QAService, questions: list[str], rounds: int) -> dict[st
         "ask_cached": summary(cached),
         "tutorial": {**summary(times["tutorial"]), "chunks": tutorial_chunks},
         "encoder_by_torch_threads": {n: summary(ts) for n, ts in threads.items()},
+        # The service's own single-question path (Encoder.encode_one), and how far its vectors are from encode()'s
+        "encode_one": summary(times["encode_one"]),
+        "encode_one_max_abs_diff": float(max(
+            np.abs(service.encoder.encode_one(q) - bare(q)).max() for q in questions[:20])),
         "rounds": rounds,
         "questions": len(questions),
     }

@@ -70,13 +70,7 @@ class Chunker:
         self.count_pieces = count_pieces
         self.max_pieces = max_pieces
         self.group_rows = group_rows
-        self.splitter = RecursiveCharacterTextSplitter(
-            chunk_size=max_pieces - 40,  # room for the context prefix
-            chunk_overlap=overlap_pieces,
-            length_function=count_pieces,
-            separators=["; ", ". ", ", ", " ", ""],
-            keep_separator="end",
-        )
+        self.overlap_pieces = overlap_pieces
         self.chunks: list[Chunk] = []
         self.cited_by = self._studies_by_citation()
 
@@ -120,8 +114,8 @@ class Chunker:
     def run(self) -> list[Chunk]:
         letter = self.letter
         header = [letter.disclaimer.text, letter.title, f"Last Updated: {letter.last_updated}"]
-        self.add(key="disclaimer", kind="disclaimer", text="\n".join(header), quotes=header,
-                 span=letter.disclaimer.span, section="Disclaimer")
+        self._prose(key="disclaimer", kind="disclaimer", prefix="", lines=header, span=letter.header_span, sep="\n",
+                    section="Disclaimer")
         for n, bullet in enumerate(letter.summary, start=1):
             for k, (text, quotes, span) in enumerate(self._bullet_pieces(bullet, "Summary")):
                 self.add(key=f"summary/{n}" + (f".{k}" if k else ""), kind="summary", text=text, span=span,
@@ -130,20 +124,19 @@ class Chunker:
             self._study(study)
         if letter.literature_search:
             para = letter.literature_search
-            self.add(key="literature-search", kind="literature_search", text=f"Literature Search: {para.text}",
-                     quotes=[para.text], span=para.span, section="Literature Search")
+            self._prose(key="literature-search", kind="literature_search", prefix="Literature Search:",
+                        lines=[para.text], span=para.span, section="Literature Search")
         for number, ref in letter.references.items():
-            text = f"References{SEP}{number} {normalise(ref.text)}"
-            self.add(key=f"references/{number}", kind="references", text=text, quotes=[text], span=ref.span,
-                     section="References", citations=[number])
+            self._prose(key=f"references/{number}", kind="references", prefix=f"References{SEP}",
+                        lines=[f"{number} {normalise(ref.text)}"], span=ref.span, sep="", section="References",
+                        citations=[number])
         return self.chunks
 
     def _study(self, study: Study) -> None:
         sid = study.id
         if study.intro:
-            self.add(key=f"{sid}/intro", kind="paragraph", text=f"{study.heading}: {study.intro.text}",
-                     quotes=sentences(study.intro.text), span=study.intro.span, study=study,
-                     citations=study.citations)
+            self._prose(key=f"{sid}/intro", kind="paragraph", prefix=f"{study.heading}:", lines=[study.intro.text],
+                        span=study.intro.span, study=study, citations=study.citations)
         n_block = n_table = 0
         for section in study.sections:
             context = SEP.join(x for x in (study.label, section.parent, section.name) if x)
@@ -154,9 +147,9 @@ class Chunker:
                     continue
                 n_block += 1
                 if isinstance(block, Paragraph):
-                    self.add(key=f"{sid}/p{n_block}", kind="paragraph", text=f"{context}: {block.text}",
-                             quotes=sentences(block.text), span=block.span, study=study,
-                             section=section.name, citations=block.citations or study.citations)
+                    self._prose(key=f"{sid}/p{n_block}", kind="paragraph", prefix=f"{context}:", lines=[block.text],
+                                span=block.span, study=study, section=section.name,
+                                citations=block.citations or study.citations)
                     continue
                 for k, (text, quotes, span) in enumerate(self._bullet_pieces(block, context)):
                     self.add(key=f"{sid}/b{n_block}" + (f".{k}" if k else ""), kind="bullet", text=text,
@@ -176,6 +169,10 @@ class Chunker:
             yield f"{context}: {' '.join(whole)}", [q for x in whole for q in sentences(x)], bullet.span
             return
         head = f"{context}: {bullet.text}"
+        if self.count_pieces(head) > self.max_pieces // 2:  # a long parent: no room to repeat it per window
+            for piece in self._pack(f"{context}:", whole):
+                yield f"{context}: {' '.join(piece)}", [q for x in piece for q in sentences(x)], bullet.span
+            return
         windows: list[list[Bullet]] = [[]]
         for child in bullet.children:
             trial = [head, *(b.text for w in [*windows[-1], child] for b in w.walk())]
@@ -188,18 +185,40 @@ class Chunker:
             for piece in self._pack(head, lines):
                 yield " ".join([head, *piece]), [q for x in piece for q in sentences(x)], span
 
+    def _split(self, text: str, budget: int) -> list[str]:
+        """A line too long for the model, cut at clause, sentence, then word boundaries (langchain's
+        recursive splitter, measured in the model's word pieces); pieces overlap a little for context."""
+        budget = max(budget, 8)
+        splitter = RecursiveCharacterTextSplitter(
+            chunk_size=budget,
+            chunk_overlap=min(self.overlap_pieces, budget // 4),
+            length_function=self.count_pieces,
+            separators=["; ", ". ", ", ", " "],
+            keep_separator="end",
+        )
+        return [p.strip() for p in splitter.split_text(text) if p.strip()]
+
     def _pack(self, prefix: str, lines: list[str]) -> list[list[str]]:
-        """Greedily group lines under a prefix so each group fits the model; split lines that never fit."""
-        budget = self.max_pieces - self.count_pieces(prefix)
+        """Greedily group lines under a prefix so each group fits the model. A line that never fits is
+        split, and each of its (overlapping) pieces stands alone so no words are repeated in one chunk."""
+        budget = self.max_pieces - self.count_pieces(prefix) - 2
         groups: list[list[str]] = [[]]
         for line in lines:
-            parts = [line] if self.count_pieces(line) <= budget else self.splitter.split_text(line)
-            for part in parts:
-                part = part.strip()
-                if groups[-1] and self.count_pieces(" ".join([prefix, *groups[-1], part])) > self.max_pieces:
-                    groups.append([])
-                groups[-1].append(part)
+            if self.count_pieces(line) > budget:
+                groups.extend([piece] for piece in self._split(line, budget))
+                groups.append([])
+                continue
+            if groups[-1] and self.count_pieces(" ".join([prefix, *groups[-1], line])) > self.max_pieces:
+                groups.append([])
+            groups[-1].append(line)
         return [g for g in groups if g]
+
+    def _prose(self, *, key: str, kind: Kind, prefix: str, lines: list[str], span: Span, sep: str = " ",
+               **fields: object) -> None:
+        """Prose under a context prefix, in as many chunks as the model's length needs."""
+        for k, piece in enumerate(self._pack(prefix, lines)):
+            self.add(key=key + (f".{k}" if k else ""), kind=kind, text=sep.join([prefix, *piece]) if prefix else
+                     sep.join(piece), quotes=[q for x in piece for q in sentences(x)], span=span, **fields)
 
     # ---- tables -----------------------------------------------------------------------------------
 

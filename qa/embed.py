@@ -66,6 +66,17 @@ class Encoder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_one(self, text: str) -> np.ndarray:
+        """One text straight through the model's modules: the same vector as `encode([text])[0]` (the bench
+        checks it), without encode()'s batching, sorting and conversion work (~1.5 ms of ~17 per question)."""
+        import torch
+
+        with torch.inference_mode():
+            features = self.model.preprocess([text])
+            out = self.model.forward(features)["sentence_embedding"]
+            out = torch.nn.functional.normalize(out, p=2, dim=1)
+        return np.ascontiguousarray(out[0].numpy(), dtype=np.float32)
+
     def encode_query(self, text: str) -> np.ndarray:
         size = self.settings.query_cache_size
         if size:
@@ -74,7 +85,7 @@ class Encoder:
                 if hit is not None:
                     self._cache.move_to_end(text)
                     return hit
-        vector = self.encode([text])[0]
+        vector = self.encode_one(text)
         vector.setflags(write=False)
         if size:
             with self._lock:

@@ -127,6 +127,7 @@ class Letter:
     summary: list[Bullet]
     studies: list[Study]
     references: dict[int, Reference]
+    header_span: Span = Span(0, 0, 1, 1)  # disclaimer, title and "Last Updated" line
     literature_search: Paragraph | None = None
     other_sections: list[Section] = field(default_factory=list)
 

@@ -163,6 +163,7 @@ class _Parser:
             summary=summary,
             studies=studies,
             references=references,
+            header_span=span_of(header[0], updated),
             literature_search=literature,
         )
 
@@ -530,6 +531,12 @@ class _Parser:
                 if mark:
                     row.footnotes.append(mark)
                     used.add(mark)
+        for row in rows:
+            m = after_value.search(row.label) if re.search(r"\d[a-z]$", row.label) else None
+            if m:  # "Grade 3/4a": a letter glued to a number is a footnote mark
+                row.label = row.label[: m.start()]
+                row.footnotes.append(m.group(1))
+                used.add(m.group(1))
         for row in rows:
             row.label, found = self._strip_label(row.label, marks, strict=True)
             row.footnotes.extend(found)

@@ -26,29 +26,6 @@ LETTERS = {
 KINDS = {"row", "table", "bullet", "paragraph", "summary", "references", "disclaimer", "literature_search"}
 UNCITED_KINDS = {"disclaimer", "literature_search"}
 
-SPLIT_OVERLAP_BUG = (
-    "Chunker._pack re-joins the overlapping windows RecursiveCharacterTextSplitter returns into one piece, so a "
-    "split bullet repeats words ('Patients Patients with RRMM who who were initially naïve initially naïve') "
-    "and its quotes are no longer the letter's text"
-)
-SPLITTER_BUDGET_BUG = (
-    "the splitter's chunk_size is max_pieces - 40 whatever the context prefix, so under a long parent bullet a "
-    "split piece overflows max_pieces (Souren 'At the Medical Center – University of Freiburg…' group: 65 > 60)"
-)
-OVERLAP_CRASH_BUG = (
-    "ChunkingSettings accepts max_pieces >= 32 with overlap_pieces=24, but Chunker builds a splitter of "
-    "chunk_size max_pieces - 40, which langchain rejects (ValueError: larger chunk overlap than chunk size) "
-    "whenever max_pieces < 64"
-)
-WORD_SPLIT_BUG = (
-    "a word longer than the splitter's chunk ('Alkylator-bortezomib-carfilzomib-DARZALEX-lenalidomide-"
-    "pomalidomide') is cut into character runs that _pack re-joins with spaces: 'Alky lato r-bo rtez omib -car'"
-)
-UNSPLIT_PROSE_BUG = (
-    "study openings, paragraphs, references, the literature search and the disclaimer are added as one chunk "
-    "whatever their length (Chunker.add without _pack), so a long one exceeds max_pieces and the model's 256 "
-    "word pieces and is silently truncated when embedded"
-)
 
 
 def n(text: str) -> str:
@@ -213,24 +190,13 @@ def test_cl100k_token_counts(chunked: dict[str, list[Chunk]], key: str) -> None:
         assert chunk.tokens > 0
 
 
-PROVENANCE_BUGS: dict[str, str] = {
-    "disclaimer": (
-        "the disclaimer chunk quotes the title and the 'Last Updated' line too, but keeps the disclaimer "
-        "paragraph's span (line 1 only), so two of its quotes lie outside the span it claims"
-    ),
-    "references": (
-        "a reference chunk's only quote is its text with the 'References › ' prefix, which is not the "
-        "letter's words (the highlight of a reference passage shows the prefix)"
-    ),
-}
 
 
 def _provenance_params() -> list[object]:
     params = []
     for key in LETTERS:
         for kind in sorted(KINDS):
-            marks = [pytest.mark.xfail(strict=True, reason=PROVENANCE_BUGS[kind])] if kind in PROVENANCE_BUGS else []
-            params.append(pytest.param(key, kind, id=f"{key}-{kind}", marks=marks))
+            params.append(pytest.param(key, kind, id=f"{key}-{kind}"))
     return params
 
 
@@ -396,7 +362,6 @@ def test_a_small_budget_leaves_short_bullets_whole(small_chunks: list[Chunk], le
     check_provenance(letter, short)
 
 
-@pytest.mark.xfail(strict=True, reason=SPLITTER_BUDGET_BUG)
 def test_every_split_prose_piece_fits_a_small_budget(
     small_chunks: list[Chunk], counter: Callable[[str], int]
 ) -> None:
@@ -411,21 +376,18 @@ def test_split_pieces_quote_the_letter(small_chunks: list[Chunk], letter: Letter
             check_provenance(letter, chunk)
 
 
-@pytest.mark.xfail(strict=True, reason=SPLIT_OVERLAP_BUG)
 def test_split_pieces_do_not_repeat_the_letters_words(small_chunks: list[Chunk], letter: Letter) -> None:
     for chunk in small_chunks:
         if chunk.kind in {"bullet", "summary"}:
             check_contiguous(letter, chunk)
 
 
-@pytest.mark.xfail(strict=True, reason=WORD_SPLIT_BUG)
 def test_split_pieces_without_overlap_are_runs_of_the_letter(letter: Letter, counter: Callable[[str], int]) -> None:
     for chunk in chunk_letter(letter, counter, max_pieces=SMALL, overlap_pieces=0):
         if chunk.kind in {"bullet", "summary"}:
             check_contiguous(letter, chunk)
 
 
-@pytest.mark.xfail(strict=True, reason=OVERLAP_CRASH_BUG, raises=ValueError)
 def test_any_valid_chunking_setting_chunks(letter: Letter, counter: Callable[[str], int]) -> None:
     settings = ChunkingSettings(max_pieces=SMALL)  # valid: max_pieces >= 32, default overlap 24
     chunks = chunk_letter(letter, counter, settings.max_pieces, settings.overlap_pieces, settings.group_rows)
@@ -448,7 +410,6 @@ def _lengthen(where: str) -> str:
     return text[: at + len(anchor)] + filler + text[at + len(anchor) :]
 
 
-@pytest.mark.xfail(strict=True, reason=UNSPLIT_PROSE_BUG)
 @pytest.mark.parametrize("where", ["study opening", "reference", "literature search", "disclaimer"])
 def test_long_prose_is_split_rather_than_truncated(
     counter: Callable[[str], int], model_limit: int, where: str

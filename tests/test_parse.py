@@ -27,10 +27,6 @@ ORACLES: dict[str, dict[str, Any]] = {
     key: json.loads(oracle.read_text(encoding="utf-8")) for key, (_, oracle) in LETTERS.items()
 }
 
-ANEMIA_BUG = (
-    "footnote mark glued after a digit in a row label ('Grade 3/4a') is not stripped, and the unused mark 'a' "
-    "is then stripped from an unrelated word: 'Anemia' -> 'Anemi' (parse._strip_footnote_marks/_strip_label)"
-)
 
 
 def n(text: str) -> str:
@@ -145,10 +141,7 @@ def _table_params() -> list[Any]:
     params = []
     for key, oracle in ORACLES.items():
         for k, table in enumerate(oracle["tables"]):
-            marks = []
-            if key == "fictional" and table["title"] == "Adverse Events by Grade":
-                marks.append(pytest.mark.xfail(strict=True, reason=ANEMIA_BUG))
-            params.append(pytest.param(key, k, id=f"{key}-{table['study']}-{table['title']}", marks=marks))
+            params.append(pytest.param(key, k, id=f"{key}-{table['study']}-{table['title']}"))
     return params
 
 
@@ -300,7 +293,6 @@ def test_footnote_marks_on_values_and_headers(letters: dict[str, Letter]) -> Non
     assert find_row(dosing, "Median PFS, months").footnotes == ["b"]
 
 
-@pytest.mark.xfail(strict=True, reason=ANEMIA_BUG)
 def test_footnote_mark_after_a_digit_is_stripped_from_a_row_label(letters: dict[str, Letter]) -> None:
     table = find_table(letters["fictional"], "Quill", "Adverse Events by Grade")
     grade = table.rows[3]
@@ -308,7 +300,6 @@ def test_footnote_mark_after_a_digit_is_stripped_from_a_row_label(letters: dict[
     assert grade.footnotes == ["a"]
 
 
-@pytest.mark.xfail(strict=True, reason=ANEMIA_BUG)
 def test_an_unused_footnote_mark_does_not_eat_a_letter_of_a_real_word(letters: dict[str, Letter]) -> None:
     table = find_table(letters["fictional"], "Quill", "Adverse Events by Grade")
     labels = [r.label for r in table.rows]
