@@ -26,6 +26,8 @@ class ChunkingSettings(BaseModel):
     )
 
 
+
+
 class EmbeddingSettings(BaseModel):
     model: str = Field(
         PACKAGED_MODEL,
@@ -46,12 +48,12 @@ class RetrievalSettings(BaseModel):
     fusion: Literal["rrf", "linear"] = Field("linear", description="How dense and BM25 scores are combined")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense score (cosine) in the fusion")
-    lexical_weight: float = Field(0.7, ge=0, description="Weight of the BM25 score (max-normalised) in the fusion")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 score (max-normalised) in the fusion")
     study_boost: float = Field(
-        0.2, ge=0, description="Added to the fused score of passages of the study a question names"
+        0.5, ge=0, description="Added to the fused score of passages of the study a question names"
     )
     kind_boost: float = Field(
-        0.2, ge=0, description="Added to passages of the kind a question asks for (references, disclaimer, …)"
+        0.5, ge=0, description="Added to passages of the kind a question asks for (references, disclaimer, …)"
     )
     expand_dense: bool = Field(True, description="Embed the question with the letter's expansions appended")
     quote_vectors: bool = Field(

@@ -54,8 +54,29 @@ QUESTION_WORDS = frozenset(
     separated severe share show showed shown significant significantly similar size something split
     statistically still stop stopped stopping switch table take taken targeted tell three time title together
     took total two type types undergone use used versus wait what whole whose window women year years
+    participate participated participating participants series sample samples enrolled enrol enroll approach
+    across ahead aim aimed analysed analyzed answered apart appear approx average basis biggest call called
+    carried categories category characteristics characterise characterize chosen clinic clinical come comes
+    concluded conclusion context course currently design designed determine difference differences
+    distribution document documented documents draw end ended ends enough evaluate evaluated evidence exist
+    exists explain figure findings focus focused four fewer five gave goal happen highest identified indicate
+    indicated information involved key largest latest least limited list lower lowest majority many measured
+    mentioned method methods minority month months more much needed newer noted objective obtained one pick
+    population populations possible present previous primary provide provided range ranged rather reach reached
+    really recorded relative remain reported reporting research respectively results retrospectively seem
+    setting short showed similar single six size source sources specific stated states statistics studied
+    summarised summarized support supported term terms third tracked treated treating trend typical under
+    upper various whether within without work worked worse
+    french german danish american british italian spanish dutch european norwegian swedish canadian japanese
     """.split()  # noqa: SIM905
 )
+
+# Nationality adjectives of countries a letter may name, so "the French cohort" finds the study in France.
+DEMONYMS = {
+    "france": "french", "germany": "german", "denmark": "danish", "spain": "spanish", "italy": "italian",
+    "netherlands": "dutch", "norway": "norwegian", "sweden": "swedish", "canada": "canadian", "japan": "japanese",
+    "china": "chinese", "australia": "australian", "belgium": "belgian", "greece": "greek", "poland": "polish",
+}
 
 
 def fold(text: str) -> str:
@@ -280,6 +301,7 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         profile.names.update(_coauthors(letter, study))
         profile.names.update(a.lower() for a in re.findall(r"\b[A-Z]{3,}\b", study.heading) if a.lower() not in shared)
         profile.names.update(n for n in nouns[study.id] if noun_counts[n] == 1 and rare(n))
+        profile.names.update(DEMONYMS[n] for n in profile.names.copy() if n in DEMONYMS)
         profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         profiles.append(profile)
