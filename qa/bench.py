@@ -354,23 +354,26 @@ def cold_start(question: str, runs: int) -> dict[str, Any]:
     times: list[float] = []
     rss: list[float] = []
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        assert proc.stdout is not None and proc.stdin is not None
-        answered = None
-        try:
-            for line in proc.stdout:
-                if line.startswith(b"ANSWERED"):
-                    answered = time.perf_counter() - start
-                    rss.append(peak_rss_mb(proc.pid) or 0.0)
-                    break
-        finally:
-            proc.stdin.close()
-            proc.stdout.read()
-            proc.wait(timeout=60)
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            assert proc.stdout is not None and proc.stdin is not None
+            answered = None
+            try:
+                for line in proc.stdout:
+                    if line.startswith(b"ANSWERED"):
+                        answered = time.perf_counter() - start
+                        rss.append(peak_rss_mb(proc.pid) or 0.0)
+                        break
+            finally:
+                proc.stdin.close()
+                proc.stdout.read()
+                proc.wait(timeout=60)
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-1:]
         if answered is None or proc.returncode != 0:
-            raise RuntimeError(f"the cold-start process failed (exit {proc.returncode})")
+            raise RuntimeError(f"the cold-start process failed (exit {proc.returncode}): {' '.join(tail)}")
         times.append(answered)
     return {"runs_s": [round(t, 3) for t in times], "seconds": round(min(times), 3),
             "peak_rss_mb": round(max(rss), 1)}

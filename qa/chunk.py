@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pydantic import BaseModel, Field
@@ -214,7 +214,7 @@ class Chunker:
         return [g for g in groups if g]
 
     def _prose(self, *, key: str, kind: Kind, prefix: str, lines: list[str], span: Span, sep: str = " ",
-               **fields: object) -> None:
+               **fields: Any) -> None:
         """Prose under a context prefix, in as many chunks as the model's length needs."""
         for k, piece in enumerate(self._pack(prefix, lines)):
             self.add(key=key + (f".{k}" if k else ""), kind=kind, text=sep.join([prefix, *piece]) if prefix else

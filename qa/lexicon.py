@@ -252,7 +252,7 @@ def _proper_nouns(texts: list[str], lowercase_words: set[str]) -> set[str]:
 
 def _acronyms(texts: list[str], lowercase_words: set[str]) -> set[str]:
     """'Memorial Sloan Kettering Cancer Center' -> {'msk', 'mskc', 'mskcc'}: how sites are abbreviated."""
-    found = set()
+    found: set[str] = set()
     for text in texts:
         for run in re.findall(r"(?:\b[A-Z][a-z]+(?:\s+|$)){3,}", normalise(text)):
             words_ = run.split()
