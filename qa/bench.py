@@ -414,6 +414,10 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _per_query(search: Callable[[np.ndarray], Any], queries: np.ndarray) -> list[float]:
+    """One query at a time, FAISS on one thread, as the service searches (qa.retrieve sets the same)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
     search(queries[0])
     times = []
     for q in queries:
@@ -428,6 +432,53 @@ def _searcher(index: Any) -> Callable[[np.ndarray], Any]:
         return index.search(q[None, :], 10)
 
     return search
+
+
+def _by_score(item: tuple[int, float]) -> tuple[float, int]:
+    return -item[1], item[0]
+
+
+def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int = 20) -> list[dict[str, Any]]:
+    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_candidates` and
+    `_fuse` run on synthetic vectors (1.4 quotes a chunk, as today's index) and BM25 scores (30% of the
+    chunks match). Reported, not failed, when those internals change shape."""
+    from types import SimpleNamespace
+
+    from threadpoolctl import threadpool_limits
+
+    from qa.retrieve import Retriever
+
+    rng = np.random.default_rng(2)
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        try:
+            chunks, quotes = _unit(rng, n), _unit(rng, int(1.4 * n))
+            offsets = np.concatenate([[0], np.sort(rng.choice(np.arange(1, len(quotes)), n - 1, replace=False)),
+                                      [len(quotes)]]).astype(np.int64)
+            bm = np.where(rng.random(n) < 0.3, rng.random(n) * 10, 0).astype(np.float32)
+            retriever = object.__new__(Retriever)
+            retriever.settings = settings.retrieval
+            retriever.chunk_vectors = chunks
+            retriever.index = SimpleNamespace(  # type: ignore[assignment]
+                quote_vectors=quotes, quote_offsets=offsets, bm25=SimpleNamespace(get_scores=lambda terms, b=bm: b))
+            depth = min(n, settings.retrieval.candidates)
+            times: dict[int, list[float]] = {1: [], os.cpu_count() or 1: []}
+            for i, q in enumerate(_unit(rng, queries_n + 1)):
+                for blas in sorted(times, reverse=bool(i % 2)):  # the BLAS threads lever, interleaved
+                    with threadpool_limits(limits=blas, user_api="blas"):
+                        t = time.perf_counter()
+                        dense, lexical = retriever._candidates(q, ["term"], depth)
+                        fused = retriever._fuse(dense, lexical, q, None)
+                        sorted(fused.items(), key=_by_score)[:5]
+                        times[blas].append(time.perf_counter() - t)
+            row = {"n": n, "search": summary(times[1][1:])}
+            if len(times) > 1:
+                row["search_blas_all_cores"] = summary(times[max(times)][1:])
+            rows.append(row)
+        except Exception as exc:  # the bench measures retrieve.py; it must not break when retrieve.py moves on
+            rows.append({"n": n, "skipped": f"{exc.__class__.__name__}: {exc}"})
+            break
+    return rows
 
 
 def dense_scaling(sizes: Iterable[int], budget_s: float, queries_n: int = 100) -> list[dict[str, Any]]:
@@ -451,12 +502,14 @@ def dense_scaling(sizes: Iterable[int], budget_s: float, queries_n: int = 100) -
         queries = src + noise  # ~45 degrees from the source
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
 
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # builds and batch searches use every core
         flat = faiss.IndexFlatIP(DIM)
         t = time.perf_counter()
         flat.add(x)
         row["flat_build_s"] = round(time.perf_counter() - t, 3)
         row["flat_mb"] = round(n * DIM * 4 / 2**20, 1)
         row["flat"] = summary(_per_query(_searcher(flat), queries))
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
         _, exact = flat.search(queries, 10)
         del flat
 
@@ -473,6 +526,7 @@ def dense_scaling(sizes: Iterable[int], budget_s: float, queries_n: int = 100) -
         hnsw = faiss.IndexHNSWFlat(DIM, 32, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = 80
         hnsw.hnsw.efSearch = 64
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
         t = time.perf_counter()
         step = 10_000
         for a in range(0, n, step):
@@ -492,6 +546,7 @@ def dense_scaling(sizes: Iterable[int], budget_s: float, queries_n: int = 100) -
             graph = g.neighbors.size() * 4 + g.levels.size() * 4 + g.offsets.size() * 8
             row["hnsw_mb"] = round((n * DIM * 4 + graph) / 2**20, 1)
             row["hnsw"] = summary(_per_query(_searcher(hnsw), queries))
+            faiss.omp_set_num_threads(os.cpu_count() or 1)
             _, approx = hnsw.search(queries, 10)
             row["hnsw_recall_at_10"] = round(
                 float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])), 4)
@@ -573,6 +628,10 @@ def plot_scaling(scaling: dict[str, Any], encoder_p50: float | None, path: Path)
     bm = [r for r in scaling.get("bm25", []) if "search" in r]
     if bm:
         left.plot([r["n"] for r in bm], [r["search"]["p50_ms"] for r in bm], "^--", label="BM25 (bm25s), k=40")
+    svc = [r for r in scaling.get("service_flat", []) if "search" in r]
+    if svc:
+        left.plot([r["n"] for r in svc], [r["search"]["p50_ms"] for r in svc], "d-.",
+                  label="service flat path (numpy + fusion in Python)")
     if encoder_p50:
         left.axhline(encoder_p50, color="grey", ls=":", label=f"bare encoder p50 {encoder_p50:.1f} ms")
     if scaling.get("flat_index_max"):
@@ -674,9 +733,13 @@ def run(
         # retrieval (ask with a cached query vector, at today's corpus size) is paid for.
         rest = phases["in_process"]["ask_cached"]["p50_ms"]
         budget = max(0.05 * encoder_p50, 0.2 * encoder_p50 - rest)
-        sc: dict[str, Any] = {"dense": dense, "bm25": bm, "budget_ms": round(budget, 3)}
+        step("scaling: the service's exhaustive flat path")
+        service_flat = service_flat_path(sizes[:3], settings, queries_n=10 if quick else 20)
+        sc: dict[str, Any] = {"dense": dense, "bm25": bm, "service_flat": service_flat, "budget_ms": round(budget, 3)}
         sc["flat_index_max"] = settings.retrieval.flat_index_max
         sc["suggested_flat_index_max"] = suggest_flat_max(dense, budget)
+        sc["suggested_flat_index_max_service_path"] = suggest_flat_max(
+            [{"n": r["n"], "flat": r["search"]} for r in service_flat if "search" in r], budget)
         phases["scaling"] = sc
         plot_scaling(sc, encoder_p50, folder / "scaling.png")
 
@@ -756,17 +819,20 @@ def table(report: dict[str, Any]) -> str:
     if "scaling" in phases:
         sc = phases["scaling"]
         lines += ["", f"{'chunks':>10}{'flat p50 ms':>13}{'flat MB':>9}{'HNSW p50 ms':>13}{'HNSW MB':>9}"
-                      f"{'recall@10':>11}{'HNSW build s':>14}{'BM25 p50 ms':>13}"]
+                      f"{'recall@10':>11}{'HNSW build s':>14}{'BM25 p50 ms':>13}{'service flat ms':>16}"]
         bm = {r["n"]: r for r in sc["bm25"]}
+        svc = {r["n"]: r for r in sc.get("service_flat", [])}
         for r in sc["dense"]:
             h = r.get("hnsw") or {}
             build = r.get("hnsw_build_s") if r.get("hnsw") else f"~{r.get('hnsw_build_projected_s', 0):.0f} est."
             lines.append(f"{r['n']:>10,}{r['flat']['p50_ms']:>13.3f}{r['flat_mb']:>9.1f}"
                          f"{_fmt(h.get('p50_ms')):>13}{_fmt(r.get('hnsw_mb')):>9}{_fmt(r.get('hnsw_recall_at_10')):>11}"
-                         f"{_fmt(build):>14}{_fmt(bm.get(r['n'], {}).get('search', {}).get('p50_ms')):>13}")
+                         f"{_fmt(build):>14}{_fmt(bm.get(r['n'], {}).get('search', {}).get('p50_ms')):>13}"
+                         f"{_fmt(svc.get(r['n'], {}).get('search', {}).get('p50_ms')):>16}")
         lines.append(f"flat_index_max now {sc['flat_index_max']:,}; largest flat index searched within "
                      f"{sc['budget_ms']} ms (0.2 x encoder p50 - cached ask p50): "
-                     f"{_fmt(sc['suggested_flat_index_max'])}")
+                     f"{_fmt(sc['suggested_flat_index_max'])} (FAISS flat), "
+                     f"{_fmt(sc['suggested_flat_index_max_service_path'])} (the service's flat path)")
     m = report["meta"]
     lines.append(f"bench took {m['bench_seconds']} s on {m['cpus']} CPUs; load average at start "
                  f"{m['loadavg_start'][0]}, at end {m['loadavg_end'][0]}")

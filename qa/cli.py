@@ -64,6 +64,8 @@ def serve(host: str, port: int, no_rebuild: bool) -> None:
     from qa.api.app import create_app
 
     settings = _settings()
+    shown = settings.model_dump(mode="json", exclude={"service": {"admin_token"}})
+    click.echo(f"settings: {json.dumps(shown)}", err=True)
     app = create_app(settings, rebuild=not no_rebuild)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
