@@ -36,9 +36,10 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024, description="Sentences per batch when building the index")
     torch_threads: int = Field(
         1, ge=1, le=64,
-        description="Threads torch may use for one encoding. 1 (measured by `qa bench` on 2 cores): concurrent "
-        "requests already use every core, and a team of 2 waits on its slowest thread whenever another "
-        "process holds a core (p50 33 ms with 1 vs 785 ms with 2 on a busy machine)",
+        description="Threads torch may use for one encoding. 1, measured by `qa bench` on 2 cores "
+        "(2026-11-25): one question p50 16.7 ms with 1 vs 13.3 with 2, but p95 29 vs 448 ms while other "
+        "processes use the cores (a team of 2 waits for its slower thread), and over HTTP at 16 clients "
+        "57 vs 52 requests/s (58 vs 48 in another run): concurrent requests already keep every core busy",
     )
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0: none)")
 
@@ -66,7 +67,16 @@ class RetrievalSettings(BaseModel):
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )
     flat_index_max: int = Field(
-        50_000, ge=1, description="Up to this many chunks a flat (exact) FAISS index; above it HNSW"
+        1_500, ge=1,
+        description="Up to this many chunks a flat (exact) index, scored exhaustively; above it HNSW. Measured "
+        "by `qa bench` on 2 cores (2026-11-25, two runs): the service's flat path (numpy scores, then fusion in "
+        "Python over every chunk) takes 1.0-1.5 ms at 1,000 chunks, 15-33 at 10,000 and ~210 at 100,000, "
+        "while HNSW (M=32, efSearch 64) searches 100,000 in 0.7 ms and BM25 in 0.7. The 'ask p50 <= 1.2 x "
+        "encoder p50' target leaves ~2.3-2.5 ms for that path (0.2 x 17-18 ms less ~1.1 ms for the rest of "
+        "retrieval), reached at 1,450-2,030 chunks (3-4 letters of today's size). FAISS's flat search alone "
+        "stays within it up to ~35,000 chunks (0.4 ms at 10,000, 10 at 100,000): raise this if the flat path "
+        "ever fuses only its top candidates. HNSW is approximate: recall@10 against exact search on random "
+        "384-d vectors (its worst case) fell from 0.99 at 1,000 to 0.77 at 10,000 and 0.29 at 100,000",
     )
 
 

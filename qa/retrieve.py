@@ -96,7 +96,8 @@ class Retriever:
 
         faiss.omp_set_num_threads(1)
         # Likewise numpy's BLAS for the flat path's matrix-vector products: from ~1,000 chunks on, OpenBLAS
-        # splits them over 2 threads, which cost 8 ms instead of 1 at 1,000 chunks (bench: service flat path).
+        # splits them over 2 threads, which cost 8.3 ms instead of 1.5 at 1,000 chunks while other work held
+        # the cores (as concurrent requests do), and no difference on a quiet machine (qa bench).
         with contextlib.suppress(ImportError):  # threadpoolctl comes with scikit-learn (sentence-transformers)
             from threadpoolctl import threadpool_limits
 
