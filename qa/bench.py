@@ -439,8 +439,8 @@ def _by_score(item: tuple[int, float]) -> tuple[float, int]:
 
 
 def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int = 20) -> list[dict[str, Any]]:
-    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_candidates` and
-    `_fuse` run on synthetic vectors (1.4 quotes a chunk, as today's index) and BM25 scores (30% of the
+    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_score_all` run on
+    synthetic vectors (1.4 quotes a chunk, as today's index) and BM25 scores (30% of the
     chunks match). Reported, not failed, when those internals change shape."""
     from types import SimpleNamespace
 
@@ -467,8 +467,7 @@ def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int =
                 for blas in sorted(times, reverse=bool(i % 2)):  # the BLAS threads lever, interleaved
                     with threadpool_limits(limits=blas, user_api="blas"):
                         t = time.perf_counter()
-                        dense, lexical = retriever._candidates(q, ["term"], depth)
-                        fused = retriever._fuse(dense, lexical, q, None)
+                        fused, _, _, _ = retriever._score_all(q, ["term"], np.zeros(n), depth)
                         sorted(fused.items(), key=_by_score)[:5]
                         times[blas].append(time.perf_counter() - t)
             row = {"n": n, "search": summary(times[1][1:])}

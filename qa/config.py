@@ -67,16 +67,12 @@ class RetrievalSettings(BaseModel):
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )
     flat_index_max: int = Field(
-        1_500, ge=1,
-        description="Up to this many chunks a flat (exact) index, scored exhaustively; above it HNSW. Measured "
-        "by `qa bench` on 2 cores (2026-11-25, two runs): the service's flat path (numpy scores, then fusion in "
-        "Python over every chunk) takes 1.0-1.5 ms at 1,000 chunks, 15-33 at 10,000 and ~210 at 100,000, "
-        "while HNSW (M=32, efSearch 64) searches 100,000 in 0.7 ms and BM25 in 0.7. The 'ask p50 <= 1.2 x "
-        "encoder p50' target leaves ~2.3-2.5 ms for that path (0.2 x 17-18 ms less ~1.1 ms for the rest of "
-        "retrieval), reached at 1,450-2,030 chunks (3-4 letters of today's size). FAISS's flat search alone "
-        "stays within it up to ~35,000 chunks (0.4 ms at 10,000, 10 at 100,000): raise this if the flat path "
-        "ever fuses only its top candidates. HNSW is approximate: recall@10 against exact search on random "
-        "384-d vectors (its worst case) fell from 0.99 at 1,000 to 0.77 at 10,000 and 0.29 at 100,000",
+        6_000, ge=1,
+        description="Up to this many chunks a flat (exact) index, scored exhaustively with sentence and row "
+        "vectors; above it HNSW. Measured by `qa bench` on 2 cores (2026-11-25): the flat path, vectorised in "
+        "numpy, takes 0.24 ms at 1,000 chunks, 3.3 at 10,000 and 33 at 100,000 (one BLAS thread), while HNSW "
+        "(M=32, efSearch 64) searches 100,000 in 0.7 ms. The 'ask p50 <= 1.2 x encoder p50' target leaves "
+        "~2.3 ms for it, reached near 7,000 chunks (about 15 letters of today's size).",
     )
 
 

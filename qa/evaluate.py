@@ -357,7 +357,8 @@ def summary(result: dict[str, Any]) -> str:
             "latency_p50_ms"]
     width = max(len(n) for n in names) + 2
     lines = [f"split {result['split']}, k={result['k']}, {int(result['metrics'][names[0]]['questions'])} questions",
-             "system".ljust(width) + "".join(k.rjust(len(k) + 2) for k in keys)]
+             "system".ljust(width) + "".join(k.rjust(max(len(k), 6) + 2) for k in keys)]
     for n in names:
-        lines.append(n.ljust(width) + "".join(f"{result['metrics'][n].get(k, 0):{len(k) + 2}.3f}" for k in keys))
+        values = result["metrics"][n]
+        lines.append(n.ljust(width) + "".join(f"{values.get(k, 0):{max(len(k), 6) + 2}.3f}" for k in keys))
     return "\n".join(lines)

@@ -106,6 +106,10 @@ class Retriever:
         self.chunk_vectors: np.ndarray | None = None
         if index.manifest.index_type == "flat":
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
+        self.kinds = np.array([c.kind for c in index.chunks])
+        self.documents_of = np.array([c.document for c in index.chunks])
+        studies = sorted({sid for c in index.chunks for sid in c.related_studies})
+        self.study_masks = {sid: np.array([sid in c.related_studies for c in index.chunks]) for sid in studies}
 
     @property
     def documents(self) -> list[str]:
@@ -120,26 +124,24 @@ class Retriever:
         n = len(self.index.chunks)
         depth = min(n, self.settings.candidates)
 
-        dense, lexical = self._candidates(query, lexical_tokens(lexicon.canonical(expanded) if lexicon else expanded),
-                                          depth)
-        allowed = set(self.positions_by_document[docs[0]].tolist()) if len(docs) == 1 else None
+        terms = lexical_tokens(lexicon.canonical(expanded) if lexicon else expanded)
         s = self.settings
-        fused = self._fuse(dense, lexical, query, allowed)
-        if not fused:
-            fused = {int(p): 0.0 for p in (self.positions_by_document[docs[0]][:k] if allowed else range(min(k, n)))}
-
-        for kind, pattern in INTENTS.items():
-            if pattern.search(question):
-                for pos in fused:
-                    if self.index.chunks[pos].kind == kind:
-                        fused[pos] += s.kind_boost
-
-        lexicons = [self.index.lexicons[d] for d in docs]
-        studies = [sid for lex in lexicons for sid in lex.detect_studies(question)]
+        intents = [kind for kind, pattern in INTENTS.items() if pattern.search(question)]
+        studies = [sid for d in docs for sid in self.index.lexicons[d].detect_studies(question)]
+        boost = np.zeros(n)
+        for kind in intents:
+            boost[self.kinds == kind] += s.kind_boost
         if studies:
-            for pos in fused:
-                if set(self.index.chunks[pos].related_studies) & set(studies):
-                    fused[pos] += s.study_boost
+            boost[np.logical_or.reduce([self.study_masks[sid] for sid in studies if sid in self.study_masks]
+                                       or [np.zeros(n, dtype=bool)])] += s.study_boost
+        if len(docs) == 1 and len(self.documents) > 1:
+            boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
+        if self.chunk_vectors is not None:
+            fused, dense, lexical, top_dense = self._score_all(query, terms, boost, max(depth, k))
+        else:
+            dense, lexical = self._candidates(query, terms, depth)
+            fused = {p: v + boost[p] for p, v in self._fuse(dense, lexical, query).items() if boost[p] > -np.inf}
+            top_dense = max(dense.values(), default=0.0)
 
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if document is None and ranked:
@@ -147,7 +149,6 @@ class Retriever:
             ranked = [p for p in ranked if self.index.chunks[p].document == document]
         document = document or docs[0]
         lex = self.index.lexicons[document]
-        top_dense = max(dense.values(), default=0.0)
         coverage = lex.coverage(question)
         passages = [
             Passage(
@@ -174,23 +175,20 @@ class Retriever:
             coverage=round(coverage, 4),
         )
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query: np.ndarray,
-              allowed: set[int] | None) -> dict[int, float]:
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query: np.ndarray) -> dict[int, float]:
         """Reciprocal rank fusion, or a weighted sum of cosine and max-normalised BM25 ("linear")."""
         s = self.settings
         fused: dict[int, float] = {}
         if s.fusion == "linear":
             top = max(lexical.values(), default=0.0) or 1.0
             for pos in set(dense) | set(lexical):
-                if allowed is None or pos in allowed:
-                    cosine = dense[pos] if pos in dense else self._cosine(pos, query)
-                    fused[pos] = s.dense_weight * cosine + s.lexical_weight * lexical.get(pos, 0.0) / top
+                cosine = dense[pos] if pos in dense else self._cosine(pos, query)
+                fused[pos] = s.dense_weight * cosine + s.lexical_weight * lexical.get(pos, 0.0) / top
             return fused
         for weight, ranking in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
             ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
             for rank, pos in enumerate(ordered, start=1):
-                if allowed is None or pos in allowed:
-                    fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
+                fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
         return fused
 
     def _candidates(self, query: np.ndarray, terms: list[str], depth: int) -> tuple[dict[int, float], dict[int, float]]:
@@ -205,12 +203,36 @@ class Retriever:
                 found, bm = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=0)
                 lexical = {int(i): float(s) for i, s in zip(found[0], bm[0], strict=True) if s > 0}
             return dense, lexical
+        raise AssertionError("flat indexes are scored by _score_all")
+
+    def _score_all(self, query: np.ndarray, terms: list[str], boost: np.ndarray,
+                   pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
+        """Every chunk of a flat index scored in numpy (a chunk counting as the best of itself and the
+        sentences or rows inside it), fused and boosted; only the best `pool` leave as dicts."""
+        assert self.chunk_vectors is not None
+        s = self.settings
         sims = self.chunk_vectors @ query
-        if self.settings.quote_vectors:
+        if s.quote_vectors:
             quote_sims = self.index.quote_vectors @ query
             sims = np.maximum(sims, np.maximum.reduceat(quote_sims, self.index.quote_offsets[:-1]))
-        bm25 = self.index.bm25.get_scores(terms) if terms else np.zeros(len(sims))
-        return dict(enumerate(sims.tolist())), {i: float(v) for i, v in enumerate(bm25) if v > 0}
+        bm25 = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(sims))
+        if s.fusion == "linear":
+            bm25_max = float(bm25.max()) or 1.0
+            fused = s.dense_weight * sims + s.lexical_weight * bm25 / bm25_max
+        else:
+            fused = np.zeros(len(sims))
+            for weight, scores in ((s.dense_weight, sims), (s.lexical_weight, bm25)):
+                ranks = np.empty(len(scores))
+                ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+                fused += np.where(scores > 0, weight / (s.rrf_k + ranks), 0.0)
+        fused = fused + boost
+        allowed = np.isfinite(fused)
+        top_dense = float(sims[allowed].max()) if allowed.any() else 0.0
+        pool = min(pool, int(allowed.sum()))
+        top = np.argpartition(-fused, pool - 1)[:pool] if 0 < pool < len(fused) else np.flatnonzero(allowed)
+        best = [int(i) for i in top if allowed[i]]
+        return ({i: float(fused[i]) for i in best}, {i: float(sims[i]) for i in best},
+                {i: float(bm25[i]) for i in best if bm25[i] > 0}, top_dense)
 
     def _cosine(self, pos: int, query: np.ndarray) -> float:
         return float(self.index.dense.reconstruct(pos) @ query)
