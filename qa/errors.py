@@ -62,6 +62,47 @@ class Overloaded(QAError):
     status = 503
 
 
+
+class RateLimited(QAError):
+    code = "rate_limited"
+    status = 429
+
+
+class RequestTimeout(QAError):
+    code = "timeout"
+    status = 503
+
+
+class PayloadTooLarge(QAError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(QAError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class InvalidBody(QAError):
+    code = "invalid_body"
+    status = 400
+
+
+class Unauthorized(QAError):
+    code = "unauthorized"
+    status = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(QAError):
+    code = "forbidden"
+    status = 403
+
+
+class NotReady(QAError):
+    code = "not_ready"
+    status = 503
+
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])/(?:[^\s/'\"`]+/)+")
 
 

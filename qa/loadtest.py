@@ -63,15 +63,13 @@ def free_port() -> int:
 
 
 def load_questions(path: Path) -> list[str]:
-    questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            question = json.loads(line).get("question")
-            if isinstance(question, str) and question.strip():
-                questions.append(question)
-    if not questions:
-        raise SystemExit(f"no questions in {path}")
-    return questions
+    """Every question of a question-set file (the bench's reader, all of them)."""
+    from qa.bench import load_questions as spread
+
+    try:
+        return spread(path, sys.maxsize)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 @contextlib.contextmanager

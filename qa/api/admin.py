@@ -14,23 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa.api.deps import NotReady, SettingsDep
+from qa.api.deps import SettingsDep
 from qa.api.routes import ERRORS
-from qa.errors import QAError, public_message
+from qa.errors import Forbidden, NotReady, QAError, Unauthorized, public_message
 from qa.schemas import ErrorResponse, ReloadResponse
 
 logger = logging.getLogger(__name__)
-
-
-class Unauthorized(QAError):
-    code = "unauthorized"
-    status = 401
-    headers = {"WWW-Authenticate": "Bearer"}
-
-
-class Forbidden(QAError):
-    code = "forbidden"
-    status = 403
 
 
 bearer = HTTPBearer(auto_error=False, description="The admin token (QA_SERVICE__ADMIN_TOKEN)")

@@ -7,13 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import NotReady
 from qa.service import QAService
-
-
-class NotReady(QAError):
-    code = "not_ready"
-    status = 503
 
 
 def get_service(request: Request) -> QAService:

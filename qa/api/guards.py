@@ -25,7 +25,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.config import Settings
-from qa.errors import Overloaded, QAError
+from qa.errors import (
+    InvalidBody,
+    Overloaded,
+    PayloadTooLarge,
+    QAError,
+    RateLimited,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,31 +41,6 @@ API_PREFIX = "/v1/"
 ADMIN_PREFIX = "/v1/admin/"
 ASK_PATH = "/v1/ask"
 JSON_PATHS = frozenset({ASK_PATH})
-
-
-class RateLimited(QAError):
-    code = "rate_limited"
-    status = 429
-
-
-class RequestTimeout(QAError):
-    code = "timeout"
-    status = 503
-
-
-class PayloadTooLarge(QAError):
-    code = "payload_too_large"
-    status = 413
-
-
-class UnsupportedMediaType(QAError):
-    code = "unsupported_media_type"
-    status = 415
-
-
-class InvalidBody(QAError):
-    code = "invalid_body"
-    status = 400
 
 
 async def reject(exc: QAError, scope: Scope, receive: Receive, send: Send, headers: dict[str, str] | None = None
