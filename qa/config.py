@@ -63,6 +63,9 @@ class RetrievalSettings(BaseModel):
     min_dense: float = Field(
         0.2, description="Top cosine similarity below which a question counts as unanswerable"
     )
+    study_scope_check: bool = Field(
+        True, description="Refuse a question naming a study when none of that study's passages use its words"
+    )
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +18,7 @@ from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex
-from qa.lexicon import Lexicon, content_words, lexical_tokens
+from qa.lexicon import Lexicon, content_words, lexical_tokens, words
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ class Retriever:
         self.chunk_vectors: np.ndarray | None = None
         if index.manifest.index_type == "flat":
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
+        self._stems: dict[str, set[str]] = {}
+        self._stems_lock = threading.Lock()
         self.kinds = np.array([c.kind for c in index.chunks])
         self.documents_of = np.array([c.document for c in index.chunks])
         studies = sorted({sid for c in index.chunks for sid in c.related_studies})
@@ -163,7 +166,8 @@ class Retriever:
         ]
         advice = bool(ADVICE.search(question))
         # Advice requests are answered with the letter's passages (and flagged), never refused.
-        answerable = advice or self._answerable(question, top_dense, coverage, lex)
+        answerable = advice or (self._answerable(question, top_dense, coverage, lex)
+                                and not self._outside_studies(question, studies, lex))
         return Retrieval(
             question=question,
             document=document,
@@ -248,6 +252,29 @@ class Retriever:
         asked = _quote_words(question)
         bonus = np.array([0.02 * len(asked & _quote_words(q)) for q in quotes])
         return quotes[int(np.argmax(sims + bonus))]
+
+    def _study_stems(self, study: str) -> set[str]:
+        """The stemmed words of a study's passages, its abbreviations spelled out (built on first use)."""
+        with self._stems_lock:
+            if study not in self._stems:
+                lexicons = self.index.lexicons
+                self._stems[study] = {
+                    term for c in self.index.chunks if study in c.related_studies
+                    for term in lexical_tokens(lexicons[c.document].expand(c.text))
+                }
+            return self._stems[study]
+
+    def _outside_studies(self, question: str, studies: list[str], lexicon: Lexicon) -> bool:
+        """A question that names a study but asks for an outcome none of that study's passages mention
+        ("ORR in the EMMY study" when EMMY reports no ORR): the letter does not answer it."""
+        if not studies or not self.settings.study_scope_check:
+            return False
+        # Only the letter's own defined terms count (ORR, OS, PFS, TEAE …, asked by name or spelled out):
+        # everyday wording varies too much to demand it from one study's text.
+        asked = {w for w in words(lexicon.expand(question)) if w in lexicon.abbreviations}
+        wanted = set(lexical_tokens(" ".join(sorted(asked))))
+        known = set().union(*(self._study_stems(sid) for sid in studies))
+        return bool(wanted - known)
 
     def _answerable(self, question: str, top_dense: float, coverage: float, lexicon: Lexicon) -> bool:
         """Supported when the question has substance, every topic word of it occurs in the letter, and some
