@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -413,7 +413,7 @@ def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return out
 
 
-def _per_query(search: Callable[[np.ndarray], Any], queries: np.ndarray) -> list[float]:
+def _per_query(search: Callable[[Any], Any], queries: Sequence[Any] | np.ndarray) -> list[float]:
     """One query at a time, FAISS on one thread, as the service searches (qa.retrieve sets the same)."""
     import faiss
 
@@ -583,12 +583,7 @@ def bm25_scaling(sizes: Iterable[int], budget_s: float, queries_n: int = 100) ->
         def search(q: list[str], r: Any = retriever, k: int = k) -> Any:
             return r.retrieve([q], k=k, show_progress=False, n_threads=0)
 
-        search(queries[0])
-        times = []
-        for q in queries:
-            s = time.perf_counter()
-            search(q)
-            times.append(time.perf_counter() - s)
+        times = _per_query(search, queries)
         mem = sum(getattr(v, "nbytes", 0) for v in retriever.scores.values()) if isinstance(
             retriever.scores, dict) else 0
         rows.append({"n": n, "build_s": round(build_s, 2), "mb": round(mem / 2**20, 1), "search": summary(times)})

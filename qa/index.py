@@ -105,7 +105,6 @@ class LoadedIndex:
     chunks: list[Chunk]
     dense: faiss.Index
     quote_vectors: np.ndarray
-    quote_owner: np.ndarray  # quote row -> chunk position
     quote_offsets: np.ndarray  # chunk position -> first quote row (len = chunks + 1)
     bm25: bm25s.BM25
     documents: dict[str, DocumentInfo]
@@ -357,14 +356,12 @@ def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) 
         raise IndexCorrupt(f"{build}: file sizes disagree with the manifest; rebuild with `qa build`")
     counts = [len(c.quotes or [c.text]) for c in chunks]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    owner = np.repeat(np.arange(len(chunks)), counts)
     return LoadedIndex(
         path=build,
         manifest=manifest,
         chunks=chunks,
         dense=dense,
         quote_vectors=quote_vectors,
-        quote_owner=owner,
         quote_offsets=offsets,
         bm25=bm25,
         documents=documents,

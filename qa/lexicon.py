@@ -107,6 +107,7 @@ class Lexicon:
     studies: list[StudyProfile]
     vocabulary: set[str]
     _stem_cache: set[str] | None = None
+    _synonym_pattern: re.Pattern[str] | None = None
 
     def detect_studies(self, question: str) -> list[str]:
         """Ids of the studies a question names, best first; [] when it names none or ties."""
@@ -146,9 +147,10 @@ class Lexicon:
         rare spelling does not outweigh the rest of a question in BM25."""
         if not self.synonyms:
             return text
-        pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(self.synonyms, key=len, reverse=True))
-                             + r")\b", re.I)
-        return pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
+        if self._synonym_pattern is None:  # built once: this runs for every question
+            names = sorted(self.synonyms, key=len, reverse=True)
+            self._synonym_pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in names) + r")\b", re.I)
+        return self._synonym_pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
 
     def unknown_terms(self, question: str) -> list[str]:
         """Content words of a question that neither the letter (by stem, compounds split), its
