@@ -20,7 +20,6 @@ from qa.letter import Bullet, Letter, Paragraph, Row, Span, Study, Table
 from qa.parse import normalise
 from qa.tokens import count_tokens
 
-CHUNKER_VERSION = "6"  # bump when chunks or the lexicon built beside them change
 SEP = " › "
 
 Kind = Literal[

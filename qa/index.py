@@ -3,7 +3,7 @@
     index/
       current -> builds/<build id>     (a symlink, swapped atomically when a build finishes)
       builds/<build id>/
-        manifest.json    corpus hashes, model, chunker version and settings, counts, file hashes
+        manifest.json    corpus hashes, model, chunker code hash and settings, counts, file hashes
         chunks.jsonl     one Chunk per line (ids, provenance, text)
         dense.faiss      FAISS index of the chunk embeddings (inner product on normalised vectors)
         quotes.npy       embeddings of the sentences / row lines a highlight is picked from
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from qa.chunk import CHUNKER_VERSION, Chunk, chunk_letter
+from qa.chunk import Chunk, chunk_letter
 from qa.config import Settings
 from qa.errors import DocumentFormatError, IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from qa.letter import Letter
@@ -63,7 +64,7 @@ class Manifest(BaseModel):
     corpus_hash: str
     model: str
     model_fingerprint: str
-    chunker_version: str
+    chunker_version: str  # hash of the code that turns letters into chunks and lexicons
     chunking: dict[str, Any]
     chunk_count: int
     quote_count: int
@@ -126,6 +127,19 @@ def corpus_files(settings: Settings) -> list[Path]:
     return files
 
 
+# The modules whose output an index stores: a change to any of them makes a built index stale.
+CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "tokens.py")
+
+
+@functools.cache
+def chunker_version() -> str:
+    """A hash of the parsing, chunking and lexicon code, so no version number has to be bumped by hand."""
+    digest = hashlib.sha256()
+    for name in CHUNKER_MODULES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def expected_fingerprint(settings: Settings, model_fingerprint: str) -> dict[str, Any]:
     """The manifest fields an index must carry to be served with these settings."""
     corpus = {p.name: sha256_file(p) for p in corpus_files(settings)}
@@ -134,7 +148,7 @@ def expected_fingerprint(settings: Settings, model_fingerprint: str) -> dict[str
         "corpus": corpus,
         "model": settings.embedding.model,
         "model_fingerprint": model_fingerprint,
-        "chunker_version": CHUNKER_VERSION,
+        "chunker_version": chunker_version(),
         "chunking": settings.chunking.model_dump(),
     }
 

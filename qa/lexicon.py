@@ -340,6 +340,23 @@ def build_lexicon(letter: Letter) -> Lexicon:
     )
 
 
+# Comparisons, which tables write as symbols ("≥CR", "<65") and questions as words ("CR or better", "under 65"),
+# meet as one BM25 term each. The symbols are not word characters, so without this "≥CR" indexes as "CR".
+COMPARISONS = (
+    (re.compile(r"≥|=>|\b(?:or|and) (?:better|more|higher|greater|above|older|over)\b|\bat least\b", re.I), "atleast"),
+    (re.compile(r"≤|=<|\b(?:or|and) (?:less|fewer|lower|below|younger|under)\b|\b(?:at most|no more than)\b", re.I),
+     "atmost"),
+    (re.compile(r"<|\b(?:less|fewer|lower|younger) than\b|\bbelow\b", re.I), "lessthan"),
+    (re.compile(r">|\b(?:more|greater|higher|older) than\b|\babove\b", re.I), "morethan"),
+)
+
+
+def comparisons_as_words(text: str) -> str:
+    for pattern, term in COMPARISONS:
+        text = pattern.sub(f" {term} ", text)
+    return text
+
+
 _STEMMER = None
 
 
@@ -353,15 +370,16 @@ def _stem(word: str) -> str:
 
 
 def lexical_tokens(text: str) -> list[str]:
-    """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based)."""
+    """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based;
+    'imid+pi' -> imid, pi) and comparisons as words ('≥CR' -> atleast, cr)."""
     _stem("")
     assert _STEMMER is not None
     out: list[str] = []
-    for word in words(text):
+    for word in words(comparisons_as_words(text)):
         if word in STOPWORDS:
             continue
         out.append(word)
-        parts = [p for p in re.split(r"[\-/]", word) if p]
+        parts = [p for p in re.split(r"[\-/+]", word) if p]
         if len(parts) > 1:
             out.extend(p for p in parts if p not in STOPWORDS)
     return _STEMMER.stemWords(out)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from qa.letter import Letter
+from qa.lexicon import lexical_tokens
 from qa.parse import normalise
 from qa.schemas import AskResponse
 
@@ -237,6 +238,19 @@ def test_abbreviated_and_spelled_out_endpoints_meet(service, letter: Letter) -> 
         check_response(response, letter)
         assert any(row in p.text for p in response.passages), question
     assert "overall response rate" in service.index.lexicons[DOC].expand("ORR")
+
+
+def test_comparisons_in_words_meet_the_tables_symbols(service, letter: Letter) -> None:  # type: ignore[no-untyped-def]
+    assert lexical_tokens("≥CR") == lexical_tokens("at least CR") == ["atleast", "cr"]
+    assert lexical_tokens("CR or better") == ["cr", "atleast"]
+    assert lexical_tokens("Age <65") == lexical_tokens("age younger than 65")
+    response = service.ask("In Abdallah's chart review, how many patients reached a complete response or better?")
+    check_response(response, letter)
+    assert response.passages[0].text.splitlines()[1].startswith("≥CR:")
+
+
+def test_a_plus_joined_compound_is_split_like_a_hyphenated_one() -> None:
+    assert lexical_tokens("Double refractory (IMiD+PI)") == ["doubl", "refractori", "imid+pi", "imid", "pi"]
 
 
 def test_generic_long_form_finds_the_abbreviated_regimen(service, letter: Letter) -> None:  # type: ignore[no-untyped-def]
