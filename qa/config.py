@@ -69,6 +69,11 @@ class RetrievalSettings(BaseModel):
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )
+    long_question_words: int = Field(
+        6, ge=0,
+        description="A question of at least this many content words may carry one more word the letter lacks: in a "
+        "long question one unfamiliar word is more often phrasing ('captured', 'induce') than the topic (0: off)",
+    )
     flat_index_max: int = Field(
         6_000, ge=1,
         description="Up to this many chunks a flat (exact) index, scored exhaustively with sentence and row "

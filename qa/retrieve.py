@@ -281,4 +281,7 @@ class Retriever:
         passage is semantically close enough."""
         if not content_words(question) or top_dense < self.settings.min_dense:
             return False
-        return len(lexicon.unknown_terms(question)) <= self.settings.max_unknown_terms
+        allowed = self.settings.max_unknown_terms
+        if self.settings.long_question_words and len(content_words(question)) >= self.settings.long_question_words:
+            allowed += 1
+        return len(lexicon.unknown_terms(question)) <= allowed

@@ -12,6 +12,7 @@ import pytest
 from qa.letter import Letter
 from qa.lexicon import lexical_tokens
 from qa.parse import normalise
+from qa.retrieve import Retriever
 from qa.schemas import AskResponse
 
 pytestmark = pytest.mark.slow
@@ -311,6 +312,18 @@ def test_out_of_scope_questions_are_not_answerable(service, letter: Letter, ques
     check_response(response, letter)
     assert response.answerable is False
     assert response.advice_request is False
+
+
+def test_one_unfamiliar_word_in_a_long_question_is_taken_as_phrasing(service) -> None:  # type: ignore[no-untyped-def]
+    long = "In the Abdallah chart review, could daratumumab retreatment induce responses after no response before?"
+    short = "Is daratumumab retreatment studied in amyloidosis?"
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.unknown_terms(long) == ["induce"] and lexicon.unknown_terms(short) == ["amyloidosis"]
+    assert service.ask(long).answerable is True
+    assert service.ask(short).answerable is False
+    strict = Retriever(service.index, service.encoder, service.retriever.settings.model_copy(
+        update={"long_question_words": 0}))
+    assert strict.search(long).answerable is False
 
 
 def test_a_request_for_patient_advice_is_flagged_and_still_answered(service, letter: Letter) -> None:  # type: ignore[no-untyped-def]
