@@ -42,7 +42,7 @@ INTENTS: dict[str, re.Pattern[str]] = {
         r"updated|audience|healthcare professionals)\b", re.I),
     "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
     "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
-                          r"literature|which studies|what studies)\b", re.I),
+                          r"literature|(which|what) stud(y|ies))\b", re.I),
 }
 
 
