@@ -439,7 +439,7 @@ def _by_score(item: tuple[int, float]) -> tuple[float, int]:
 
 
 def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int = 20) -> list[dict[str, Any]]:
-    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_score_all` run on
+    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_score` run on
     synthetic vectors (1.4 quotes a chunk, as today's index) and BM25 scores (30% of the
     chunks match). Reported, not failed, when those internals change shape."""
     from types import SimpleNamespace
@@ -459,6 +459,7 @@ def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int =
             retriever = object.__new__(Retriever)
             retriever.settings = settings.retrieval
             retriever.chunk_vectors = chunks
+            retriever.all_positions = np.arange(n, dtype=np.int64)
             retriever.index = SimpleNamespace(  # type: ignore[assignment]
                 quote_vectors=quotes, quote_offsets=offsets, bm25=SimpleNamespace(get_scores=lambda terms, b=bm: b))
             depth = min(n, settings.retrieval.candidates)
@@ -467,7 +468,7 @@ def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int =
                 for blas in sorted(times, reverse=bool(i % 2)):  # the BLAS threads lever, interleaved
                     with threadpool_limits(limits=blas, user_api="blas"):
                         t = time.perf_counter()
-                        fused, _, _, _ = retriever._score_all(q, ["term"], np.zeros(n), depth)
+                        fused, _, _, _ = retriever._score(q, ["term"], np.zeros(n), depth, depth)
                         sorted(fused.items(), key=_by_score)[:5]
                         times[blas].append(time.perf_counter() - t)
             row = {"n": n, "search": summary(times[1][1:])}

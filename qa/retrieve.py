@@ -82,6 +82,20 @@ class Retrieval:
     coverage: float = 0.0
 
 
+def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
+    """One fused score per candidate: a weighted sum of cosine and max-normalised BM25 ("linear"), or
+    reciprocal rank fusion of each side's ranking over its positive scores ("rrf")."""
+    s = settings
+    if s.fusion == "linear":
+        return s.dense_weight * dense + s.lexical_weight * lexical / (float(lexical.max(initial=0.0)) or 1.0)
+    fused = np.zeros(len(dense))
+    for weight, scores in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
+        ranks = np.empty(len(scores))
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        fused += np.where(scores > 0, weight / (s.rrf_k + ranks), 0.0)
+    return fused
+
+
 class Retriever:
     def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
         self.index = index
@@ -105,6 +119,7 @@ class Retriever:
             threadpool_limits(limits=1, user_api="blas")
         # A flat index is scored exhaustively: every chunk, and every sentence or row line inside it.
         self.chunk_vectors: np.ndarray | None = None
+        self.all_positions = np.arange(len(index.chunks), dtype=np.int64)
         if index.manifest.index_type == "flat":
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
         self._stems: dict[str, set[str]] = {}
@@ -139,12 +154,7 @@ class Retriever:
                                        or [np.zeros(n, dtype=bool)])] += s.study_boost
         if len(docs) == 1 and len(self.documents) > 1:
             boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
-        if self.chunk_vectors is not None:
-            fused, dense, lexical, top_dense = self._score_all(query, terms, boost, max(depth, k))
-        else:
-            dense, lexical = self._candidates(query, terms, depth)
-            fused = {p: v + boost[p] for p, v in self._fuse(dense, lexical, query).items() if boost[p] > -np.inf}
-            top_dense = max(dense.values(), default=0.0)
+        fused, dense, lexical, top_dense = self._score(query, terms, boost, depth, max(depth, k))
 
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if document is None and ranked:
@@ -159,7 +169,7 @@ class Retriever:
                 score=round(fused[pos], 6),
                 rank=r,
                 highlight=self._highlight(pos, query, question),
-                dense=round(dense[pos] if pos in dense else self._cosine(pos, query), 6),
+                dense=round(dense[pos], 6),
                 lexical=round(lexical.get(pos, 0.0), 6),
             )
             for r, pos in enumerate(ranked, start=1)
@@ -179,64 +189,43 @@ class Retriever:
             coverage=round(coverage, 4),
         )
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], query: np.ndarray) -> dict[int, float]:
-        """Reciprocal rank fusion, or a weighted sum of cosine and max-normalised BM25 ("linear")."""
-        s = self.settings
-        fused: dict[int, float] = {}
-        if s.fusion == "linear":
-            top = max(lexical.values(), default=0.0) or 1.0
-            for pos in set(dense) | set(lexical):
-                cosine = dense[pos] if pos in dense else self._cosine(pos, query)
-                fused[pos] = s.dense_weight * cosine + s.lexical_weight * lexical.get(pos, 0.0) / top
-            return fused
-        for weight, ranking in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
-            ordered = sorted(ranking, key=ranking.__getitem__, reverse=True)
-            for rank, pos in enumerate(ordered, start=1):
-                fused[pos] = fused.get(pos, 0.0) + weight / (s.rrf_k + rank)
-        return fused
-
-    def _candidates(self, query: np.ndarray, terms: list[str], depth: int) -> tuple[dict[int, float], dict[int, float]]:
-        """Dense and BM25 scores. A flat index scores every chunk (a chunk counting as the best of itself
-        and the sentences or rows inside it); an HNSW index gives `depth` candidates from each side."""
-        if self.chunk_vectors is None:
-            scores, ids = self.index.dense.search(query[None, :], depth)
-            dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
-            lexical: dict[int, float] = {}
-            if terms:
-                # n_threads=0 scores in this thread; any other value starts a thread pool per call (~0.3 ms).
-                found, bm = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=0)
-                lexical = {int(i): float(s) for i, s in zip(found[0], bm[0], strict=True) if s > 0}
-            return dense, lexical
-        raise AssertionError("flat indexes are scored by _score_all")
-
-    def _score_all(self, query: np.ndarray, terms: list[str], boost: np.ndarray,
-                   pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
-        """Every chunk of a flat index scored in numpy (a chunk counting as the best of itself and the
-        sentences or rows inside it), fused and boosted; only the best `pool` leave as dicts."""
-        assert self.chunk_vectors is not None
-        s = self.settings
-        sims = self.chunk_vectors @ query
-        if s.quote_vectors:
-            quote_sims = self.index.quote_vectors @ query
-            sims = np.maximum(sims, np.maximum.reduceat(quote_sims, self.index.quote_offsets[:-1]))
-        bm25 = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(sims))
-        if s.fusion == "linear":
-            bm25_max = float(bm25.max()) or 1.0
-            fused = s.dense_weight * sims + s.lexical_weight * bm25 / bm25_max
-        else:
-            fused = np.zeros(len(sims))
-            for weight, scores in ((s.dense_weight, sims), (s.lexical_weight, bm25)):
-                ranks = np.empty(len(scores))
-                ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-                fused += np.where(scores > 0, weight / (s.rrf_k + ranks), 0.0)
-        fused = fused + boost
+    def _score(self, query: np.ndarray, terms: list[str], boost: np.ndarray, depth: int,
+               pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
+        """Dense and BM25 scores fused and boosted; only the best `pool` leave, as dicts by chunk position:
+        fused, cosine, BM25 (where positive), and the best cosine among the chunks allowed."""
+        positions, sims, bm25 = self._candidates(query, terms, depth)
+        fused = fuse(sims, bm25, self.settings) + boost[positions]
         allowed = np.isfinite(fused)
         top_dense = float(sims[allowed].max()) if allowed.any() else 0.0
         pool = min(pool, int(allowed.sum()))
         top = np.argpartition(-fused, pool - 1)[:pool] if 0 < pool < len(fused) else np.flatnonzero(allowed)
         best = [int(i) for i in top if allowed[i]]
-        return ({i: float(fused[i]) for i in best}, {i: float(sims[i]) for i in best},
-                {i: float(bm25[i]) for i in best if bm25[i] > 0}, top_dense)
+        at = positions.tolist()
+        return ({at[i]: float(fused[i]) for i in best}, {at[i]: float(sims[i]) for i in best},
+                {at[i]: float(bm25[i]) for i in best if bm25[i] > 0}, top_dense)
+
+    def _candidates(self, query: np.ndarray, terms: list[str], depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk positions with their cosine and BM25 scores. A flat index scores every chunk in numpy (a
+        chunk counting as the best of itself and the sentences or rows inside it); an HNSW index scores the
+        union of `depth` candidates from each side."""
+        if self.chunk_vectors is not None:
+            sims = self.chunk_vectors @ query
+            if self.settings.quote_vectors:
+                quote_sims = self.index.quote_vectors @ query
+                sims = np.maximum(sims, np.maximum.reduceat(quote_sims, self.index.quote_offsets[:-1]))
+            bm25 = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(sims))
+            return self.all_positions, sims, bm25
+        scores, ids = self.index.dense.search(query[None, :], depth)
+        dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+        lexical: dict[int, float] = {}
+        if terms:
+            # n_threads=0 scores in this thread; any other value starts a thread pool per call (~0.3 ms).
+            found, bm = self.index.bm25.retrieve([terms], k=depth, show_progress=False, n_threads=0)
+            lexical = {int(i): float(s) for i, s in zip(found[0], bm[0], strict=True) if s > 0}
+        positions = sorted(set(dense) | set(lexical))
+        sims = np.array([dense[p] if p in dense else self._cosine(p, query) for p in positions])
+        bm25 = np.array([lexical.get(p, 0.0) for p in positions])
+        return np.array(positions, dtype=np.int64), sims, bm25
 
     def _cosine(self, pos: int, query: np.ndarray) -> float:
         return float(self.index.dense.reconstruct(pos) @ query)

@@ -6,6 +6,7 @@ questions must be flagged; and every response must carry the letter's compliance
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -350,3 +351,31 @@ def test_retrieval_is_deterministic(service) -> None:  # type: ignore[no-untyped
     question = "How long did it take to respond to daratumumab retreatment in the Abdallah chart review?"
     first, second = service.ask(question), service.ask(question)
     assert first.model_dump() == second.model_dump()
+
+
+@pytest.mark.parametrize("fusion", ["linear", "rrf"])
+def test_an_hnsw_index_finds_a_quoted_row_with_either_fusion(tmp_path, fusion: str) -> None:  # type: ignore[no-untyped-def]
+    """Above `flat_index_max` chunks the index is HNSW and scores only each side's candidates: the same
+    fusion must still put first a row whose line is quoted."""
+    import shutil
+
+    from qa.config import Settings
+    from qa.service import QAService
+    fictional = Path(__file__).parent / "data" / "fictional-letter.txt"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(fictional, corpus / fictional.name)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index",
+                        retrieval={"flat_index_max": 1, "fusion": fusion},  # type: ignore[arg-type]
+                        service={"audit_log": None})  # type: ignore[arg-type]
+    service = QAService(settings, rebuild=True)
+    assert service.index.manifest.index_type == "hnsw"
+    rows = [c for c in service.index.chunks if c.kind == "row" and len(c.quotes) == 1][:5]
+    assert rows
+    for row in rows:
+        result = service.retriever.search(row.quotes[0], k=5)
+        top = result.passages[0].chunk  # the row, or the chunk of its row group
+        assert row.quotes[0] in top.quotes, (row.quotes[0], [p.chunk.id for p in result.passages])
+        scores = [p.score for p in result.passages]
+        assert scores == sorted(scores, reverse=True)
+        assert all(p.dense > 0 for p in result.passages)
