@@ -176,7 +176,7 @@ class Retriever:
         ]
         advice = bool(ADVICE.search(question))
         # Advice requests are answered with the letter's passages (and flagged), never refused.
-        answerable = advice or (self._answerable(question, top_dense, coverage, lex)
+        answerable = advice or (self._answerable(question, top_dense, lex)
                                 and not self._outside_studies(question, studies, lex))
         return Retrieval(
             question=question,
@@ -265,12 +265,12 @@ class Retriever:
         known = set().union(*(self._study_stems(sid) for sid in studies))
         return bool(wanted - known)
 
-    def _answerable(self, question: str, top_dense: float, coverage: float, lexicon: Lexicon) -> bool:
-        """Supported when the question has substance, every topic word of it occurs in the letter, and some
-        passage is semantically close enough."""
-        if not content_words(question) or top_dense < self.settings.min_dense:
+    def _answerable(self, question: str, top_dense: float, lexicon: Lexicon) -> bool:
+        """Supported when the question has substance, every topic word of it occurs in the letter (one may
+        be missing from a long question), and some passage is semantically close enough."""
+        s = self.settings
+        asked = content_words(question)
+        if not asked or top_dense < s.min_dense:
             return False
-        allowed = self.settings.max_unknown_terms
-        if self.settings.long_question_words and len(content_words(question)) >= self.settings.long_question_words:
-            allowed += 1
+        allowed = s.max_unknown_terms + (1 if s.long_question_words and len(asked) >= s.long_question_words else 0)
         return len(lexicon.unknown_terms(question)) <= allowed
