@@ -73,11 +73,12 @@ def load_questions(path: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def local_server(startup_timeout: float) -> Iterator[str]:
-    """`qa serve` on a free loopback port, ready (GET /readyz 200) before the load starts; stopped after."""
-    port = free_port()
+def local_server(startup_timeout: float, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`qa serve` on a loopback port (a free one unless given), ready (GET /readyz 200) before it is yielded;
+    stopped after. `env` adds to this process's environment (settings such as QA_INDEX_DIR)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **os.environ}
+    env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **os.environ, **(env or {})}
     command = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)

@@ -15,10 +15,7 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,6 +30,8 @@ if not CHROMIUM.exists():
     pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+from qa.loadtest import local_server  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -85,52 +84,19 @@ def ports() -> Ports:
     return Ports(app=app, allowed=allowed, blocked=blocked)
 
 
-def _http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
-
-
 @pytest.fixture(scope="module")
 def app_url(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, as `python -m qa serve`, with the second page's origin allowed by CORS."""
     work = tmp_path_factory.mktemp("app")
-    env = dict(os.environ)
-    env["QA_SERVICE__CORS_ORIGINS"] = json.dumps([f"http://127.0.0.1:{ports.allowed}"])
-    # Like tests/conftest.py: the index and the audit log go to a temporary folder, never the repo's.
-    env["QA_INDEX_DIR"] = str(work / "index")
-    env["QA_SERVICE__AUDIT_LOG"] = str(work / "audit.jsonl")
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env["PYTHONUNBUFFERED"] = "1"
-    log_path = work / "serve.log"
-    cmd = [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(ports.app)]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{ports.app}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-4000:]
-                pytest.fail(f"`{' '.join(cmd[1:])}` exited with {proc.returncode}:\n{tail}")
-            if _http_status(base + "/readyz") == 200:
-                break
-            if time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-4000:]
-                pytest.fail(f"GET /readyz was not 200 within {STARTUP_TIMEOUT_S} s:\n{tail}")
-            time.sleep(0.5)
+    env = {
+        "QA_SERVICE__CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{ports.allowed}"]),
+        # Like tests/conftest.py: the index and the audit log go to a temporary folder, never the repo's.
+        "QA_INDEX_DIR": str(work / "index"),
+        "QA_SERVICE__AUDIT_LOG": str(work / "audit.jsonl"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with local_server(STARTUP_TIMEOUT_S, port=ports.app, env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
