@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
 
+COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
 ABBR_ENTRY = re.compile(r"^\s*(?P<abbr>[^,;]{1,15}?),\s*(?P<long>[^;]+?)\s*$")
 PAREN_ABBR = re.compile(r"\(\s*(?P<abbr>[A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]?)\s*[;)\]]")
@@ -158,7 +159,7 @@ class Lexicon:
         stems = self._stems()
         unknown = []
         for word in content_words(question):
-            for part in [p for p in re.split(r"[-/+]", word) if p] or [word]:
+            for part in [p for p in COMPOUND.split(word) if p] or [word]:
                 if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
                     continue
                 if _stem(part) in stems or any(part in p.names for p in self.studies):
@@ -168,7 +169,7 @@ class Lexicon:
 
     def _stems(self) -> set[str]:
         if self._stem_cache is None:
-            parts = {p for w in self.vocabulary for p in [w, *re.split(r"[-/+]", w)] if p}
+            parts = {p for w in self.vocabulary for p in [w, *COMPOUND.split(w)] if p}
             self._stem_cache = {_stem(w) for w in parts | QUESTION_WORDS}
         return self._stem_cache
 
@@ -379,7 +380,7 @@ def lexical_tokens(text: str) -> list[str]:
         if word in STOPWORDS:
             continue
         out.append(word)
-        parts = [p for p in re.split(r"[\-/+]", word) if p]
+        parts = [p for p in COMPOUND.split(word) if p]
         if len(parts) > 1:
             out.extend(p for p in parts if p not in STOPWORDS)
     return _STEMMER.stemWords(out)
