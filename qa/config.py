@@ -60,6 +60,34 @@ class RetrievalSettings(BaseModel):
     quote_vectors: bool = Field(
         True, description="Score a chunk also by its best sentence or row line (flat indexes only)"
     )
+    structure_features: bool = Field(
+        True, description="Score table structure: the share of a row's own label the question names, and a number "
+        "where a number is asked (`label_weight`, `quantity_weight`)"
+    )
+    label_weight: float = Field(
+        0.2, ge=0, description="Added to a row for the share of its own (innermost) label the question names. "
+        "Chosen on dev (2026-11-26): 0.2 of 0, 0.1, 0.2, 0.3; the same weight wins leaving out any one study"
+    )
+    quantity_weight: float = Field(
+        0.1, ge=0, description="Added to passages holding a number when the question asks for a quantity"
+    )
+    read_shorthand: bool = Field(True, description="Read clinical chat shorthand (pts, tx, dx, f/u, yo, w/)")
+    set_courtesy_aside: bool = Field(
+        True, description="Judge and search a question by what it asks, not by greetings or who is asking"
+    )
+    correct_spelling: bool = Field(
+        True, description="Correct rare words one or two edits from a word or study name of the letter"
+    )
+    common_zipf: float = Field(
+        4.0, ge=0, le=8,
+        description="A word at least this common in English (Zipf scale, wordfreq) is wording, not a topic the "
+        "letter must cover. Chosen on dev (2026-11-26) of 3.5-5.0: below it more answerable questions are "
+        "refused, above it more out-of-scope ones answered",
+    )
+    label_topic_check: bool = Field(
+        True, description="Refuse a question on a topic of the US label (dosage, storage, pregnancy, …) that the "
+        "letter's sections, tables and rows never take up"
+    )
     min_dense: float = Field(
         0.2, description="Top cosine similarity below which a question counts as unanswerable"
     )
@@ -70,9 +98,13 @@ class RetrievalSettings(BaseModel):
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )
     long_question_words: int = Field(
-        6, ge=0,
+        0, ge=0,
         description="A question of at least this many content words may carry one more word the letter lacks: in a "
         "long question one unfamiliar word is more often phrasing ('captured', 'induce') than the topic (0: off)",
+    )
+    named_study_allowance: bool = Field(
+        True, description="A question that names a study may carry one word the letter lacks: what it asks is "
+        "anchored in the letter, so the odd word is more often phrasing than a topic"
     )
     flat_index_max: int = Field(
         6_000, ge=1,

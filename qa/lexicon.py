@@ -11,6 +11,7 @@ Nothing here names a question; everything is read from the parsed letter.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -36,41 +37,6 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 
-
-# Everyday words of questions about a study or a document. A question whose other words the letter never
-# uses is about something the letter does not cover ("pregnancy", "warfarin", "CASTOR").
-QUESTION_WORDS = frozenset(
-    """
-    affect affected ago also another answer antibody antibodies anyone anything approximately around article
-    author authors available back based because began begin besides best better beyond bring came case cases
-    caused change changed citation cite come compare compared comparison count counted cover covered data
-    define defined describe described detail details developed did differ difference different directed done
-    earlier effect else estimate estimated every exactly example fell figure figures final first found fraction
-    full gap get give given go got group groups happened help high how important include included instead
-    institution investigators journal kind know last later least led less like likely long look looked looking
-    low main matter mean meant measure measured men most name named need note number numbers observed occur
-    occurred often old older order outcome outside overall overview pages paper part passed people percent
-    percentage period picked plus point predict proportion publish published put quick quickly rate rates
-    reason received receive related required restart restarting result said same saw say see seen separate
-    separated severe share show showed shown significant significantly similar size something split
-    statistically still stop stopped stopping switch table take taken targeted tell three time title together
-    took total two type types undergone use used versus wait what whole whose window women year years
-    participate participated participating participants series sample samples enrolled enrol enroll approach
-    across ahead aim aimed analysed analyzed answered apart appear approx average basis biggest call called
-    carried categories category characteristics characterise characterize chosen clinic clinical come comes
-    concluded conclusion context course currently design designed determine difference differences
-    distribution document documented documents draw end ended ends enough evaluate evaluated evidence exist
-    exists explain figure findings focus focused four fewer five gave goal happen highest identified indicate
-    indicated information involved key largest latest least limited list lower lowest majority many measured
-    mentioned method methods minority month months more much needed newer noted objective obtained one pick
-    population populations possible present previous primary provide provided range ranged rather reach reached
-    really recorded relative remain reported reporting research respectively results retrospectively seem
-    setting short showed similar single six size source sources specific stated states statistics studied
-    summarised summarized support supported term terms third tracked treated treating trend typical under
-    upper various whether within without work worked worse
-    french german danish american british italian spanish dutch european norwegian swedish canadian japanese
-    """.split()  # noqa: SIM905
-)
 
 # Nationality adjectives of countries a letter may name, so "the French cohort" finds the study in France.
 DEMONYMS = {
@@ -109,14 +75,18 @@ class Lexicon:
     vocabulary: set[str]
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
+    _spellings: list[str] | None = None
 
     def detect_studies(self, question: str) -> list[str]:
-        """Ids of the studies a question names, best first; [] when it names none or ties."""
+        """Ids of the studies a question names, best first; [] when it names none or ties. A name may be
+        misspelt by an edit or two ("Abdulah", "Szbo")."""
         tokens = set(words(question))
         text = " ".join(words(question))
         scores: Counter[str] = Counter()
         for profile in self.studies:
-            score = len(tokens & profile.names) + sum(2 for p in profile.phrases if p in text)
+            named = tokens & profile.names or {t for t in tokens - self.vocabulary if zipf(t) < 3.0
+                                               and _near(t, profile.names)}
+            score = len(named) + sum(2 for p in profile.phrases if p in text)
             if score:
                 scores[profile.id] = score
         if not scores:
@@ -153,10 +123,12 @@ class Lexicon:
             self._synonym_pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in names) + r")\b", re.I)
         return self._synonym_pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
 
-    def unknown_terms(self, question: str) -> list[str]:
-        """Content words of a question that neither the letter (by stem, compounds split), its
-        abbreviations, its study names nor everyday question wording account for."""
-        stems = self._stems()
+    def unknown_terms(self, question: str, common_zipf: float = 4.5) -> list[str]:
+        """Content words of a question that neither the letter (by stem, compounds split, or within an edit
+        or two), its abbreviations and study names, nor everyday English account for. Everyday English is a
+        general word-frequency list: a word used at least `common_zipf` (log10 per billion words) is wording,
+        not a topic the letter would have to cover."""
+        stems = self.stems()
         unknown = []
         for word in content_words(question):
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
@@ -164,14 +136,63 @@ class Lexicon:
                     continue
                 if _stem(part) in stems or any(part in p.names for p in self.studies):
                     continue
+                if zipf(part) >= common_zipf or self.closest_spelling(part):
+                    continue
                 unknown.append(part)
         return unknown
 
-    def _stems(self) -> set[str]:
+    def names_a_study(self, question: str, common_zipf: float = 4.5) -> bool:
+        """Whether a question names a study by a name of its own (an author, a site, an acronym), not by a
+        common word that happens to be one of its names ("cancer" of "… Cancer Center")."""
+        tokens = set(words(question))
+        text = " ".join(words(question))
+        return any(any(zipf(t) < common_zipf for t in tokens & p.names) or any(ph in text for ph in p.phrases)
+                   for p in self.studies)
+
+    def anchored(self, question: str, common_zipf: float = 4.5) -> bool:
+        """Whether a question names something of the letter: a word the letter uses that everyday English
+        rarely does (a drug, an endpoint, a design word), an abbreviation it defines, or a study. Greetings,
+        small talk and questions made only of everyday words name nothing the letter could answer."""
+        stems = self.stems()
+        for word in content_words(question):
+            if word in self.abbreviations or word in self.synonyms or any(word in p.names for p in self.studies):
+                return True
+            parts = [p for p in COMPOUND.split(word) if p] or [word]
+            if any(_stem(p) in stems and zipf(p) < common_zipf and not p.isdigit() for p in parts):
+                return True
+        return False
+
+    def stems(self) -> set[str]:
+        """Stems of every word of the letter, compounds split."""
         if self._stem_cache is None:
             parts = {p for w in self.vocabulary for p in [w, *COMPOUND.split(w)] if p}
-            self._stem_cache = {_stem(w) for w in parts | QUESTION_WORDS}
+            self._stem_cache = {_stem(w) for w in parts}
         return self._stem_cache
+
+    def closest_spelling(self, word: str) -> str | None:
+        """The letter's word (or study name) a rare word misspells: one edit away for words of 5-7 letters,
+        two for longer ones. None for a word the letter has, a short word or a common English word."""
+        if len(word) < 5 or not word.isalpha() or word in self.vocabulary or zipf(word) >= 3.0:
+            return None
+        if _stem(word) in self.stems():  # another form of a word the letter has
+            return None
+        if self._spellings is None:
+            names = {n for p in self.studies for n in p.names}
+            self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
+        from rapidfuzz import distance, process
+
+        limit = 1 if len(word) < 8 else 2
+        found = process.extractOne(word, self._spellings, scorer=distance.Levenshtein.distance,
+                                   score_cutoff=limit)
+        return found[0] if found else None
+
+    def correct_spelling(self, text: str) -> str:
+        """Misspelt words of the letter replaced by its spelling ("daratumamab" -> "daratumumab")."""
+        def fix(m: re.Match[str]) -> str:
+            found = self.closest_spelling(fold(m.group()).lower())
+            return found if found else m.group()
+
+        return re.sub(r"(?<![\w\-/+])[^\W\d_]{5,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
 
     def coverage(self, question: str) -> float:
         """Share of the question's content words that the letter (or its abbreviations) contains."""
@@ -180,6 +201,24 @@ class Lexicon:
             return 0.0
         known = sum(1 for t in terms if t in self.vocabulary or t in self.abbreviations or t in self.synonyms)
         return known / len(terms)
+
+
+def _near(token: str, names: set[str]) -> bool:
+    """A token within one edit of a name of 5+ letters (two for 8+): a misspelt author or site."""
+    if len(token) < 5 or not token.isalpha():
+        return False
+    from rapidfuzz.distance import Levenshtein
+
+    return any(len(n) >= 5 and Levenshtein.distance(token, n, score_cutoff=1 if len(n) < 8 else 2)
+               <= (1 if len(n) < 8 else 2) for n in names)
+
+
+@functools.lru_cache(maxsize=65_536)
+def zipf(word: str) -> float:
+    """How common a word is in English, on the Zipf scale (a general word-frequency list, wordfreq)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en", wordlist="small"))
 
 
 def _initials(phrase: str) -> list[str]:

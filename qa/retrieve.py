@@ -1,6 +1,15 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates fused by reciprocal rank, steered by the letter's
-own vocabulary (abbreviations, brand/generic names, the study a question names), with a highlight per
-passage and a judgement of whether the letter answers the question at all."""
+"""Hybrid retrieval as a pipeline of stages over one analysed question (`qa.query.Query`):
+
+1. candidates: every chunk (a flat index) or each side's best (HNSW), with its cosine (the chunk or its best
+   sentence / row line) and its BM25 score over the letter's canonical terms;
+2. features and fusion: a weighted sum of cosine and max-normalised BM25, plus the study the question names,
+   the passage kind it asks for, and the table structure (how much of a row's own label the question names,
+   a number where a number is asked);
+3. ranking and a highlight per passage;
+4. answerability: whether the letter answers the question at all.
+
+Each stage past the first can be switched off in `RetrievalSettings`, so `qa eval --ablate` measures it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,6 @@ import contextlib
 import logging
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,31 +27,13 @@ from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex
 from qa.lexicon import Lexicon, content_words, lexical_tokens, words
+from qa.query import Query, analyse, normalise_question
 
 logger = logging.getLogger(__name__)
 
-ADVICE = re.compile(
-    r"\b(should (i|we|my|our|he|she|they)|(my|our) ([\w-]+ ){0,4}patients?|"
-    r"(would|do) you (recommend|suggest|advise|use)|"
-    r"is it (safe|ok|okay|reasonable) (for|to)|can (i|we) (give|use|retreat|restart|start|switch)|"
-    r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice)\b",
-    re.I,
-)
+__all__ = ["Passage", "Retrieval", "Retriever", "fuse", "normalise_question"]
 
-
-# What a question asks for, by the kind of passage that answers it. General wording of questions about a
-# letter's apparatus (its references, its disclaimer, its literature search), not of any one question.
-INTENTS: dict[str, re.Pattern[str]] = {
-    "references": re.compile(
-        r"\b(journal|published|publication|cite[sd]?|citation|reference[sd]?|author(s|ed)?|poster|abstract|"
-        r"presented (at|by)|congress|meeting|conference|workshop|supplement|volume|pages?)\b", re.I),
-    "disclaimer": re.compile(
-        r"\b(promotional|medical advice|intended for|who (prepared|wrote|is this)|disclaimer|last updated|"
-        r"updated|audience|healthcare professionals)\b", re.I),
-    "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
-    "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
-                          r"literature|(which|what) stud(y|ies))\b", re.I),
-}
+NUMBER = re.compile(r"\d")
 
 
 @lru_cache(maxsize=65_536)
@@ -51,13 +41,6 @@ def _quote_words(quote: str) -> frozenset[str]:
     """A quote's (or question's) content words, memoised: folding every quote of every passage again on
     each request cost ~0.1 ms of the ~1.2 ms a search takes besides encoding."""
     return frozenset(content_words(quote))
-
-
-def normalise_question(text: str) -> str:
-    """NFKC, control characters dropped, white space collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass(slots=True)
@@ -128,33 +111,56 @@ class Retriever:
         self.documents_of = np.array([c.document for c in index.chunks])
         studies = sorted({sid for c in index.chunks for sid in c.related_studies})
         self.study_masks = {sid: np.array([sid in c.related_studies for c in index.chunks]) for sid in studies}
+        # Table structure: the stems of each row's own label (the innermost one of its path), and whether a
+        # passage holds a number at all (a row's cells, a sentence's figures).
+        self.label_size = np.zeros(len(index.chunks))
+        self.rows_by_label_stem: dict[str, list[int]] = {}
+        for pos, chunk in enumerate(index.chunks):
+            if chunk.row:
+                own = set(lexical_tokens(chunk.row[-1]))
+                self.label_size[pos] = len(own)
+                for stem in own:
+                    self.rows_by_label_stem.setdefault(stem, []).append(pos)
+        # What the letter's structure takes up (its sections, table titles and row labels): a label topic a
+        # question asks is covered only when a study gives it a section, a table or a row.
+        self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
+            " ".join([c.section or "", c.table or "", *(c.row or [])]))}
+        self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
+                                                       else " ".join(c.quotes or [c.text]))) for c in index.chunks])
 
     @property
     def documents(self) -> list[str]:
         return list(self.index.documents)
 
-    def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
-        question = normalise_question(question)
+    def analyse(self, question: str, document: str | None = None) -> Query:
+        """The question analysed against the letter asked (or the only one); several letters: no lexicon."""
         docs = [document] if document else self.documents
         lexicon = self.index.lexicons[docs[0]] if len(docs) == 1 else None
-        expanded = lexicon.expand(question) if lexicon else question
-        query = self.encoder.encode_query(expanded if self.settings.expand_dense else question)
-        n = len(self.index.chunks)
-        depth = min(n, self.settings.candidates)
-
-        terms = lexical_tokens(lexicon.canonical(expanded) if lexicon else expanded)
         s = self.settings
-        intents = [kind for kind, pattern in INTENTS.items() if pattern.search(question)]
-        studies = [sid for d in docs for sid in self.index.lexicons[d].detect_studies(question)]
+        return analyse(question, lexicon, shorthand=s.read_shorthand, courtesy=s.set_courtesy_aside,
+                       spelling=s.correct_spelling, common_zipf=s.common_zipf)
+
+    def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
+        query = self.analyse(question, document)
+        docs = [document] if document else self.documents
+        s = self.settings
+        vector = self.encoder.encode_query(query.expanded if s.expand_dense else query.topic)
+        n = len(self.index.chunks)
+        depth = min(n, s.candidates)
+
+        studies = list(query.studies) if len(docs) == 1 else [
+            sid for d in docs for sid in self.index.lexicons[d].detect_studies(query.topic)]
         boost = np.zeros(n)
-        for kind in intents:
+        for kind in query.intents:
             boost[self.kinds == kind] += s.kind_boost
         if studies:
             boost[np.logical_or.reduce([self.study_masks[sid] for sid in studies if sid in self.study_masks]
                                        or [np.zeros(n, dtype=bool)])] += s.study_boost
+        if s.structure_features:
+            boost += self._structure(query)
         if len(docs) == 1 and len(self.documents) > 1:
             boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
-        fused, dense, lexical, top_dense = self._score(query, terms, boost, depth, max(depth, k))
+        fused, dense, lexical, top_dense = self._score(vector, list(query.terms), boost, depth, max(depth, k))
 
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if document is None and ranked:
@@ -162,32 +168,45 @@ class Retriever:
             ranked = [p for p in ranked if self.index.chunks[p].document == document]
         document = document or docs[0]
         lex = self.index.lexicons[document]
-        coverage = lex.coverage(question)
+        coverage = lex.coverage(query.topic)
         passages = [
             Passage(
                 chunk=self.index.chunks[pos],
                 score=round(fused[pos], 6),
                 rank=r,
-                highlight=self._highlight(pos, query, question),
+                highlight=self._highlight(pos, vector, query.text),
                 dense=round(dense[pos], 6),
                 lexical=round(lexical.get(pos, 0.0), 6),
             )
             for r, pos in enumerate(ranked, start=1)
         ]
-        advice = bool(ADVICE.search(question))
         # Advice requests are answered with the letter's passages (and flagged), never refused.
-        answerable = advice or (self._answerable(question, top_dense, lex)
-                                and not self._outside_studies(question, studies, lex))
+        answerable = query.advice or (self._answerable(query, top_dense)
+                                      and not self._outside_studies(query, studies, lex))
         return Retrieval(
-            question=question,
+            question=query.text,
             document=document,
             passages=passages,
             answerable=answerable,
-            advice_request=advice,
+            advice_request=query.advice,
             studies=studies,
             top_dense=round(top_dense, 6),
             coverage=round(coverage, 4),
         )
+
+    def _structure(self, query: Query) -> np.ndarray:
+        """Table structure as a score: the share of a row's own label the question names (so the ORR row
+        beats its "ORR › PR" child when only ORR is asked), and a number where the question asks one."""
+        s = self.settings
+        hits = np.zeros(len(self.index.chunks))
+        for stem in set(query.terms):
+            for pos in self.rows_by_label_stem.get(stem, ()):
+                hits[pos] += 1
+        score = s.label_weight * np.divide(hits, self.label_size, out=np.zeros_like(hits),
+                                           where=self.label_size > 0)
+        if query.quantity:
+            score += s.quantity_weight * self.has_number
+        return score
 
     def _score(self, query: np.ndarray, terms: list[str], boost: np.ndarray, depth: int,
                pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
@@ -253,24 +272,28 @@ class Retriever:
                 }
             return self._stems[study]
 
-    def _outside_studies(self, question: str, studies: list[str], lexicon: Lexicon) -> bool:
+    def _outside_studies(self, query: Query, studies: list[str], lexicon: Lexicon) -> bool:
         """A question that names a study but asks for an outcome none of that study's passages mention
         ("ORR in the EMMY study" when EMMY reports no ORR): the letter does not answer it."""
         if not studies or not self.settings.study_scope_check:
             return False
         # Only the letter's own defined terms count (ORR, OS, PFS, TEAE …, asked by name or spelled out):
         # everyday wording varies too much to demand it from one study's text.
-        asked = {w for w in words(lexicon.expand(question)) if w in lexicon.abbreviations}
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations}
         wanted = set(lexical_tokens(" ".join(sorted(asked))))
         known = set().union(*(self._study_stems(sid) for sid in studies))
         return bool(wanted - known)
 
-    def _answerable(self, question: str, top_dense: float, lexicon: Lexicon) -> bool:
-        """Supported when the question has substance, every topic word of it occurs in the letter (one may
-        be missing from a long question), and some passage is semantically close enough."""
+    def _answerable(self, query: Query, top_dense: float) -> bool:
+        """Supported when the question names something of the letter, asks no label topic the letter's
+        structure never takes up, every topic word of it is accounted for (one may be missing from a long
+        question), and some passage is semantically close enough."""
         s = self.settings
-        asked = content_words(question)
-        if not asked or top_dense < s.min_dense:
+        if not query.content or not query.anchored or top_dense < s.min_dense:
             return False
-        allowed = s.max_unknown_terms + (1 if s.long_question_words and len(asked) >= s.long_question_words else 0)
-        return len(lexicon.unknown_terms(question)) <= allowed
+        if s.label_topic_check and any(t not in self.structure_stems for w in query.label_topics
+                                       for t in lexical_tokens(w)):
+            return False
+        long = s.long_question_words and len(query.content) >= s.long_question_words
+        named = s.named_study_allowance and query.study_named
+        return len(query.unknown) <= s.max_unknown_terms + (1 if long or named else 0)

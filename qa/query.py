@@ -1,0 +1,162 @@
+"""One analysis of a question, made once and read by every stage of retrieval.
+
+`analyse` turns what a person typed into a `Query`: the text normalised; the words that carry its topic
+(greetings and "I'm a pharmacist, a colleague asked…" set aside, chat shorthand read, misspellings of the
+letter's own words corrected); the letter's expansions; the BM25 terms; the studies it names; what kind of
+passage it asks for; whether it asks for a quantity or for patient advice; and the topic words the letter
+does not account for. Everything here comes from the letter (through its `Lexicon`) or from general
+resources of the language and of US drug labels, never from any question set.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from qa.lexicon import Lexicon, content_words, lexical_tokens, words
+
+# Patient-specific advice ("should I retreat my patient…"): general wording of a request for a recommendation.
+ADVICE = re.compile(
+    r"\b(should (i|we|my|our|he|she|they)|(my|our) ([\w-]+ ){0,4}patients?|"
+    r"(would|do) you (recommend|suggest|advise|use)|"
+    r"is it (safe|ok|okay|reasonable) (for|to)|can (i|we) (give|use|retreat|restart|start|switch)|"
+    r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice)\b",
+    re.I,
+)
+
+# What a question asks for, by the kind of passage that answers it: general wording of questions about a
+# letter's apparatus (its references, its disclaimer, its literature search, its summary).
+INTENTS: dict[str, re.Pattern[str]] = {
+    "references": re.compile(
+        r"\b(journal|published|publication|cite[sd]?|citation|reference[sd]?|author(s|ed)?|poster|abstract|"
+        r"presented (at|by)|congress|meeting|conference|workshop|supplement|volume|pages?)\b", re.I),
+    "disclaimer": re.compile(
+        r"\b(promotional|medical advice|intended for|who (prepared|wrote|is this)|disclaimer|last updated|"
+        r"updated|audience|healthcare professionals)\b", re.I),
+    "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
+    "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
+                          r"literature|(which|what) stud(y|ies))\b", re.I),
+}
+
+# A question asking for a number: counts, rates, shares, medians, durations.
+QUANTITY = re.compile(
+    r"\b(how (many|much|long|often|quickly)|what (percentage|proportion|share|fraction|number|rate|median|mean)|"
+    r"median|mean|average|rate|percent(age)?|proportion|number of|hazard ratio|p[- ]?value)\b|%", re.I)
+
+# Who is asking and why, which is not what is asked: greetings, self-introductions, a colleague's request,
+# thanks. Healthcare roles are the US medical-information audience's own (physician, pharmacist, nurse, …).
+ROLES = (r"(?:physician|doctor|oncologist|hematologist|haematologist|pharmacist|nurse(?: practitioner)?|np|pa|"
+         r"fellow|resident|clinician|prescriber|provider|msl|medical science liaison|coordinator|student)")
+COURTESY = re.compile(
+    r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you|please|"
+    r"quick question|question for you|i have a question|i was wondering|wondering|i'?d like to know|"
+    rf"(?:i'?m|i am|this is) (?:a|an|the) (?:[\w-]+ ){{0,3}}?{ROLES}s?(?: at [\w\s-]+?)?|"
+    rf"(?:a|my|our) (?:[\w-]+ )?(?:colleague|co-?worker|{ROLES})s? (?:asked|asks|is asking|wants to know|"
+    r"wanted to know|would like to know)(?: me)?(?: about| whether| if)?|can you (?:tell|help) me(?: with)?)\b",
+    re.I,
+)
+
+# Shorthand of clinical chat and notes, read as the words they stand for.
+SHORTHAND = {
+    "pt": "patient", "pts": "patients", "tx": "treatment", "txs": "treatments", "dx": "diagnosis",
+    "hx": "history", "rx": "therapy", "sx": "symptoms", "f/u": "follow-up", "fu": "follow-up",
+    "yo": "year-old", "y/o": "year-old", "yrs": "years", "yr": "year", "mo": "months", "mos": "months",
+    "wks": "weeks", "wk": "week", "w/": "with", "w/o": "without", "b/c": "because", "approx": "approximately",
+    "re-tx": "retreatment", "retx": "retreatment", "re-treatment": "retreatment", "re-treated": "retreated",
+    "resp": "response", "pop": "population", "tox": "toxicity", "eff": "efficacy", "abt": "about",
+}
+SHORTHAND_PATTERN = re.compile(
+    r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
+    re.I,
+)
+
+# The sections of a US prescribing information (21 CFR 201.57(c)) and their usual words: topics of the label
+# itself. A question on one of them that the letter's structure (its sections, tables and rows) never takes up
+# asks the label, not this letter.
+_LABEL_WORDS = (
+    "indications usage dose doses dosage dosing administration forms strengths contraindications warnings precautions "
+    "interactions pregnancy pregnant lactation breastfeeding reproductive contraception pediatric geriatric "
+    "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
+    "carcinogenesis storage stored store handling supplied refrigerate vial vials premedication "
+    "premedications counseling"
+)
+LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
+
+INVISIBLE = {"Cf"}  # format characters (zero-width space, joiners, direction marks, BOM): dropped, not spaced
+
+
+def normalise_question(text: str) -> str:
+    """NFKC, format characters removed, other control characters as spaces, white space collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join("" if unicodedata.category(ch) in INVISIBLE else " " if unicodedata.category(ch)[0] == "C"
+                   else ch for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question as every stage reads it."""
+
+    text: str  # normalised, as asked (what responses echo and highlights compare with)
+    topic: str  # courtesy set aside, shorthand read, misspellings of the letter's words corrected
+    expanded: str  # topic + the letter's expansions (abbreviations both ways, brand for generic)
+    terms: tuple[str, ...]  # BM25 terms of the expanded topic, in the letter's canonical names
+    content: tuple[str, ...]  # content words of the topic
+    studies: tuple[str, ...]  # ids of the studies it names, best first
+    study_named: bool  # names a study by a name of its own (author, site, acronym), not a common word
+    intents: tuple[str, ...]  # passage kinds it asks for
+    quantity: bool  # asks for a number
+    advice: bool  # asks for patient-specific advice
+    unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
+    label_topics: tuple[str, ...]  # words naming a topic of the US label (dosage, storage, pregnancy, …)
+    anchored: bool  # names something of the letter: a word it uses that everyday English rarely does, an
+    # abbreviation it defines, a drug, a study, or the letter's own apparatus (references, disclaimer, …)
+
+
+def read_shorthand(text: str) -> str:
+    return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
+
+
+def set_courtesy_aside(text: str) -> str:
+    stripped = COURTESY.sub(" ", text)
+    stripped = re.sub(r"^[\s,;:.!-]+", "", re.sub(r"\s+", " ", stripped)).strip()
+    return stripped or text
+
+
+def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, courtesy: bool = True,
+            spelling: bool = True, common_zipf: float = 4.5) -> Query:
+    """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
+    text = normalise_question(question)
+    topic = read_shorthand(text) if shorthand else text
+    topic = set_courtesy_aside(topic) if courtesy else topic
+    if lexicon is None:
+        terms = lexical_tokens(topic)
+        return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
+                     content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
+                     quantity=bool(QUANTITY.search(text)), advice=bool(ADVICE.search(text)), unknown=(),
+                     label_topics=(), anchored=True)
+    if spelling:
+        topic = lexicon.correct_spelling(topic)
+    expanded = lexicon.expand(topic)
+    intents = _intents(text)
+    label_topics = tuple(w for w in dict.fromkeys(words(topic)) if w in LABEL_SECTIONS)
+    return Query(
+        text=text,
+        topic=topic,
+        expanded=expanded,
+        terms=tuple(lexical_tokens(lexicon.canonical(expanded))),
+        content=tuple(content_words(topic)),
+        studies=tuple(lexicon.detect_studies(topic)),
+        study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
+        intents=intents,
+        quantity=bool(QUANTITY.search(text)),
+        advice=bool(ADVICE.search(text)),
+        unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf)),
+        label_topics=label_topics,
+        anchored=bool(intents) or lexicon.anchored(topic, common_zipf=common_zipf),
+    )
+
+
+def _intents(text: str) -> tuple[str, ...]:
+    return tuple(kind for kind, pattern in INTENTS.items() if pattern.search(text))
