@@ -74,13 +74,24 @@ def accept(split: str, result: dict[str, Any], outcomes: dict[str, Outcome], pat
         metrics=next(iter(result["metrics"].values())),
         questions=outcomes,
     )
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    splits = data.get("splits", {})
-    splits[split] = run.model_dump(mode="json")
-    path.write_text(json.dumps({"about": ABOUT, "splits": dict(sorted(splits.items()))}, indent=1,
-                               ensure_ascii=False) + "\n", encoding="utf-8")
+    runs = load_accepted(path)
+    runs[split] = run
+    path.write_text(_dumps(runs), encoding="utf-8")
     logger.info("accepted %s at %s into %s", split, run.commit, path)
     return run
+
+
+def _dumps(runs: dict[str, AcceptedRun]) -> str:
+    """Indented JSON with one line per question, so a review of an accepted run reads as the questions whose
+    outcome changed."""
+    entries = []
+    for split, run in sorted(runs.items()):
+        head = json.dumps(run.model_dump(mode="json", exclude={"questions"}), indent=2, ensure_ascii=False)
+        questions = ",\n".join(f"    {json.dumps(q)}: {json.dumps(o.model_dump(mode='json'))}"
+                                for q, o in run.questions.items())
+        head = head[:-2] + ',\n  "questions": {\n' + questions + "\n  }\n}"
+        entries.append(f"{json.dumps(split)}: " + head.replace("\n", "\n  "))
+    return '{\n "about": ' + json.dumps(ABOUT) + ',\n "splits": {\n  ' + ",\n  ".join(entries) + "\n }\n}\n"
 
 
 def regressions(comparison: Comparison, tolerance: int = TOLERANCE) -> list[str]:
