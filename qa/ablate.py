@@ -23,6 +23,7 @@ from qa.service import QAService
 logger = logging.getLogger(__name__)
 
 GROUP = "retrieval"
+COLUMNS = ("hit@1", "hit@5", "mrr", "refusal_recall", "answerable_refused")
 
 
 def switches(settings: BaseModel) -> list[str]:
@@ -86,9 +87,6 @@ def _row(setting: str, metrics: dict[str, float], change: Change | None) -> dict
     return row
 
 
-COLUMNS = ("hit@1", "hit@5", "mrr", "refusal_recall", "answerable_refused")
-
-
 def write_ablations(rows: list[dict[str, Any]], result: dict[str, Any], out: Path) -> None:
     """ablations.json, and the table appended to report.md."""
     (out / "ablations.json").write_text(json.dumps({"split": result["split"], "k": result["k"], "rows": rows},
@@ -105,3 +103,12 @@ def write_ablations(rows: list[dict[str, Any]], result: dict[str, Any], out: Pat
         lines.append(f"| {row['setting']} | " + " | ".join(f"{row[key]:.3f}" for key in COLUMNS) + f" | {vs} | {p} |")
     with (out / "report.md").open("a", encoding="utf-8") as report:
         report.write("\n".join(lines) + "\n")
+
+
+def ablation_summary(rows: list[dict[str, Any]]) -> str:
+    lines = ["ablation".ljust(30) + "".join(key.rjust(20) for key in COLUMNS) + "  hit@1 b/c vs full, p"]
+    for row in rows:
+        paired = row["hit@1_vs_full"]
+        vs = f"  {paired['b']}/{paired['c']}, p={paired['p']:.3g}" if paired else ""
+        lines.append(row["setting"].ljust(30) + "".join(f"{row[key]:20.3f}" for key in COLUMNS) + vs)
+    return "\n".join(lines)

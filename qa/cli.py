@@ -160,7 +160,7 @@ def render(response: Any) -> str:
 def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None, no_baselines: bool,
                      overrides: tuple[str, ...], ablate: bool, accept: bool, check: bool) -> None:
     """Score retrieval on a question set; write metrics.json, report.md and report.png."""
-    from qa.ablate import ablation, parse_overrides, with_overrides, write_ablations
+    from qa.ablate import ablation, ablation_summary, parse_overrides, with_overrides, write_ablations
     from qa.config import REPO_ROOT
     from qa.evaluate import DEFAULT_SET, check_floors, evaluate, load_questions, summary
     from qa.paired import Comparison, Outcome
@@ -192,13 +192,13 @@ def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None
         raise click.ClickException(str(exc)) from exc
     click.echo(summary(result))
     if rows:
-        click.echo("ablations (hit@1, hit@5; hit@1 McNemar p against the full system):")
-        for row in rows:
-            p = row["hit@1_vs_full"]["p"] if row["hit@1_vs_full"] else None
-            vs = f"  p={p:.3g}" if p is not None else ""
-            click.echo(f"  {row['setting']:<28} {row['hit@1']:.3f} {row['hit@5']:.3f}{vs}")
+        click.echo(ablation_summary(rows))
     click.echo(f"report: {out}/report.md, {out}/metrics.json, {out}/report.png" + (", ablations.json" if rows else ""))
     if accept:
+        changed_env = settings.retrieval.model_dump(exclude_defaults=True)
+        if changed_env:  # the suite's guard runs the defaults unless its environment says otherwise
+            logging.getLogger(__name__).warning("accepting a run whose retrieval settings differ from the "
+                                                "defaults: %s", changed_env)
         outcomes = {q: Outcome.model_validate(o) for q, o in result["outcomes"].items()}
         run = accept_run(split, result, outcomes)
         click.echo(f"accepted as the {split} baseline at {run.commit or 'an unknown commit'}: evals/baseline.json")
