@@ -86,6 +86,6 @@ def compare(baseline: dict[str, Outcome], current: dict[str, Outcome]) -> Compar
         measures[name] = Change(
             measure=name, counts=words, n=len(population),
             before=sum(good(baseline[q]) for q in population), now=sum(good(current[q]) for q in population),
-            b=len(lost), c=len(gained), p=round(mcnemar_p(len(lost), len(gained)), 6), lost=lost, gained=gained,
+            b=len(lost), c=len(gained), p=mcnemar_p(len(lost), len(gained)), lost=lost, gained=gained,
         )
     return Comparison(paired=len(ids), new=new, changed=changed, measures=measures)

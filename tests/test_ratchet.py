@@ -194,3 +194,10 @@ def test_the_eval_command_rejects_bad_settings_and_a_loose_accept_before_loading
     assert result.exit_code == 2 and "--accept" in result.output
     result = runner.invoke(main, ["eval", "--set", "retrieval.fusion=rrf", "--accept"])
     assert result.exit_code == 2
+
+
+def test_a_tiny_p_value_is_kept_not_rounded_to_zero() -> None:
+    before = {f"x{i}": _scored(1) for i in range(30)} | {"y0": _scored(None), "y1": _scored(None)}
+    now = {f"x{i}": _scored(None) for i in range(30)} | {"y0": _scored(1), "y1": _scored(1)}
+    change = compare(before, now).measures["hit@1"]
+    assert (change.b, change.c) == (30, 2) and 0 < change.p < 1e-6
