@@ -201,3 +201,12 @@ def test_a_tiny_p_value_is_kept_not_rounded_to_zero() -> None:
     now = {f"x{i}": _scored(None) for i in range(30)} | {"y0": _scored(1), "y1": _scored(1)}
     change = compare(before, now).measures["hit@1"]
     assert (change.b, change.c) == (30, 2) and 0 < change.p < 1e-6
+
+
+def test_a_question_set_given_with_set_still_works(tmp_path: Path) -> None:
+    from qa.cli import _legacy_set_path
+
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text("")
+    assert _legacy_set_path((str(questions), "retrieval.fusion=rrf"), None) == (("retrieval.fusion=rrf",), questions)
+    assert _legacy_set_path(("retrieval.fusion=rrf",), None) == (("retrieval.fusion=rrf",), None)
