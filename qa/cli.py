@@ -144,36 +144,83 @@ def render(response: Any) -> str:
 
 
 @main.command(name="eval")
-@click.option("--set", "set_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--questions", "set_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A JSONL question set (default evals/questions.jsonl).")
 @click.option("--split", default="test", show_default=True, help="dev, test or all.")
 @click.option("--k", default=5, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Report folder (default evals/reports/<split>).")
 @click.option("--no-baselines", is_flag=True, help="Skip the two baseline pipelines.")
-@click.option("--check", is_flag=True, help="Exit 1 when a floor in evals/floors.json is missed.")
+@click.option("--set", "overrides", multiple=True, metavar="retrieval.FIELD=VALUE",
+              help="Evaluate with a retrieval setting changed (repeatable).")
+@click.option("--ablate", is_flag=True, help="Also run with each boolean retrieval switch that is on turned off.")
+@click.option("--accept", is_flag=True, help="Record this run as the split's accepted level in evals/baseline.json.")
+@click.option("--check", is_flag=True,
+              help="Exit 1 when a floor in evals/floors.json is missed or the run falls behind the accepted one.")
 def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None, no_baselines: bool,
-                     check: bool) -> None:
+                     overrides: tuple[str, ...], ablate: bool, accept: bool, check: bool) -> None:
     """Score retrieval on a question set; write metrics.json, report.md and report.png."""
+    from qa.ablate import ablation, ablation_summary, parse_overrides, with_overrides, write_ablations
     from qa.config import REPO_ROOT
-    from qa.evaluate import DEFAULT_SET, check_floors, evaluate, summary
+    from qa.evaluate import DEFAULT_SET, check_floors, evaluate, load_questions, summary
+    from qa.paired import Comparison, Outcome
+    from qa.ratchet import accept as accept_run
+    from qa.ratchet import regressions
     from qa.service import QAService
 
+    overrides, set_path = _legacy_set_path(overrides, set_path)
     try:
-        service = QAService(_settings(), rebuild=True)
+        changed = parse_overrides(overrides)
+        settings = _settings()
+        settings = settings.model_copy(update={"retrieval": with_overrides(settings.retrieval, changed)})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from exc
+    if accept and (changed or split not in ("dev", "test") or (set_path and set_path.resolve() != DEFAULT_SET)):
+        raise click.UsageError("--accept records the dev or test split of evals/questions.jsonl as configured, "
+                               "without --set")
+    try:
+        service = QAService(settings, rebuild=True)
         out = out or REPO_ROOT / "evals" / "reports" / split
         result = evaluate(service, set_path or DEFAULT_SET, split, k, out, baselines=not no_baselines)
+        rows = None
+        if ablate:
+            rows = ablation(service, load_questions(set_path or DEFAULT_SET, split), k, result)
+            write_ablations(rows, result, out)
     except QAError as exc:
         _fail(exc)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary(result))
-    click.echo(f"report: {out}/report.md, {out}/metrics.json, {out}/report.png")
+    if rows:
+        click.echo(ablation_summary(rows))
+    click.echo(f"report: {out}/report.md, {out}/metrics.json, {out}/report.png" + (", ablations.json" if rows else ""))
+    if accept:
+        changed_env = settings.retrieval.model_dump(exclude_defaults=True)
+        if changed_env:  # the suite's guard runs the defaults unless its environment says otherwise
+            logging.getLogger(__name__).warning("accepting a run whose retrieval settings differ from the "
+                                                "defaults: %s", changed_env)
+        outcomes = {q: Outcome.model_validate(o) for q, o in result["outcomes"].items()}
+        run = accept_run(split, result, outcomes)
+        click.echo(f"accepted as the {split} baseline at {run.commit or 'an unknown commit'}: evals/baseline.json")
     if check:
-        missed = check_floors(next(iter(result["metrics"].values())))
-        if missed:
-            click.echo("below the floors: " + "; ".join(missed), err=True)
+        failed = check_floors(next(iter(result["metrics"].values())))
+        if result["paired"] and not accept:
+            failed += regressions(Comparison.model_validate(result["paired"]))
+        if failed:
+            click.echo("check failed: " + "; ".join(failed), err=True)
             sys.exit(1)
+
+
+def _legacy_set_path(overrides: tuple[str, ...], set_path: Path | None) -> tuple[tuple[str, ...], Path | None]:
+    """`--set PATH` named the question set before `--set` changed settings; such a value still works."""
+    kept = []
+    for value in overrides:
+        if "=" not in value and Path(value).is_file() and set_path is None:
+            logging.getLogger(__name__).warning("--set %s: a question set is now given with --questions", value)
+            set_path = Path(value)
+        else:
+            kept.append(value)
+    return tuple(kept), set_path
 
 
 @main.command()

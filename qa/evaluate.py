@@ -4,10 +4,14 @@ A passage answers a question when its study matches the gold study (if one is gi
 string appears in its text (case-insensitive, white space collapsed). Two baselines run in the same pass
 on the same questions: the tutorial pipeline (RecursiveCharacterTextSplitter 1000/200, the same model,
 FAISS, top k) and BM25 + dense rank fusion over those same fixed-size chunks.
+
+Every run is paired with the accepted run of the same split (evals/baseline.json, see qa/ratchet.py): the
+questions that went from right to wrong and back, with an exact McNemar p-value, tell a real change from noise.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -19,16 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from qa.config import REPO_ROOT
+from qa.paired import Comparison, Outcome, compare
 from qa.parse import normalise
+from qa.ratchet import BASELINE, accepted_outcomes
+from qa.retrieve import Retriever
 from qa.service import QAService
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SET = REPO_ROOT / "evals" / "questions.jsonl"
 FLOORS = REPO_ROOT / "evals" / "floors.json"
+# What a question tests, beyond its category: results are reported per tag, so a change can be read per kind.
+TAGS = frozenset({"parent_row", "value_vs_prose", "paraphrase", "regimen_long_form", "comparison", "typing",
+                  "near_miss"})
 
 
 class Gold(BaseModel):
@@ -51,12 +61,28 @@ class EvalQuestion(BaseModel):
     answerable: bool = True
     advice_request: bool = False
     category: str = ""
+    tags: list[str] = []
     gold: Gold | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags: list[str]) -> list[str]:
+        unknown = sorted(set(tags) - TAGS)
+        if unknown:  # a misspelt tag would quietly become a group of its own
+            raise ValueError(f"unknown tag(s) {', '.join(unknown)}; known: {', '.join(sorted(TAGS))}")
+        return tags
 
     @property
     def scored(self) -> bool:
         """Has a gold passage to find (advice questions with no answer strings are not ranked)."""
         return self.answerable and self.gold is not None and bool(self.gold.answer)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies what is asked and what counts as right: an edited question is not paired with its old
+        outcome, while a new split, category or tag leaves it paired."""
+        what = self.model_dump_json(include={"question", "answerable", "advice_request", "gold"})
+        return hashlib.sha256(what.encode()).hexdigest()[:12]
 
 
 def load_questions(path: Path, split: str | None) -> list[EvalQuestion]:
@@ -162,14 +188,20 @@ def _percentile(values: list[float], pct: float) -> float:
 # ---- the systems ----------------------------------------------------------------------------------
 
 
-def run_service(service: QAService, questions: list[EvalQuestion], k: int, progress: bool) -> SystemScore:
+def run_service(service: QAService, questions: list[EvalQuestion], k: int, progress: bool,
+                retriever: Retriever | None = None, name: str = "qa (this system)") -> SystemScore:
+    """The questions through `service.ask`'s code path; with `retriever`, through that one instead of the
+    service's own (a variant of the settings over the same index and encoder)."""
     from tqdm import tqdm
 
-    system = SystemScore("qa (this system)")
+    system = SystemScore(name)
     chunks = service.index.chunks
-    for q in tqdm(questions, desc="qa", disable=not progress, unit="q"):
+    for q in tqdm(questions, desc=name, disable=not progress, unit="q"):
         start = time.perf_counter()
-        response = service.ask(q.question, k)
+        if retriever is None:
+            response = service.ask(q.question, k)
+        else:
+            response = service.respond(service.retrieve(q.question, k, None, retriever), retriever.index)
         elapsed = time.perf_counter() - start
         relevant = sum(1 for c in chunks if q.gold and matches(q.gold, c.text, c.study)) if q.scored else 1
         system.per_question[q.id] = Ranked(
@@ -252,11 +284,50 @@ class TutorialPipeline:
         return system
 
 
+def outcomes(questions: list[EvalQuestion], system: SystemScore) -> dict[str, Outcome]:
+    """Each question's outcome, the unit the paired comparison and the ratchet work on."""
+    out = {}
+    for q in questions:
+        ranked = system.per_question[q.id]
+        out[q.id] = Outcome(
+            rank=ranked.first_hit(q.gold) if q.scored and q.gold else None,
+            refused=not ranked.answerable, advice=ranked.advice, scored=q.scored, answerable=q.answerable,
+            fingerprint=q.fingerprint,
+        )
+    return out
+
+
+def breakdown(questions: list[EvalQuestion], results: dict[str, Outcome]) -> dict[str, dict[str, dict[str, float]]]:
+    """hit@1 and hit@5 per category and per tag (and refusal recall where a group has unanswerable questions),
+    with the counts they are shares of: a group of four moves 0.25 a question."""
+    groups: dict[str, dict[str, list[EvalQuestion]]] = {"category": {}, "tag": {}}
+    for q in questions:
+        groups["category"].setdefault(q.category or "-", []).append(q)
+        for tag in q.tags:
+            groups["tag"].setdefault(tag, []).append(q)
+    table: dict[str, dict[str, dict[str, float]]] = {"category": {}, "tag": {}}
+    for kind, members in groups.items():
+        for name, qs in sorted(members.items()):
+            ranks = [results[q.id].rank for q in qs if q.scored]
+            row: dict[str, float] = {"questions": len(qs), "scored": len(ranks)}
+            if ranks:
+                row["hit@1"] = round(_mean([1.0 if r is not None and r <= 1 else 0.0 for r in ranks]), 4)
+                row["hit@5"] = round(_mean([1.0 if r is not None and r <= 5 else 0.0 for r in ranks]), 4)
+            unanswerable = [q for q in qs if not q.answerable]
+            if unanswerable:
+                row["unanswerable"] = len(unanswerable)
+                row["refusal_recall"] = round(_mean([1.0 if results[q.id].refused else 0.0 for q in unanswerable]), 4)
+            table[kind][name] = row
+    return table
+
+
 # ---- the run --------------------------------------------------------------------------------------
 
 
 def evaluate(service: QAService, set_path: Path, split: str | None, k: int, out: Path,
-             baselines: bool = True, progress: bool = True) -> dict[str, Any]:
+             baselines: bool = True, progress: bool = True, accepted: Path | None = BASELINE) -> dict[str, Any]:
+    """Run, score, pair with the accepted run of the split (from `accepted`; None: no pairing) and write
+    metrics.json, report.md and report.png into `out`."""
     questions = load_questions(set_path, split)
     if not questions:
         raise ValueError(f"{set_path}: no questions in split {split!r}")
@@ -266,15 +337,29 @@ def evaluate(service: QAService, set_path: Path, split: str | None, k: int, out:
         systems.append(tutorial.run("tutorial (1000/200, dense)", questions, k, hybrid=False, progress=progress))
         systems.append(tutorial.run("tutorial chunks + BM25 fusion", questions, k, hybrid=True, progress=progress))
     metrics = {s.name: score(questions, s, k) for s in systems}
-    result = {
+    current = outcomes(questions, systems[0])
+    result: dict[str, Any] = {
         "set": str(set_path),
         "split": split or "all",
         "k": k,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "index": service.index.manifest.build_id,
         "model": service.settings.embedding.model,
+        "retrieval": service.retriever.settings.model_dump(mode="json"),
         "metrics": metrics,
+        "groups": breakdown(questions, current),
+        "paired": None,
+        "outcomes": {q: o.model_dump(mode="json") for q, o in current.items()},
     }
+    if accepted is not None:
+        before, runs = accepted_outcomes(split or "all", k, accepted)
+        if runs:
+            result["paired"] = {
+                "accepted": [{"accepted_at": r.accepted_at, "commit": r.commit} for r in runs],
+                **compare(before, current).model_dump(mode="json"),
+            }
+        else:
+            logger.warning("no accepted run of split %s at k=%d in %s: nothing to pair with", split, k, accepted)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     (out / "report.md").write_text(report_markdown(result, questions, systems[0], k), encoding="utf-8")
@@ -296,6 +381,8 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
     ]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(f"{result['metrics'][n].get(key, 0):.3f}" for n in names) + " |")
+    lines += paired_markdown(result.get("paired"))
+    lines += groups_markdown(result.get("groups") or {})
     lines += ["", "## Questions (misses first)", "",
               "| id | question | gold | rank found | answerable | top passage |", "|---|---|---|---|---|---|"]
     rows = []
@@ -313,6 +400,46 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
                      f"{'yes' if ranked.answerable else 'no'} | {cell(top)} |"))
     lines += [r[2] for r in sorted(rows, key=lambda r: (r[0], r[1]))]
     return "\n".join(lines) + "\n"
+
+
+def paired_markdown(paired: dict[str, Any] | None) -> list[str]:
+    """The paired comparison with the accepted run: per measure, the counts before and now, the questions
+    lost (b) and gained (c) and the exact McNemar p."""
+    lines = ["", "## Against the accepted run", ""]
+    if not paired:
+        return lines + ["No accepted run of this split and k in evals/baseline.json: nothing to pair with."]
+    comparison = Comparison.model_validate(paired)
+    when = ", ".join(f"{a['accepted_at']} at {(a['commit'] or 'unknown commit')[:12]}" for a in paired["accepted"])
+    lines += [f"Accepted {when}. Paired over {comparison.paired} questions; left out: {len(comparison.new)} new "
+              f"({', '.join(comparison.new) or '-'}), {len(comparison.changed)} changed "
+              f"({', '.join(comparison.changed) or '-'}).", "",
+              "| measure | counted | accepted | now | b (lost) | c (gained) | McNemar p | lost | gained |",
+              "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    for change in comparison.measures.values():
+        lines.append(f"| {change.measure} | {change.counts} | {change.before}/{change.n} | {change.now}/{change.n} | "
+                     f"{change.b} | {change.c} | {change.p:.3g} | {', '.join(change.lost) or '-'} | "
+                     f"{', '.join(change.gained) or '-'} |")
+    return lines
+
+
+def groups_markdown(groups: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    lines: list[str] = []
+    for kind, rows in groups.items():
+        if not rows:
+            continue
+        lines += ["", f"## Per {kind}", "", f"| {kind} | questions | hit@1 | hit@5 | refusal recall |",
+                  "|---|---:|---:|---:|---:|"]
+        for name, row in rows.items():
+            hits = [_count_share(row, key, "scored") for key in ("hit@1", "hit@5")]
+            lines.append(f"| {name} | {int(row['questions'])} | {hits[0]} | {hits[1]} | "
+                         f"{_count_share(row, 'refusal_recall', 'unanswerable')} |")
+    return lines
+
+
+def _count_share(row: dict[str, float], key: str, of: str) -> str:
+    if key not in row:
+        return "–"
+    return f"{row[key]:.3f} ({round(row[key] * row[of])}/{int(row[of])})"
 
 
 def chart(metrics: dict[str, dict[str, float]], path: Path, title: str) -> None:
@@ -341,13 +468,16 @@ def chart(metrics: dict[str, dict[str, float]], path: Path, title: str) -> None:
 def check_floors(metrics: dict[str, float], floors_path: Path = FLOORS) -> list[str]:
     """The floors the test split must meet; returns the ones missed."""
     floors = json.loads(floors_path.read_text(encoding="utf-8"))
+    unknown = sorted((set(floors.get("min", {})) | set(floors.get("max", {}))) - set(metrics))
+    if unknown:  # a misspelt floor would read as 0 and be missed for ever, an expected failure that never ends
+        raise KeyError(f"{floors_path}: no metric named {', '.join(unknown)}")
     missed = []
     for key, floor in floors.get("min", {}).items():
-        if metrics.get(key, 0.0) < floor:
-            missed.append(f"{key} {metrics.get(key, 0.0):.3f} < {floor}")
+        if metrics[key] < floor:
+            missed.append(f"{key} {metrics[key]:.3f} < {floor}")
     for key, ceiling in floors.get("max", {}).items():
-        if metrics.get(key, 0.0) > ceiling:
-            missed.append(f"{key} {metrics.get(key, 0.0):.3f} > {ceiling}")
+        if metrics[key] > ceiling:
+            missed.append(f"{key} {metrics[key]:.3f} > {ceiling}")
     return missed
 
 
@@ -361,4 +491,15 @@ def summary(result: dict[str, Any]) -> str:
     for n in names:
         values = result["metrics"][n]
         lines.append(n.ljust(width) + "".join(f"{values.get(k, 0):{max(len(k), 6) + 2}.3f}" for k in keys))
+    paired = result.get("paired")
+    if paired:
+        comparison = Comparison.model_validate(paired)
+        lines.append(f"against the accepted run ({comparison.paired} paired, {len(comparison.new)} new, "
+                     f"{len(comparison.changed)} changed):")
+        for c in comparison.measures.values():
+            lines.append(f"  {c.measure:<19} accepted {c.before}/{c.n}, now {c.now}/{c.n}; lost {c.b} "
+                         f"({', '.join(c.lost) or '-'}), gained {c.c} ({', '.join(c.gained) or '-'}); "
+                         f"McNemar p={c.p:.3g}")
+    else:
+        lines.append("no accepted run of this split to pair with (evals/baseline.json)")
     return "\n".join(lines)

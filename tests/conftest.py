@@ -1,5 +1,8 @@
 """Shared fixtures: the real model and a real index of the corpus, built once per test session into a
-temporary folder (never the repo's index/), and an app wired to that service."""
+temporary folder (never the repo's index/), and an app wired to that service.
+
+The settings are read from QA_* environment variables like the service's own, so an ablation runs through
+the whole suite (`QA_RETRIEVAL__FUSION=rrf pytest`); the session header lists what differs from the defaults."""
 
 from __future__ import annotations
 
@@ -16,6 +19,17 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 LETTER = REPO / "corpus" / "darzalex-retreatment.txt"
 FICTIONAL = DATA / "fictional-letter.txt"
+
+
+def pytest_report_header() -> str | None:
+    from qa.config import RetrievalSettings, Settings
+
+    changed = Settings().retrieval.model_dump(exclude_defaults=True)
+    if not changed:
+        return None
+    defaults = RetrievalSettings()
+    return "retrieval settings from the environment: " + ", ".join(
+        f"{name}={value!r} (default {getattr(defaults, name)!r})" for name, value in changed.items())
 
 
 @pytest.fixture(scope="session")
