@@ -194,13 +194,6 @@ class Lexicon:
 
         return re.sub(r"(?<![\w\-/+])[^\W\d_]{5,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
 
-    def coverage(self, question: str) -> float:
-        """Share of the question's content words that the letter (or its abbreviations) contains."""
-        terms = content_words(question)
-        if not terms:
-            return 0.0
-        known = sum(1 for t in terms if t in self.vocabulary or t in self.abbreviations or t in self.synonyms)
-        return known / len(terms)
 
 
 def _near(token: str, names: set[str]) -> bool:

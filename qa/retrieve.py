@@ -62,7 +62,6 @@ class Retrieval:
     advice_request: bool
     studies: list[str] = field(default_factory=list)
     top_dense: float = 0.0
-    coverage: float = 0.0
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
@@ -168,7 +167,6 @@ class Retriever:
             ranked = [p for p in ranked if self.index.chunks[p].document == document]
         document = document or docs[0]
         lex = self.index.lexicons[document]
-        coverage = lex.coverage(query.topic)
         passages = [
             Passage(
                 chunk=self.index.chunks[pos],
@@ -191,7 +189,6 @@ class Retriever:
             advice_request=query.advice,
             studies=studies,
             top_dense=round(top_dense, 6),
-            coverage=round(coverage, 4),
         )
 
     def _structure(self, query: Query) -> np.ndarray:
