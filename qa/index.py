@@ -9,6 +9,7 @@
         quotes.npy       embeddings of the sentences / row lines a highlight is picked from
         documents.json   per letter: title, date, disclaimer, references, advice notice, lexicon
         bm25/            the bm25s lexical index
+        encoder/         the ONNX export of the model (onnx backend): model.onnx, tokenizer.json, export.json
       .lock            held while a build runs
 
 A build writes a new folder and only then moves `current`, so a failed or killed build leaves the old
@@ -70,7 +71,9 @@ class Manifest(BaseModel):
     quote_count: int
     dimension: int
     index_type: str
-    files: dict[str, str]  # file name -> sha256
+    encoder_backend: str = "torch"  # torch, onnx-fp32 or onnx-int8-<quantisation> (qa.embed.backend_label)
+    encoder_export: str | None = None  # sha256 of encoder/model.onnx, the graph that serves questions
+    files: dict[str, str]  # file name -> sha256 (the export's files included)
     build_seconds: float
 
 
@@ -140,17 +143,24 @@ def chunker_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def expected_fingerprint(settings: Settings, model_fingerprint: str) -> dict[str, Any]:
-    """The manifest fields an index must carry to be served with these settings."""
+def expected_fingerprint(settings: Settings, model_fingerprint: str | None) -> dict[str, Any]:
+    """The manifest fields an index must carry to be served with these settings. Without the model's weights
+    (None: a serve-only installation) the export the index carries, verified by its hash, is what serves."""
+    from qa.embed import backend_label
+
     corpus = {p.name: sha256_file(p) for p in corpus_files(settings)}
-    return {
+    expected = {
         "format_version": FORMAT_VERSION,
         "corpus": corpus,
         "model": settings.embedding.model,
         "model_fingerprint": model_fingerprint,
         "chunker_version": chunker_version(),
         "chunking": settings.chunking.model_dump(),
+        "encoder_backend": backend_label(settings.embedding),
     }
+    if model_fingerprint is None:
+        del expected["model_fingerprint"]
+    return expected
 
 
 def advice_notice(letter: Letter) -> str | None:
@@ -198,37 +208,84 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def build_index(settings: Settings, encoder: Encoder, progress: bool = True) -> Manifest:
+def build_index(settings: Settings, encoder: Encoder | None = None, progress: bool = True) -> Manifest:
     """Parse every letter, chunk, embed and write a new build, then point `current` at it.
 
+    With the onnx backend the build carries its own export of the model (reused from the encoder given or
+    the current build when its key matches, else exported with torch); `encoder` must match the settings.
     The lock is held from the start, so a second build fails at once instead of after embedding."""
     with build_lock(settings.index_dir):
         return _build_locked(settings, encoder, progress)
 
 
-def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manifest:
-    import bm25s
-    import faiss
+def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -> Manifest:
+    from qa.embed import backend_label
 
     started = time.perf_counter()
-    fingerprint = expected_fingerprint(settings, encoder.fingerprint)
     letters = [parse_letter(p) for p in corpus_files(settings)]
     ids = [letter.id for letter in letters]
     if len(set(ids)) != len(ids):
         raise DocumentFormatError(str(settings.corpus_dir), 0, "two letters share a file name stem")
-    chunks: list[Chunk] = []
-    documents: dict[str, DocumentInfo] = {}
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    builds = settings.index_dir / "builds"
+    target = builds / build_id
+    partial = builds / f".{build_id}.partial"
+    partial.mkdir(parents=True)
+    try:
+        if encoder is not None and encoder.backend != backend_label(settings.embedding):
+            raise ValueError(f"a {encoder.backend} encoder cannot build a {backend_label(settings.embedding)} index")
+        return _build_into(settings, encoder, letters, partial, target, started, progress)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def _build_encoder(settings: Settings, encoder: Encoder | None, folder: Path, calibration: list[str]) -> Encoder:
+    """The encoder a build embeds with. For onnx, the build's own export in `folder`: an earlier one with the
+    same key (the given encoder's, or the current build's) linked in, else exported now with torch."""
+    from qa.embed import torch_encoder
+
+    if settings.embedding.backend == "torch":
+        return encoder or torch_encoder(settings)
+    from qa import export
+    from qa.embed_onnx import OnnxEncoder
+
+    model_path = settings.model_path()
+    key = export.export_key(model_path, settings.embedding, calibration)
+    given = encoder.folder if isinstance(encoder, OnnxEncoder) else None
+    if export.reuse(key, folder, [f for f in (given, settings.index_dir / "current" / "encoder") if f]):
+        if isinstance(encoder, OnnxEncoder) and encoder.meta.get("key") == key:
+            return encoder  # the same export, already loaded
+    else:
+        export.export(model_path, settings.embedding, folder, calibration)
+    return OnnxEncoder(folder, settings.embedding)
+
+
+def _build_into(settings: Settings, encoder: Encoder | None, letters: list[Letter], partial: Path, target: Path,
+                started: float, progress: bool) -> Manifest:
+    import bm25s
+    import faiss
+
     from qa.tokens import word_piece_counter
 
-    counter = word_piece_counter(encoder.model_path) if Path(encoder.model_path).is_dir() else None
+    # Static quantisation calibrates on the chunk texts, so its export comes after chunking, which then counts
+    # word pieces with the model folder's tokenizer.json (the file every export carries too).
+    static = settings.embedding.backend == "onnx" and settings.embedding.quantization == "static"
+    if not static:
+        encoder = _build_encoder(settings, encoder, partial / "encoder", [])
+    counter = encoder.count_pieces if encoder is not None else word_piece_counter(settings.model_path())
+    c = settings.chunking
+    max_pieces = min(c.max_pieces, (encoder.max_pieces if encoder is not None else 256) - 2)
+    chunks: list[Chunk] = []
+    documents: dict[str, DocumentInfo] = {}
     for letter in letters:
-        count = counter or (lambda text: len(encoder.model.tokenizer(text)["input_ids"]))
-        c = settings.chunking
-        letter_chunks = chunk_letter(letter, count, min(c.max_pieces, encoder.max_pieces - 2), c.overlap_pieces,
-                                     c.group_rows)
+        letter_chunks = chunk_letter(letter, counter, max_pieces, c.overlap_pieces, c.group_rows)
         chunks.extend(letter_chunks)
         documents[letter.id] = document_info(letter, len(letter_chunks))
     lexicons = {d: info.lexicon() for d, info in documents.items()}
+    if encoder is None:
+        encoder = _build_encoder(settings, None, partial / "encoder", [ch.text for ch in chunks])
+    fingerprint = expected_fingerprint(settings, encoder.fingerprint)
 
     vectors = encoder.encode([c.text for c in chunks], progress=progress)
     quotes = [q for c in chunks for q in (c.quotes or [c.text])]
@@ -238,42 +295,36 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
     bm25 = bm25s.BM25()
     bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
 
-    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    builds = settings.index_dir / "builds"
-    target = builds / build_id
-    partial = builds / f".{build_id}.partial"
-    partial.mkdir(parents=True)
-    try:
-        with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
-            for chunk in chunks:
-                f.write(chunk.model_dump_json() + "\n")
-        faiss.write_index(dense, str(partial / "dense.faiss"))
-        np.save(partial / "quotes.npy", quote_vectors)
-        (partial / "documents.json").write_text(
-            json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
-        )
-        bm25.save(str(partial / "bm25"), show_progress=False)
-        manifest = Manifest(
-            **fingerprint,
-            build_id=build_id,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
-            chunk_count=len(chunks),
-            quote_count=len(quotes),
-            dimension=encoder.dimension,
-            index_type=index_type,
-            files={name: sha256_file(partial / name) for name in HASHED_FILES},
-            build_seconds=round(time.perf_counter() - started, 3),
-        )
-        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        _fsync_tree(partial)
-        partial.rename(target)
-        _point_current(settings.index_dir, target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    _prune(builds, keep=target)
-    logger.info("built index %s: %d chunks in %.1fs", build_id, len(chunks), manifest.build_seconds)
+    with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
+        for chunk in chunks:
+            f.write(chunk.model_dump_json() + "\n")
+    faiss.write_index(dense, str(partial / "dense.faiss"))
+    np.save(partial / "quotes.npy", quote_vectors)
+    (partial / "documents.json").write_text(
+        json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
+    )
+    bm25.save(str(partial / "bm25"), show_progress=False)
+    export_files = sorted(p.relative_to(partial).as_posix() for p in (partial / "encoder").glob("*") if p.is_file())
+    files = {name: sha256_file(partial / name) for name in (*HASHED_FILES, *export_files)}
+    manifest = Manifest(
+        **fingerprint,
+        build_id=target.name,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
+        chunk_count=len(chunks),
+        quote_count=len(quotes),
+        dimension=encoder.dimension,
+        index_type=index_type,
+        encoder_export=files.get("encoder/model.onnx"),
+        files=files,
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    _fsync_tree(partial)
+    partial.rename(target)
+    _point_current(settings.index_dir, target)
+    _prune(target.parent, keep=target)
+    logger.info("built index %s: %d chunks in %.1fs", target.name, len(chunks), manifest.build_seconds)
     return manifest
 
 
@@ -335,7 +386,7 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexCorrupt(f"{path} is not a valid manifest ({problem}); rebuild with `qa build`") from exc
 
 
-def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: str, where: Path) -> None:
+def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: str | None, where: Path) -> None:
     expected = expected_fingerprint(settings, model_fingerprint)
     problems = [key for key, value in expected.items() if getattr(manifest, key) != value]
     if problems:
@@ -345,7 +396,7 @@ def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: st
         )
 
 
-def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) -> LoadedIndex:
+def load_index(settings: Settings, model_fingerprint: str | None, verify: bool = True) -> LoadedIndex:
     import bm25s
     import faiss
 
@@ -353,7 +404,7 @@ def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) 
     manifest = read_manifest(settings.index_dir)
     if verify:
         check_manifest(manifest, settings, model_fingerprint, build)
-    for name in HASHED_FILES:
+    for name in dict.fromkeys((*HASHED_FILES, *manifest.files)):  # the export's files too
         path = build / name
         if not path.exists() or sha256_file(path) != manifest.files.get(name):
             raise IndexCorrupt(f"{path} is missing or differs from its manifest hash; rebuild with `qa build`")
