@@ -21,6 +21,7 @@ from qa.api.routes import ask_router, documents_router, health_router, widget_ro
 from qa.audit import AuditLog, AuditMiddleware
 from qa.config import Settings, get_settings
 from qa.errors import QAError, public_message
+from qa.metrics import Metrics, MetricsMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     limits = settings.service
     audit = AuditLog(limits.audit_log, limits.audit_max_bytes, limits.audit_backups) if limits.audit_log else None
     app.state.audit = audit
+    app.state.metrics = Metrics()
 
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     guards.install(app, settings)
     if audit is not None:
         app.add_middleware(AuditMiddleware, audit=audit, max_body_bytes=limits.max_body_bytes)
+    # Around the guards and the audit trail: counts every request, refused ones included.
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
