@@ -119,6 +119,12 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -370,6 +376,7 @@ def serve_cold_start(question: str, runs: int, folder: Path) -> dict[str, Any]:
 
     times: list[float] = []
     rss: list[float] = []
+    cpu: list[float] = []
     for _ in range(runs):
         port = free_port()
         with tempfile.TemporaryDirectory(prefix="qa-bench-cold-") as tmp, (folder / "cold-start.log").open("ab") as log:
@@ -387,6 +394,7 @@ def serve_cold_start(question: str, runs: int, folder: Path) -> dict[str, Any]:
                         if r.status_code == 200:
                             answered = time.perf_counter() - start
                             rss.append(peak_rss_mb(proc.pid) or 0.0)
+                            cpu.append(cpu_seconds(proc.pid))
                             break
                     except httpx.HTTPError:
                         pass
@@ -402,7 +410,8 @@ def serve_cold_start(question: str, runs: int, folder: Path) -> dict[str, Any]:
             raise RuntimeError(f"the server never answered (exit {proc.returncode}); see {folder / 'cold-start.log'}")
         times.append(answered)
     return {"command": "qa serve --no-rebuild", "runs_s": [round(t, 3) for t in times],
-            "seconds": round(min(times), 3), "peak_rss_mb": round(max(rss), 1)}
+            "seconds": round(min(times), 3), "peak_rss_mb": round(max(rss), 1),
+            "cpu_s": [round(c, 2) for c in cpu]}  # the server's CPU time to then: what other load cannot inflate
 
 
 def ask_cli_time(question: str, runs: int) -> dict[str, Any]:

@@ -30,7 +30,7 @@ class OnnxEncoder(Encoder):
         try:
             meta = json.loads((folder / "export.json").read_text(encoding="utf-8"))
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        except (OSError, ValueError, Exception) as exc:
+        except Exception as exc:  # missing, unreadable or not what an export writes
             raise IndexCorrupt(f"{folder} holds no readable ONNX export ({exc.__class__.__name__}); "
                                "rebuild with `qa build`") from exc
         self.folder = folder
