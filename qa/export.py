@@ -40,7 +40,7 @@ def export_version() -> str:
 def export_key(model_path: str, settings: EmbeddingSettings, calibration: Sequence[str] = ()) -> dict[str, Any]:
     key: dict[str, Any] = {"model": model_path, "source_fingerprint": model_fingerprint(model_path),
                            "backend": backend_label(settings), "opset": OPSET, "export_version": export_version()}
-    if settings.quantization == "static":
+    if calibration:
         key["calibration"] = hashlib.sha256("\0".join(calibration).encode()).hexdigest()[:16]
     return key
 
@@ -65,10 +65,10 @@ def reuse(key: dict[str, Any], target: Path, candidates: Iterable[Path]) -> bool
     return False
 
 
-def export(model_path: str, settings: EmbeddingSettings, target: Path, calibration: Sequence[str] = ()) -> None:
-    """Export the model into `target` (model.onnx, tokenizer.json, export.json), quantised as the settings say.
+def export(model_path: str, settings: EmbeddingSettings, target: Path) -> None:
+    """Export the model into `target` (model.onnx, tokenizer.json, export.json), fp32 or dynamic int8.
 
-    Static quantisation calibrates activation ranges on `calibration` (the letters' chunk texts)."""
+    Static int8 needs calibration texts: `quantize_static_export` turns an fp32 export into it."""
     from qa.embed_torch import load_sentence_transformer
 
     started = time.perf_counter()
@@ -104,15 +104,17 @@ def export(model_path: str, settings: EmbeddingSettings, target: Path, calibrati
             opset_version=OPSET, dynamo=False,
         )
     model.tokenizer.backend_tokenizer.save(str(target / "tokenizer.json"))
+    if settings.quantization not in ("none", "dynamic", "dynamic-per-channel"):
+        raise ValueError(f"{settings.quantization} quantisation needs calibration: quantize_static_export")
     if settings.quantization == "none":
         fp32.replace(target / "model.onnx")
     else:
         quantize(fp32, target / "model.onnx", settings.quantization, inputs, target / "tokenizer.json",
-                 int(model.max_seq_length or 256), calibration)
+                 int(model.max_seq_length or 256), ())
         fp32.unlink()
     config = getattr(model[0], "do_lower_case", False)
     meta = {
-        "key": export_key(model_path, settings, calibration),
+        "key": export_key(model_path, settings),
         "model": model_path,
         "source_fingerprint": model_fingerprint(model_path),
         "backend": backend_label(settings),
@@ -126,6 +128,21 @@ def export(model_path: str, settings: EmbeddingSettings, target: Path, calibrati
     }
     (target / "export.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     logger.info("exported %s to ONNX (%s) in %.1fs", model_path, meta["backend"], meta["seconds"])
+
+
+def quantize_static_export(folder: Path, settings: EmbeddingSettings, calibration: Sequence[str]) -> None:
+    """Replace the fp32 export in `folder` by static int8, activation ranges calibrated on `calibration`.
+
+    The folder's files may be links shared with an earlier build: each is replaced, never written through."""
+    meta = json.loads((folder / "export.json").read_text(encoding="utf-8"))
+    fp32 = folder / "model.fp32.onnx"
+    (folder / "model.onnx").replace(fp32)
+    quantize(fp32, folder / "model.onnx", "static", meta["inputs"], folder / "tokenizer.json",
+             int(meta["max_seq_length"]), calibration)
+    fp32.unlink()
+    meta.update(backend=backend_label(settings), key=export_key(meta["model"], settings, calibration))
+    (folder / "export.json").unlink()
+    (folder / "export.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
 def quantize(source: Path, target: Path, mode: str, inputs: list[str], tokenizer_file: Path, max_length: int,

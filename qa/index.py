@@ -211,81 +211,39 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 def build_index(settings: Settings, encoder: Encoder | None = None, progress: bool = True) -> Manifest:
     """Parse every letter, chunk, embed and write a new build, then point `current` at it.
 
-    With the onnx backend the build carries its own export of the model (reused from the encoder given or
-    the current build when its key matches, else exported with torch); `encoder` must match the settings.
+    With the onnx backend the build carries its own export of the model (linked from the encoder given or
+    the current build when made the same way, else exported with torch); `encoder` must match the settings.
     The lock is held from the start, so a second build fails at once instead of after embedding."""
     with build_lock(settings.index_dir):
         return _build_locked(settings, encoder, progress)
 
 
 def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -> Manifest:
-    from qa.embed import backend_label
+    import bm25s
+    import faiss
 
     started = time.perf_counter()
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # The export is staged beside the build and moved into it with the other files (a failed build's stage
+    # goes with the next build's _prune of partial folders).
+    staged = settings.index_dir / "builds" / f".{build_id}.encoder.partial"
+    encoder = _build_encoder(settings, encoder, staged)
+    fingerprint = expected_fingerprint(settings, encoder.fingerprint)
     letters = [parse_letter(p) for p in corpus_files(settings)]
     ids = [letter.id for letter in letters]
     if len(set(ids)) != len(ids):
         raise DocumentFormatError(str(settings.corpus_dir), 0, "two letters share a file name stem")
-    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    builds = settings.index_dir / "builds"
-    target = builds / build_id
-    partial = builds / f".{build_id}.partial"
-    partial.mkdir(parents=True)
-    try:
-        if encoder is not None and encoder.backend != backend_label(settings.embedding):
-            raise ValueError(f"a {encoder.backend} encoder cannot build a {backend_label(settings.embedding)} index")
-        return _build_into(settings, encoder, letters, partial, target, started, progress)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-
-
-def _build_encoder(settings: Settings, encoder: Encoder | None, folder: Path, calibration: list[str]) -> Encoder:
-    """The encoder a build embeds with. For onnx, the build's own export in `folder`: an earlier one with the
-    same key (the given encoder's, or the current build's) linked in, else exported now with torch."""
-    from qa.embed import torch_encoder
-
-    if settings.embedding.backend == "torch":
-        return encoder or torch_encoder(settings)
-    from qa import export
-    from qa.embed_onnx import OnnxEncoder
-
-    model_path = settings.model_path()
-    key = export.export_key(model_path, settings.embedding, calibration)
-    given = encoder.folder if isinstance(encoder, OnnxEncoder) else None
-    if export.reuse(key, folder, [f for f in (given, settings.index_dir / "current" / "encoder") if f]):
-        if isinstance(encoder, OnnxEncoder) and encoder.meta.get("key") == key:
-            return encoder  # the same export, already loaded
-    else:
-        export.export(model_path, settings.embedding, folder, calibration)
-    return OnnxEncoder(folder, settings.embedding)
-
-
-def _build_into(settings: Settings, encoder: Encoder | None, letters: list[Letter], partial: Path, target: Path,
-                started: float, progress: bool) -> Manifest:
-    import bm25s
-    import faiss
-
-    from qa.tokens import word_piece_counter
-
-    # Static quantisation calibrates on the chunk texts, so its export comes after chunking, which then counts
-    # word pieces with the model folder's tokenizer.json (the file every export carries too).
-    static = settings.embedding.backend == "onnx" and settings.embedding.quantization == "static"
-    if not static:
-        encoder = _build_encoder(settings, encoder, partial / "encoder", [])
-    counter = encoder.count_pieces if encoder is not None else word_piece_counter(settings.model_path())
-    c = settings.chunking
-    max_pieces = min(c.max_pieces, (encoder.max_pieces if encoder is not None else 256) - 2)
     chunks: list[Chunk] = []
     documents: dict[str, DocumentInfo] = {}
     for letter in letters:
-        letter_chunks = chunk_letter(letter, counter, max_pieces, c.overlap_pieces, c.group_rows)
+        c = settings.chunking
+        letter_chunks = chunk_letter(letter, encoder.count_pieces, min(c.max_pieces, encoder.max_pieces - 2),
+                                     c.overlap_pieces, c.group_rows)
         chunks.extend(letter_chunks)
         documents[letter.id] = document_info(letter, len(letter_chunks))
     lexicons = {d: info.lexicon() for d, info in documents.items()}
-    if encoder is None:
-        encoder = _build_encoder(settings, None, partial / "encoder", [ch.text for ch in chunks])
-    fingerprint = expected_fingerprint(settings, encoder.fingerprint)
+    if settings.embedding.backend == "onnx" and settings.embedding.quantization == "static":
+        encoder = _calibrated(settings, staged, [c.text for c in chunks])
 
     vectors = encoder.encode([c.text for c in chunks], progress=progress)
     quotes = [q for c in chunks for q in (c.quotes or [c.text])]
@@ -295,37 +253,83 @@ def _build_into(settings: Settings, encoder: Encoder | None, letters: list[Lette
     bm25 = bm25s.BM25()
     bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
 
-    with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
-        for chunk in chunks:
-            f.write(chunk.model_dump_json() + "\n")
-    faiss.write_index(dense, str(partial / "dense.faiss"))
-    np.save(partial / "quotes.npy", quote_vectors)
-    (partial / "documents.json").write_text(
-        json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
-    )
-    bm25.save(str(partial / "bm25"), show_progress=False)
-    export_files = sorted(p.relative_to(partial).as_posix() for p in (partial / "encoder").glob("*") if p.is_file())
-    files = {name: sha256_file(partial / name) for name in (*HASHED_FILES, *export_files)}
-    manifest = Manifest(
-        **fingerprint,
-        build_id=target.name,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
-        chunk_count=len(chunks),
-        quote_count=len(quotes),
-        dimension=encoder.dimension,
-        index_type=index_type,
-        encoder_export=files.get("encoder/model.onnx"),
-        files=files,
-        build_seconds=round(time.perf_counter() - started, 3),
-    )
-    (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-    _fsync_tree(partial)
-    partial.rename(target)
-    _point_current(settings.index_dir, target)
-    _prune(target.parent, keep=target)
-    logger.info("built index %s: %d chunks in %.1fs", target.name, len(chunks), manifest.build_seconds)
+    builds = settings.index_dir / "builds"
+    target = builds / build_id
+    partial = builds / f".{build_id}.partial"
+    partial.mkdir(parents=True)
+    try:
+        with (partial / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for chunk in chunks:
+                f.write(chunk.model_dump_json() + "\n")
+        faiss.write_index(dense, str(partial / "dense.faiss"))
+        np.save(partial / "quotes.npy", quote_vectors)
+        (partial / "documents.json").write_text(
+            json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
+        )
+        bm25.save(str(partial / "bm25"), show_progress=False)
+        if staged.exists():
+            staged.rename(partial / "encoder")
+        exported = sorted(f"encoder/{p.name}" for p in (partial / "encoder").glob("*"))
+        files = {name: sha256_file(partial / name) for name in (*HASHED_FILES, *exported)}
+        manifest = Manifest(
+            **fingerprint,
+            build_id=build_id,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            corpus_hash=hashlib.sha256(json.dumps(fingerprint["corpus"], sort_keys=True).encode()).hexdigest(),
+            chunk_count=len(chunks),
+            quote_count=len(quotes),
+            dimension=encoder.dimension,
+            index_type=index_type,
+            encoder_export=files.get("encoder/model.onnx"),
+            files=files,
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _fsync_tree(partial)
+        partial.rename(target)
+        _point_current(settings.index_dir, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _prune(builds, keep=target)
+    logger.info("built index %s: %d chunks in %.1fs", build_id, len(chunks), manifest.build_seconds)
     return manifest
+
+
+def _build_encoder(settings: Settings, encoder: Encoder | None, folder: Path) -> Encoder:
+    """The encoder a build embeds with. For onnx, the build's own export in `folder`: an earlier one made the
+    same way (the given encoder's, or the current build's) linked in, else exported now with torch. Static
+    int8 starts from the fp32 export: it is calibrated once the chunks exist (`_calibrated`)."""
+    from qa.embed import backend_label, torch_encoder
+
+    if encoder is not None and encoder.backend != backend_label(settings.embedding):
+        raise ValueError(f"a {encoder.backend} encoder cannot build a {backend_label(settings.embedding)} index")
+    if settings.embedding.backend == "torch":
+        return encoder or torch_encoder(settings)
+    from qa import export
+    from qa.embed_onnx import OnnxEncoder
+
+    embedding = settings.embedding
+    if embedding.quantization == "static":
+        embedding = embedding.model_copy(update={"quantization": "none"})
+    model_path = settings.model_path()
+    key = export.export_key(model_path, embedding)
+    given = encoder.folder if isinstance(encoder, OnnxEncoder) else None
+    if export.reuse(key, folder, [f for f in (given, settings.index_dir / "current" / "encoder") if f]):
+        if isinstance(encoder, OnnxEncoder) and encoder.meta.get("key") == key:
+            return encoder  # the same export, already loaded
+    else:
+        export.export(model_path, embedding, folder)
+    return OnnxEncoder(folder, settings.embedding)
+
+
+def _calibrated(settings: Settings, folder: Path, texts: list[str]) -> Encoder:
+    """The fp32 export in `folder` replaced by its static int8 quantisation, calibrated on the chunk texts."""
+    from qa import export
+    from qa.embed_onnx import OnnxEncoder
+
+    export.quantize_static_export(folder, settings.embedding, texts)
+    return OnnxEncoder(folder, settings.embedding)
 
 
 def make_faiss_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
