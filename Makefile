@@ -1,5 +1,7 @@
 # The two commands a newcomer needs:  make serve   and   make test
-# Both create the environment in .venv/ first (nothing else needs installing by hand).
+# Both create the environment in .venv/ first (nothing else needs installing by hand): the package with its
+# build extra (torch, to build the index and its ONNX export) and, for the tests, the dev extra. Serving
+# alone needs only `pip install .` and a built index folder (see the Dockerfile's runtime stage).
 
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
@@ -10,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[build,dev]'
 	touch $(STAMP)
 
 build: $(STAMP)

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pydantic import BaseModel, Field
 
 from qa.letter import Bullet, Letter, Paragraph, Row, Span, Study, Table
@@ -187,6 +186,8 @@ class Chunker:
     def _split(self, text: str, budget: int) -> list[str]:
         """A line too long for the model, cut at clause, sentence, then word boundaries (langchain's
         recursive splitter, measured in the model's word pieces); pieces overlap a little for context."""
+        from langchain_text_splitters import RecursiveCharacterTextSplitter  # building only: serving never splits
+
         budget = max(budget, 8)
         splitter = RecursiveCharacterTextSplitter(
             chunk_size=budget,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,10 @@ def _fail(exc: QAError) -> None:
 def main(verbose: int) -> None:
     """Grounded answers from medical-information response letters."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setLevel(level)  # libraries that set their own logger to DEBUG (bm25s) stay quiet too
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 @main.command()
@@ -38,13 +44,11 @@ def main(verbose: int) -> None:
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="QA_INDEX_DIR", help="Index folder.")
 def build(corpus_dir: Path | None, index_dir: Path | None) -> None:
     """Parse, chunk and embed the corpus into a new index."""
-    from qa.embed import Encoder
     from qa.index import build_index
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
     try:
-        encoder = Encoder(settings.model_path(), settings.embedding)
-        manifest = build_index(settings, encoder, progress=True)
+        manifest = build_index(settings, progress=True)
     except QAError as exc:
         _fail(exc)
     click.echo(
@@ -59,15 +63,25 @@ def build(corpus_dir: Path | None, index_dir: Path | None) -> None:
 @click.option("--no-rebuild", is_flag=True, help="Refuse a missing or stale index instead of building it.")
 def serve(host: str, port: int, no_rebuild: bool) -> None:
     """Serve the API, the widget and its demo page (building the index when missing or stale)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = _settings()
+    # The model and index start loading now, while the web stack imports (a third of the start-up time).
+    pending = ThreadPoolExecutor(1, thread_name_prefix="qa-load").submit(_service, settings, not no_rebuild)
     import uvicorn
 
     from qa.api.app import create_app
 
-    settings = _settings()
     shown = settings.model_dump(mode="json", exclude={"service": {"admin_token"}})
     click.echo(f"settings: {json.dumps(shown)}", err=True)
-    app = create_app(settings, rebuild=not no_rebuild)
+    app = create_app(settings, rebuild=not no_rebuild, pending=pending)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+def _service(settings: Any, rebuild: bool) -> Any:
+    from qa.service import QAService
+
+    return QAService(settings, rebuild=rebuild)
 
 
 @main.command()
@@ -76,14 +90,16 @@ def serve(host: str, port: int, no_rebuild: bool) -> None:
 @click.option("--document", default=None, help="Document id (default: the best-matching letter).")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 @click.option("--jsonl", is_flag=True, help='Read {"id", "question"} lines on stdin, write one response per line.')
-def ask(question: str | None, k: int, document: str | None, as_json: bool, jsonl: bool) -> None:
+@click.option("--progress", is_flag=True, help="Show progress bars (loading a model, rebuilding a stale index).")
+def ask(question: str | None, k: int, document: str | None, as_json: bool, jsonl: bool, progress: bool) -> None:
     """Answer a question with grounded passages, citations, references and the disclaimer."""
-    from qa.service import QAService
-
     if not jsonl and not question:
         raise click.UsageError("give a QUESTION, or --jsonl with questions on stdin")
+    from qa.service import QAService
+
     try:
-        service = QAService(_settings(), rebuild=True)
+        with _progress_bars(progress):  # a one-shot answer for a person or a script: stderr carries errors only
+            service = QAService(_settings(), rebuild=True, progress=progress)
     except QAError as exc:
         _fail(exc)
     if jsonl:
@@ -98,6 +114,23 @@ def ask(question: str | None, k: int, document: str | None, as_json: bool, jsonl
         click.echo(response.model_dump_json(indent=2))
     else:
         click.echo(render(response))
+
+
+@contextlib.contextmanager
+def _progress_bars(shown: bool) -> Iterator[None]:
+    """Progress bars (tqdm's, and so the model loaders') on or off for the block; the environment restored."""
+    names = ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS")
+    saved = {n: os.environ.get(n) for n in names}
+    if not shown:
+        os.environ.update(dict.fromkeys(names, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _ask_lines(service: Any, k: int, document: str | None) -> None:

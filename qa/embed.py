@@ -1,22 +1,23 @@
-"""The embedding model: sentence-transformers, loaded once, from a local folder (no download)."""
+"""The embedding model behind one interface: a torch (sentence-transformers) or an ONNX Runtime encoder.
+
+Serving uses the ONNX export a build carries (qa/embed_onnx.py), so a query never imports torch; the torch
+encoder (qa/embed_torch.py) stays for the `torch` backend setting and for exporting (qa/export.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
 import threading
+import time
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.config import EmbeddingSettings
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from qa.config import EmbeddingSettings, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -36,56 +37,54 @@ def model_fingerprint(model_path: str) -> str:
     return h.hexdigest()[:16]
 
 
-class Encoder:
-    """Normalised embeddings for passages and questions, with an LRU cache of question vectors."""
+def backend_label(settings: EmbeddingSettings) -> str:
+    """What encodes, as the manifest records it: `torch`, `onnx-fp32` or `onnx-int8-<quantisation>`."""
+    if settings.backend == "torch":
+        return "torch"
+    return "onnx-fp32" if settings.quantization == "none" else f"onnx-int8-{settings.quantization}"
 
-    def __init__(self, model_path: str, settings: EmbeddingSettings) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import torch
-        from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(settings.torch_threads)
-        self.model_path = model_path
+class Encoder(ABC):
+    """Normalised embeddings for passages and questions, with an LRU cache of question vectors.
+
+    Implementations set model_path, fingerprint (of the source weights), backend, max_pieces and dimension."""
+
+    model_path: str
+    fingerprint: str
+    backend: str
+    max_pieces: int
+    dimension: int
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
-        self.model: SentenceTransformer = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.max_pieces = int(self.model.max_seq_length or 256)
-        self.dimension = int(self.model.get_embedding_dimension() or 0)
-        self.fingerprint = model_fingerprint(model_path)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        logger.info("loaded embedding model %s (dim %d)", model_path, self.dimension)
+        self._timing = threading.local()
 
+    @abstractmethod
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Vectors of many texts (float32, unit length), batched."""
 
+    @abstractmethod
     def encode_one(self, text: str) -> np.ndarray:
-        """One text straight through the model's modules: the same vector as `encode([text])[0]` (the bench
-        checks it), without encode()'s batching, sorting and conversion work (~1.5 ms of ~17 per question)."""
-        import torch
+        """The vector of one text, without batching overhead; the same as `encode([text])[0]`."""
 
-        with torch.inference_mode():
-            features = self.model.preprocess([text])
-            out = self.model.forward(features)["sentence_embedding"]
-            out = torch.nn.functional.normalize(out, p=2, dim=1)
-        return np.ascontiguousarray(out[0].numpy(), dtype=np.float32)
+    @abstractmethod
+    def count_pieces(self, text: str) -> int:
+        """Word pieces the model sees for a text, special tokens included, without truncation."""
 
     def encode_query(self, text: str) -> np.ndarray:
         size = self.settings.query_cache_size
+        self._timing.seconds = 0.0
         if size:
             with self._lock:
                 hit = self._cache.get(text)
                 if hit is not None:
                     self._cache.move_to_end(text)
                     return hit
+        started = time.perf_counter()
         vector = self.encode_one(text)
+        self._timing.seconds = time.perf_counter() - started
         vector.setflags(write=False)
         if size:
             with self._lock:
@@ -94,5 +93,27 @@ class Encoder:
                     self._cache.popitem(last=False)
         return vector
 
+    def last_encode_seconds(self) -> float:
+        """Model time of this thread's last `encode_query` (0 on a cache hit): the encode stage's timing."""
+        return float(getattr(self._timing, "seconds", 0.0))
+
     def describe(self) -> str:
-        return json.dumps({"model": self.model_path, "dimension": self.dimension})
+        return json.dumps({"model": self.model_path, "backend": self.backend, "dimension": self.dimension})
+
+
+def source_fingerprint(settings: Settings) -> str | None:
+    """The fingerprint of the configured model's weights, or None where they are not installed (a serve-only
+    installation serves the export its index carries, whose hash the manifest records)."""
+    from qa.errors import ModelUnavailable
+
+    try:
+        return model_fingerprint(settings.model_path())
+    except ModelUnavailable:
+        return None
+
+
+def torch_encoder(settings: Settings) -> Encoder:
+    """The sentence-transformers encoder (needs the `build` extra)."""
+    from qa.embed_torch import TorchEncoder
+
+    return TorchEncoder(settings.model_path(), settings.embedding)

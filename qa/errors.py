@@ -42,6 +42,13 @@ class IndexCorrupt(QAError):
     status = 503
 
 
+class ModelUnavailable(QAError):
+    """Building (or the torch backend) needs the model's weights and torch: the `build` extra."""
+
+    code = "model_unavailable"
+    status = 503
+
+
 class IndexLocked(QAError):
     code = "index_locked"
     status = 409

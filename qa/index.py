@@ -9,6 +9,7 @@
         quotes.npy       embeddings of the sentences / row lines a highlight is picked from
         documents.json   per letter: title, date, disclaimer, references, advice notice, lexicon
         bm25/            the bm25s lexical index
+        encoder/         the ONNX export of the model (onnx backend): model.onnx, tokenizer.json, export.json
       .lock            held while a build runs
 
 A build writes a new folder and only then moves `current`, so a failed or killed build leaves the old
@@ -70,7 +71,9 @@ class Manifest(BaseModel):
     quote_count: int
     dimension: int
     index_type: str
-    files: dict[str, str]  # file name -> sha256
+    encoder_backend: str = "torch"  # torch, onnx-fp32 or onnx-int8-<quantisation> (qa.embed.backend_label)
+    encoder_export: str | None = None  # sha256 of encoder/model.onnx, the graph that serves questions
+    files: dict[str, str]  # file name -> sha256 (the export's files included)
     build_seconds: float
 
 
@@ -140,17 +143,24 @@ def chunker_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def expected_fingerprint(settings: Settings, model_fingerprint: str) -> dict[str, Any]:
-    """The manifest fields an index must carry to be served with these settings."""
+def expected_fingerprint(settings: Settings, model_fingerprint: str | None) -> dict[str, Any]:
+    """The manifest fields an index must carry to be served with these settings. Without the model's weights
+    (None: a serve-only installation) the export the index carries, verified by its hash, is what serves."""
+    from qa.embed import backend_label
+
     corpus = {p.name: sha256_file(p) for p in corpus_files(settings)}
-    return {
+    expected = {
         "format_version": FORMAT_VERSION,
         "corpus": corpus,
         "model": settings.embedding.model,
         "model_fingerprint": model_fingerprint,
         "chunker_version": chunker_version(),
         "chunking": settings.chunking.model_dump(),
+        "encoder_backend": backend_label(settings.embedding),
     }
+    if model_fingerprint is None:
+        del expected["model_fingerprint"]
+    return expected
 
 
 def advice_notice(letter: Letter) -> str | None:
@@ -198,19 +208,26 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def build_index(settings: Settings, encoder: Encoder, progress: bool = True) -> Manifest:
+def build_index(settings: Settings, encoder: Encoder | None = None, progress: bool = True) -> Manifest:
     """Parse every letter, chunk, embed and write a new build, then point `current` at it.
 
+    With the onnx backend the build carries its own export of the model (linked from the encoder given or
+    the current build when made the same way, else exported with torch); `encoder` must match the settings.
     The lock is held from the start, so a second build fails at once instead of after embedding."""
     with build_lock(settings.index_dir):
         return _build_locked(settings, encoder, progress)
 
 
-def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manifest:
+def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -> Manifest:
     import bm25s
     import faiss
 
     started = time.perf_counter()
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # The export is staged beside the build and moved into it with the other files (a failed build's stage
+    # goes with the next build's _prune of partial folders).
+    staged = settings.index_dir / "builds" / f".{build_id}.encoder.partial"
+    encoder = _build_encoder(settings, encoder, staged)
     fingerprint = expected_fingerprint(settings, encoder.fingerprint)
     letters = [parse_letter(p) for p in corpus_files(settings)]
     ids = [letter.id for letter in letters]
@@ -218,17 +235,15 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
         raise DocumentFormatError(str(settings.corpus_dir), 0, "two letters share a file name stem")
     chunks: list[Chunk] = []
     documents: dict[str, DocumentInfo] = {}
-    from qa.tokens import word_piece_counter
-
-    counter = word_piece_counter(encoder.model_path) if Path(encoder.model_path).is_dir() else None
     for letter in letters:
-        count = counter or (lambda text: len(encoder.model.tokenizer(text)["input_ids"]))
         c = settings.chunking
-        letter_chunks = chunk_letter(letter, count, min(c.max_pieces, encoder.max_pieces - 2), c.overlap_pieces,
-                                     c.group_rows)
+        letter_chunks = chunk_letter(letter, encoder.count_pieces, min(c.max_pieces, encoder.max_pieces - 2),
+                                     c.overlap_pieces, c.group_rows)
         chunks.extend(letter_chunks)
         documents[letter.id] = document_info(letter, len(letter_chunks))
     lexicons = {d: info.lexicon() for d, info in documents.items()}
+    if settings.embedding.backend == "onnx" and settings.embedding.quantization == "static":
+        encoder = _calibrated(settings, staged, [c.text for c in chunks])
 
     vectors = encoder.encode([c.text for c in chunks], progress=progress)
     quotes = [q for c in chunks for q in (c.quotes or [c.text])]
@@ -238,7 +253,6 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
     bm25 = bm25s.BM25()
     bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
 
-    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     builds = settings.index_dir / "builds"
     target = builds / build_id
     partial = builds / f".{build_id}.partial"
@@ -253,6 +267,10 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
             json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
         )
         bm25.save(str(partial / "bm25"), show_progress=False)
+        if staged.exists():
+            staged.rename(partial / "encoder")
+        exported = sorted(f"encoder/{p.name}" for p in (partial / "encoder").glob("*"))
+        files = {name: sha256_file(partial / name) for name in (*HASHED_FILES, *exported)}
         manifest = Manifest(
             **fingerprint,
             build_id=build_id,
@@ -262,7 +280,8 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
             quote_count=len(quotes),
             dimension=encoder.dimension,
             index_type=index_type,
-            files={name: sha256_file(partial / name) for name in HASHED_FILES},
+            encoder_export=files.get("encoder/model.onnx"),
+            files=files,
             build_seconds=round(time.perf_counter() - started, 3),
         )
         (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
@@ -275,6 +294,42 @@ def _build_locked(settings: Settings, encoder: Encoder, progress: bool) -> Manif
     _prune(builds, keep=target)
     logger.info("built index %s: %d chunks in %.1fs", build_id, len(chunks), manifest.build_seconds)
     return manifest
+
+
+def _build_encoder(settings: Settings, encoder: Encoder | None, folder: Path) -> Encoder:
+    """The encoder a build embeds with. For onnx, the build's own export in `folder`: an earlier one made the
+    same way (the given encoder's, or the current build's) linked in, else exported now with torch. Static
+    int8 starts from the fp32 export: it is calibrated once the chunks exist (`_calibrated`)."""
+    from qa.embed import backend_label, torch_encoder
+
+    if encoder is not None and encoder.backend != backend_label(settings.embedding):
+        raise ValueError(f"a {encoder.backend} encoder cannot build a {backend_label(settings.embedding)} index")
+    if settings.embedding.backend == "torch":
+        return encoder or torch_encoder(settings)
+    from qa import export
+    from qa.embed_onnx import OnnxEncoder
+
+    embedding = settings.embedding
+    if embedding.quantization == "static":
+        embedding = embedding.model_copy(update={"quantization": "none"})
+    model_path = settings.model_path()
+    key = export.export_key(model_path, embedding)
+    given = encoder.folder if isinstance(encoder, OnnxEncoder) else None
+    if export.reuse(key, folder, [f for f in (given, settings.index_dir / "current" / "encoder") if f]):
+        if isinstance(encoder, OnnxEncoder) and encoder.meta.get("key") == key:
+            return encoder  # the same export, already loaded
+    else:
+        export.export(model_path, embedding, folder)
+    return OnnxEncoder(folder, settings.embedding)
+
+
+def _calibrated(settings: Settings, folder: Path, texts: list[str]) -> Encoder:
+    """The fp32 export in `folder` replaced by its static int8 quantisation, calibrated on the chunk texts."""
+    from qa import export
+    from qa.embed_onnx import OnnxEncoder
+
+    export.quantize_static_export(folder, settings.embedding, texts)
+    return OnnxEncoder(folder, settings.embedding)
 
 
 def make_faiss_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
@@ -335,7 +390,7 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexCorrupt(f"{path} is not a valid manifest ({problem}); rebuild with `qa build`") from exc
 
 
-def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: str, where: Path) -> None:
+def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: str | None, where: Path) -> None:
     expected = expected_fingerprint(settings, model_fingerprint)
     problems = [key for key, value in expected.items() if getattr(manifest, key) != value]
     if problems:
@@ -345,7 +400,7 @@ def check_manifest(manifest: Manifest, settings: Settings, model_fingerprint: st
         )
 
 
-def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) -> LoadedIndex:
+def load_index(settings: Settings, model_fingerprint: str | None, verify: bool = True) -> LoadedIndex:
     import bm25s
     import faiss
 
@@ -353,7 +408,7 @@ def load_index(settings: Settings, model_fingerprint: str, verify: bool = True) 
     manifest = read_manifest(settings.index_dir)
     if verify:
         check_manifest(manifest, settings, model_fingerprint, build)
-    for name in HASHED_FILES:
+    for name in dict.fromkeys((*HASHED_FILES, *manifest.files)):  # the export's files too
         path = build / name
         if not path.exists() or sha256_file(path) != manifest.files.get(name):
             raise IndexCorrupt(f"{path} is missing or differs from its manifest hash; rebuild with `qa build`")

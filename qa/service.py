@@ -6,13 +6,18 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.config import Settings
 from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, UnknownDocument
 from qa.index import LoadedIndex, build_index, load_index
 from qa.retrieve import Retrieval, Retriever, normalise_question
 from qa.schemas import AskResponse, DocumentOut, DocumentSummary, PassageOut, ReferenceOut
+
+if TYPE_CHECKING:
+    from qa.embed import Encoder
 
 logger = logging.getLogger(__name__)
 
@@ -25,26 +30,51 @@ class Timing:
     seconds: float
 
 
-class QAService:
-    """Holds the model and the index; `ask` is thread-safe, `reload` swaps the index atomically."""
+def _ignore(stage: str, seconds: float) -> None:
+    """The default stage observer: timings go nowhere unless the API wires them to its metrics."""
 
-    def __init__(self, settings: Settings, rebuild: bool = False) -> None:
-        from qa.embed import Encoder
+
+class QAService:
+    """Holds the model and the index; `ask` is thread-safe, `reload` swaps the index atomically.
+
+    With the onnx backend the encoder is the export the served build carries, loaded after the index."""
+
+    def __init__(self, settings: Settings, rebuild: bool = False, progress: bool = False) -> None:
+        from qa.embed import source_fingerprint, torch_encoder
 
         self.settings = settings
-        self.encoder = Encoder(settings.model_path(), settings.embedding)
+        self._encoder: Encoder | None = torch_encoder(settings) if settings.embedding.backend == "torch" else None
+        self.source_fingerprint = self._encoder.fingerprint if self._encoder else source_fingerprint(settings)
         self._lock = threading.Lock()
-        self.retriever = Retriever(self._load(rebuild), self.encoder, settings.retrieval)
+        self.observe: Callable[[str, float], None] = _ignore  # stage timings (encode, search), for /metrics
+        index = self._load(rebuild, progress)
+        self.encoder = self._encoder = self._encoder_for(index)
+        self.retriever = Retriever(index, self.encoder, settings.retrieval)
 
-    def _load(self, rebuild: bool) -> LoadedIndex:
+    def _load(self, rebuild: bool, progress: bool = False) -> LoadedIndex:
         try:
-            return load_index(self.settings, self.encoder.fingerprint)
+            return load_index(self.settings, self.source_fingerprint)
         except (IndexMissing, IndexMismatch) as exc:
             if not rebuild:
                 raise
             logger.warning("%s: building the index now", exc)
-            build_index(self.settings, self.encoder, progress=False)
-            return load_index(self.settings, self.encoder.fingerprint)
+            build_index(self.settings, self._encoder, progress=progress)
+            return load_index(self.settings, self.source_fingerprint)
+
+    def _encoder_for(self, index: LoadedIndex) -> Encoder:
+        """The encoder that serves `index`: the torch model, or the index's own export (kept when unchanged)."""
+        from qa.embed_onnx import OnnxEncoder
+
+        current = self._encoder
+        if self.settings.embedding.backend == "torch" and current is not None:
+            return current
+        if isinstance(current, OnnxEncoder) and current.export_sha256 == index.manifest.encoder_export:
+            return current
+        if index.manifest.encoder_export is None:
+            raise IndexMismatch(f"the index in {index.path} carries no ONNX export; rebuild it with `qa build`")
+        encoder = OnnxEncoder(index.path / "encoder", self.settings.embedding)
+        encoder.export_sha256 = index.manifest.encoder_export
+        return encoder
 
     @property
     def index(self) -> LoadedIndex:
@@ -52,9 +82,11 @@ class QAService:
 
     def reload(self) -> str:
         """Load the current index from disk and swap it in; requests in flight finish on the old one."""
-        index = load_index(self.settings, self.encoder.fingerprint)
+        index = load_index(self.settings, self.source_fingerprint)
+        encoder = self._encoder_for(index)
         with self._lock:
-            self.retriever = Retriever(index, self.encoder, self.settings.retrieval)
+            self.encoder = self._encoder = encoder
+            self.retriever = Retriever(index, encoder, self.settings.retrieval)
         return index.manifest.build_id
 
     def documents(self) -> list[DocumentSummary]:
@@ -95,7 +127,12 @@ class QAService:
                  retriever: Retriever | None = None) -> Retrieval:
         retriever = retriever or self.retriever
         question, k, document = self.validate(question, k, document, retriever.index)
-        return retriever.search(question, k, document)
+        started = time.perf_counter()
+        result = retriever.search(question, k, document)
+        encode = retriever.encoder.last_encode_seconds()
+        self.observe("encode", encode)
+        self.observe("search", time.perf_counter() - started - encode)  # candidates, fusion, highlights, checks
+        return result
 
     def ask(self, question: str, k: int = 5, document: str | None = None) -> AskResponse:
         retriever = self.retriever  # one index for the whole request, even if a reload swaps it meanwhile

@@ -31,17 +31,22 @@ def test_quick_bench_writes_every_figure_and_ratio(settings, service, tmp_path: 
     for name, ratio in report["ratios"].items():
         assert {"what", "value", "target", "pass"} <= set(ratio), name
 
-    http = {"http_p50_ms", "http_p95_ms", "http_qps_1", "http_qps_4", "http_qps_16", "server_peak_rss_mb"}
+    http = {"http_p50_ms", "http_p95_ms", "http_qps_1", "http_qps_4", "http_qps_16", "server_peak_rss_mb",
+            "server_rss_mb"}
     for name, value in report["figures"].items():
         if name in http:
             assert value is None, name  # --no-http
         else:
             assert isinstance(value, int | float) and value > 0, name
-    for name in ("http_over_encoder_p50", "http16_over_encoder_qps"):
+    for name in ("http_over_encoder_p50", "http16_over_encoder_qps", "server_rss_mb"):
         assert report["ratios"][name]["value"] is None and report["ratios"][name]["pass"] is None
-    for name in ("ask_over_encoder_p50", "ask_over_tutorial_p50", "cold_start_s", "peak_rss_mb", "help_s"):
+    for name in ("ask_over_encoder_p50", "ask_over_tutorial_p50", "cold_start_s", "ask_cli_s", "help_s"):
         assert isinstance(report["ratios"][name]["value"], float) and isinstance(report["ratios"][name]["pass"], bool)
     assert "scaling" not in report["phases"]
+    # The encoder measured against the torch floor is the configured (ONNX) one, and gives its vectors
+    assert report["phases"]["in_process"]["encode_one_backend"] == "onnx-fp32"
+    assert report["phases"]["in_process"]["encode_one_min_cosine"] >= 0.9999
+    assert report["phases"]["ask_cli"]["stderr_bytes"] == 0
     assert "in-process ask p50 / bare encoder p50" in result.output
     assert "PASS" in result.output or "MISS" in result.output
 

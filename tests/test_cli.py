@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -170,3 +171,20 @@ def test_parse_a_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["parse", str(tmp_path / "missing.txt")])
     assert result.exit_code == 2
     assert "missing.txt" in result.output
+
+
+@pytest.mark.slow  # builds a small index with the torch backend, whose loading draws progress bars
+def test_ask_is_quiet_on_stderr_unless_asked(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / FICTIONAL.name).write_bytes(FICTIONAL.read_bytes())
+    env = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"),
+           "QA_EMBEDDING__BACKEND": "torch", "QA_SERVICE__AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    question = "What was the response rate at week 12?"
+    quiet = subprocess.run([sys.executable, "-m", "qa", "ask", question], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert quiet.returncode == 0 and "Response Rates at Week 12" in quiet.stdout, quiet.stderr[-2000:]
+    assert "it/s" not in quiet.stderr and "%|" not in quiet.stderr, quiet.stderr  # no progress bar
+    shown = subprocess.run([sys.executable, "-m", "qa", "ask", question, "--progress"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0 and "%|" in shown.stderr, shown.stderr[-2000:]

@@ -57,14 +57,13 @@ def test_a_build_killed_while_writing_leaves_the_old_index_serving(index: Settin
         import os, signal
         import qa.index
         from qa.config import Settings
-        from qa.embed import Encoder
 
         def die(folder):
             os.kill(os.getpid(), signal.SIGKILL)
 
         qa.index._fsync_tree = die
         settings = Settings(index_dir={str(index.index_dir)!r}, corpus_dir={str(index.corpus_dir)!r})
-        qa.index.build_index(settings, Encoder(settings.model_path(), settings.embedding), progress=False)
+        qa.index.build_index(settings, progress=False)
     """)
     build = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=ENV, capture_output=True, timeout=600)
     assert build.returncode == -signal.SIGKILL, build.stderr.decode()[-2000:]

@@ -6,7 +6,9 @@ import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +23,7 @@ from qa.api.routes import ask_router, documents_router, health_router, widget_ro
 from qa.audit import AuditLog, AuditMiddleware
 from qa.config import Settings, get_settings
 from qa.errors import QAError, public_message
+from qa.metrics import Metrics, MetricsMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +40,12 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def load_service(app: FastAPI, settings: Settings, rebuild: bool) -> None:
+def load_service(app: FastAPI, settings: Settings, rebuild: bool, pending: Future[Any] | None = None) -> None:
+    """Load the service (or wait for one already loading: `qa serve` starts it before importing the web stack)."""
     from qa.service import QAService
 
     try:
-        app.state.service = QAService(settings, rebuild=rebuild)
+        app.state.service = pending.result() if pending is not None else QAService(settings, rebuild=rebuild)
         logger.info("ready: index %s", app.state.service.index.manifest.build_id)
     except QAError as exc:
         app.state.load_error = public_message(exc)  # shown on /readyz: no server paths
@@ -51,14 +55,16 @@ def load_service(app: FastAPI, settings: Settings, rebuild: bool) -> None:
         logger.exception("cannot serve")
 
 
-def create_app(settings: Settings | None = None, *, rebuild: bool = False, load: bool = True) -> FastAPI:
-    """The app. `load=False` leaves `app.state.service` for the caller (tests set it)."""
+def create_app(settings: Settings | None = None, *, rebuild: bool = False, load: bool = True,
+               pending: Future[Any] | None = None) -> FastAPI:
+    """The app. `load=False` leaves `app.state.service` for the caller (tests set it); `pending`, a service
+    already loading, is served once it is ready."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if load and getattr(app.state, "service", None) is None:
-            thread = threading.Thread(target=load_service, args=(app, settings, rebuild), daemon=True)
+            thread = threading.Thread(target=load_service, args=(app, settings, rebuild, pending), daemon=True)
             thread.start()
         try:
             yield
@@ -78,6 +84,7 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     limits = settings.service
     audit = AuditLog(limits.audit_log, limits.audit_max_bytes, limits.audit_backups) if limits.audit_log else None
     app.state.audit = audit
+    app.state.metrics = Metrics()
 
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:
@@ -104,6 +111,8 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     guards.install(app, settings)
     if audit is not None:
         app.add_middleware(AuditMiddleware, audit=audit, max_body_bytes=limits.max_body_bytes)
+    # Around the guards and the audit trail: counts every request, refused ones included.
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

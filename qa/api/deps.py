@@ -16,6 +16,9 @@ def get_service(request: Request) -> QAService:
     if service is None:
         problem = getattr(request.app.state, "load_error", None)
         raise NotReady(problem or "the model and index are still loading; retry shortly")
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None and getattr(service, "observe", None) != metrics.observe_stage:
+        service.observe = metrics.observe_stage  # the service times its stages into the app serving it
     return service
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 
 from qa.api.deps import ServiceDep, SettingsDep
 from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse, Readiness
@@ -50,6 +50,15 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "not ready", "detail": problem}, status_code=503)
     manifest = service.index.manifest
     return JSONResponse({"status": "ready", "index": manifest.build_id, "chunks": manifest.chunk_count})
+
+
+@health_router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request) -> Response:
+    """Prometheus text format: requests by route and status, latency, stage timings, answers, index build."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    state = request.app.state
+    return Response(state.metrics.render(getattr(state, "service", None)), media_type=CONTENT_TYPE_LATEST)
 
 
 STATIC = resources.files("qa") / "static"
