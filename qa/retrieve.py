@@ -54,9 +54,11 @@ def _quote_words(quote: str) -> frozenset[str]:
 
 
 def normalise_question(text: str) -> str:
-    """NFKC, control characters dropped, white space collapsed."""
+    """NFKC; invisible format characters (zero-width space and joiners, direction marks, BOM, soft hyphen)
+    removed, since they sit inside words; other control characters made spaces; white space collapsed."""
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = "".join("" if cat == "Cf" else " " if cat[0] == "C" else ch
+                   for ch, cat in ((ch, unicodedata.category(ch)) for ch in text))
     return re.sub(r"\s+", " ", text).strip()
 
 
