@@ -14,9 +14,21 @@ from qa.errors import QAError
 
 
 def _settings(**overrides: Any) -> Any:
+    """The settings, or a one-line error naming each bad variable (never a traceback)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from qa.config import Settings
 
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QA_{'__'.join(str(x) for x in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise click.ClickException(f"invalid settings: {problems}") from None
+    except SettingsError as exc:
+        raise click.ClickException(f"invalid settings: {exc}; {exc.__cause__ or ''}".rstrip("; ")) from None
 
 
 def _fail(exc: QAError) -> None:
@@ -59,15 +71,17 @@ def build(corpus_dir: Path | None, index_dir: Path | None) -> None:
 @click.option("--no-rebuild", is_flag=True, help="Refuse a missing or stale index instead of building it.")
 def serve(host: str, port: int, no_rebuild: bool) -> None:
     """Serve the API, the widget and its demo page (building the index when missing or stale)."""
-    import uvicorn
-
+    from qa.api import server
     from qa.api.app import create_app
 
     settings = _settings()
     shown = settings.model_dump(mode="json", exclude={"service": {"admin_token"}})
     click.echo(f"settings: {json.dumps(shown)}", err=True)
-    app = create_app(settings, rebuild=not no_rebuild)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    try:
+        app = create_app(settings, rebuild=not no_rebuild)
+    except QAError as exc:
+        _fail(exc)
+    server.run(app, host, port)
 
 
 @main.command()

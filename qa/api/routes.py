@@ -11,7 +11,7 @@ from qa.api.deps import ServiceDep, SettingsDep
 from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse, Readiness
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    s: {"model": ErrorResponse} for s in (400, 404, 413, 415, 422, 429, 503)
+    s: {"model": ErrorResponse} for s in (400, 404, 408, 413, 415, 422, 429, 503)
 }
 
 ask_router = APIRouter(prefix="/v1", tags=["questions"])
@@ -43,10 +43,12 @@ def healthz() -> dict[str, str]:
 
 @health_router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request) -> JSONResponse:
-    """Readiness: the model and a verified index are loaded."""
+    """Readiness: the model and a verified index are loaded, and the audit trail takes records."""
     service = getattr(request.app.state, "service", None)
-    if service is None:
-        problem = getattr(request.app.state, "load_error", None) or "loading"
+    audit = getattr(request.app.state, "audit", None)
+    problem = audit.check() if audit is not None else None
+    if service is None or problem:
+        problem = problem or getattr(request.app.state, "load_error", None) or "loading"
         return JSONResponse({"status": "not ready", "detail": problem}, status_code=503)
     manifest = service.index.manifest
     return JSONResponse({"status": "ready", "index": manifest.build_id, "chunks": manifest.chunk_count})
