@@ -208,6 +208,48 @@ def test_docs_can_be_turned_off(tmp_path: Path) -> None:
         assert client.get("/openapi.json").status_code == 200  # the schema itself stays
 
 
+# ---- what the widget and the demo page say ----------------------------------------------------------------------
+
+
+class Letters(StandInService):
+    def documents(self) -> list[object]:
+        from qa.schemas import DocumentSummary
+
+        return [DocumentSummary(id="a", title="Letter <A>", last_updated="01/02/2025", chunks=1, references=0,
+                                disclaimer="Its own disclaimer.")]
+
+
+def test_the_contact_line_comes_from_the_settings(tmp_path: Path) -> None:
+    line = "Call <Medical Information> at 555-0100"
+    with TestClient(stand_in_app(tmp_path / "set", Letters(), contact=line)) as client:
+        assert client.get("/v1/widget").json() == {"contact": line}
+        page = client.get("/").text
+    assert "Call &lt;Medical Information&gt; at 555-0100" in page  # escaped
+    with TestClient(stand_in_app(tmp_path / "unset", Letters())) as client:
+        assert client.get("/v1/widget").json() == {"contact": None}
+        page = client.get("/").text
+    assert "No contact line is configured" in page and "tel:" not in page and "1-800" not in page
+
+
+def test_the_demo_page_lists_the_served_letters(tmp_path: Path) -> None:
+    with TestClient(stand_in_app(tmp_path, Letters())) as client:
+        page = client.get("/")
+    assert "<li>Letter &lt;A&gt; (last updated 01/02/2025)</li>" in page.text
+    assert "DARZALEX" not in page.text  # no brand of its own: the letters name theirs
+    assert "Questions are recorded" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_widget_claims_nothing_untrue() -> None:
+    """No number, disclaimer or privacy promise of its own: those come from the service."""
+    from qa.api.routes import STATIC
+
+    script = (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert "stay on this page" not in script and "1-800" not in script and "tel:" not in script
+    assert "Questions are recorded" in script
+    assert "not medical advice" not in script  # the letter's disclaimer, not one the widget wrote
+
+
 # ---- CORS -----------------------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from qa import __version__
 from qa.api import docs, guards
 from qa.api.admin import admin_router
-from qa.api.routes import ask_router, documents_router, health_router, widget_router
+from qa.api.routes import ask_router, documents_router, health_router, widget_router, widget_settings_router
 from qa.audit import AuditLog, AuditMiddleware
 from qa.config import Settings, get_settings
 from qa.errors import QAError, public_message
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None, *, rebuild: bool = False, load:
     app.add_middleware(RequestId)
     if settings.service.trusted_proxies:  # outermost: everything inside sees the client the proxy names
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.service.trusted_proxies)
-    for router in (ask_router, documents_router, health_router, widget_router):
+    for router in (ask_router, documents_router, widget_settings_router, health_router, widget_router):
         app.include_router(router)
     if settings.service.admin_token:  # without a token the admin routes do not exist (404)
         app.include_router(admin_router)
