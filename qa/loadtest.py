@@ -271,23 +271,22 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.questions)
     started_at = datetime.now(UTC)
     extra: dict[str, Any] = {}
-    with contextlib.ExitStack() as stack:
-        if args.url:
-            url = args.url
-            samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout, args.distinct)
-        else:
-            audit = os.environ.get("QA_SERVICE__AUDIT_LOG") or str(
-                Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-load-audit-"))) / "audit.jsonl")
-            env = {"QA_SERVICE__RATE_LIMIT_PER_MINUTE": "0", "QA_SERVICE__AUDIT_LOG": audit}
+    if args.url:
+        url = args.url
+        samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout, args.distinct)
+    else:
+        with tempfile.TemporaryDirectory(prefix="qa-load-audit-") as scratch:
+            audit = Path(os.environ.get("QA_SERVICE__AUDIT_LOG") or Path(scratch) / "audit.jsonl")
+            env = {"QA_SERVICE__RATE_LIMIT_PER_MINUTE": "0", "QA_SERVICE__AUDIT_LOG": str(audit)}
             env.update({k: v for k, v in os.environ.items() if k in env})  # the caller's settings win
-            url, server = stack.enter_context(started_server(args.startup_timeout, env=env))
             since = utc_stamp()
-            with MemorySampler(server.pid, args.rss_every) as memory:
+            with started_server(args.startup_timeout, env=env) as (url, server), \
+                    MemorySampler(server.pid, args.rss_every) as memory:
                 samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout, args.distinct)
-            stack.close()  # stops the server, which closes its audit log
+            # the server has stopped (its audit log closed); count before the scratch folder goes
             answered = sum(1 for s in samples if isinstance(s.status, int))
-            records = count_records(Path(audit), since)
-            extra = {"rss_mb": memory.samples, "audit_records": records, "records_lost": max(0, answered - records)}
+            records = count_records(audit, since)
+        extra = {"rss_mb": memory.samples, "audit_records": records, "records_lost": max(0, answered - records)}
     report = summarise(
         samples, wall,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),

@@ -24,7 +24,7 @@ from qa.loadtest import Sample, percentile, summarise
 def test_a_short_run_against_a_server_it_starts(tmp_path: Path, settings, service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))  # the session's index: no rebuild
     monkeypatch.setenv("QA_SERVICE__RATE_LIMIT_PER_MINUTE", "0")
-    monkeypatch.setenv("QA_SERVICE__AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.delenv("QA_SERVICE__AUDIT_LOG", raising=False)  # the load test gives the server its own log
     code = loadtest.main(["--clients", "4", "--seconds", "5", "--out", str(tmp_path / "reports")])
     (path,) = (tmp_path / "reports").glob("*.json")
     report = json.loads(path.read_text())
@@ -36,8 +36,7 @@ def test_a_short_run_against_a_server_it_starts(tmp_path: Path, settings, servic
     assert report["throughput_rps"] == pytest.approx(report["requests"] / report["elapsed_s"], rel=0.02)
     latency = report["latency_ms"]
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
-    audited = (tmp_path / "audit.jsonl").read_text().splitlines()
-    assert len(audited) == report["requests"]  # the server really answered each one
+    # the server really answered and recorded each one
     assert report["audit_records"] == report["requests"] and report["records_lost"] == 0
     assert report["rss_mb"] and all(mb > 50 for _, mb in report["rss_mb"])  # the server's memory, sampled
     with pytest.raises(httpx.ConnectError):  # and it was stopped afterwards
