@@ -67,10 +67,14 @@ class AuditLog:
                 handle = self._current()
                 handle.write(line)
                 handle.flush()
-                self._rotate_if_full(handle)
             except OSError as exc:
                 self._failed(exc)
                 raise AuditUnavailable("the audit log cannot be written; no answer is given unrecorded") from exc
+            try:
+                self._rotate_if_full(handle)
+            except OSError as exc:  # the record is written; the file grows past its size until a rename works
+                logger.warning("audit log %s could not be rotated: %s", self.path, exc)
+                self._file = None
             if self.problem is not None:
                 logger.warning("audit log %s is written again (it failed with: %s)", self.path, self.problem)
                 self.problem = None
