@@ -126,7 +126,7 @@ def test_documents(client: TestClient, letter: Letter, service) -> None:  # type
     (doc,) = documents
     assert set(doc) == {"id", "title", "last_updated", "chunks", "references", "disclaimer"}
     assert doc["id"] == DOC and doc["title"] == letter.title and doc["last_updated"] == letter.last_updated
-    assert doc["disclaimer"] == letter.disclaimer  # what the widget shows before the first answer
+    assert doc["disclaimer"] == letter.disclaimer.text  # what the widget shows before the first answer
     assert doc["references"] == len(letter.references)
     assert doc["chunks"] == len(service.index.chunks)
     assert response.headers.get("x-request-id")
