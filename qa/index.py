@@ -52,9 +52,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every file of the build folder is hashed in the manifest, bm25/ included
 KEEP_BUILDS = 2
-HASHED_FILES = ("chunks.jsonl", "dense.faiss", "quotes.npy", "documents.json")
+MANIFEST = "manifest.json"
 
 
 class Manifest(BaseModel):
@@ -121,6 +121,22 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def build_files(build: Path) -> list[str]:
+    """Every file of a build folder but the manifest, as sorted paths relative to it ('bm25/vocab.index.json')."""
+    return sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def verify_files(build: Path, manifest: Manifest) -> None:
+    """Every file the manifest lists hashes as listed, and no file is there that it does not list."""
+    present = build_files(build)
+    for name in sorted(set(manifest.files) | set(present)):
+        path = build / name
+        if name not in manifest.files:
+            raise IndexCorrupt(f"{path} is not in the manifest's file hashes; rebuild with `qa build`")
+        if not path.is_file() or sha256_file(path) != manifest.files[name]:
+            raise IndexCorrupt(f"{path} is missing or differs from its manifest hash; rebuild with `qa build`")
 
 
 def corpus_files(settings: Settings) -> list[Path]:
@@ -269,8 +285,7 @@ def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -
         bm25.save(str(partial / "bm25"), show_progress=False)
         if staged.exists():
             staged.rename(partial / "encoder")
-        exported = sorted(f"encoder/{p.name}" for p in (partial / "encoder").glob("*"))
-        files = {name: sha256_file(partial / name) for name in (*HASHED_FILES, *exported)}
+        files = {name: sha256_file(partial / name) for name in build_files(partial)}
         manifest = Manifest(
             **fingerprint,
             build_id=build_id,
@@ -284,7 +299,7 @@ def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -
             files=files,
             build_seconds=round(time.perf_counter() - started, 3),
         )
-        (partial / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        (partial / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         _fsync_tree(partial)
         partial.rename(target)
         _point_current(settings.index_dir, target)
@@ -408,10 +423,7 @@ def load_index(settings: Settings, model_fingerprint: str | None, verify: bool =
     manifest = read_manifest(settings.index_dir)
     if verify:
         check_manifest(manifest, settings, model_fingerprint, build)
-    for name in dict.fromkeys((*HASHED_FILES, *manifest.files)):  # the export's files too
-        path = build / name
-        if not path.exists() or sha256_file(path) != manifest.files.get(name):
-            raise IndexCorrupt(f"{path} is missing or differs from its manifest hash; rebuild with `qa build`")
+    verify_files(build, manifest)
     try:
         chunks = [Chunk.model_validate_json(line) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
         dense = faiss.read_index(str(build / "dense.faiss"))

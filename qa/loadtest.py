@@ -1,10 +1,13 @@
 """A bounded load test: N clients asking the evaluation questions as fast as they are answered, for S
 seconds, against a running service or one it starts itself on a free loopback port.
 
-    python -m qa.loadtest --clients 16 --seconds 60 [--url http://127.0.0.1:PORT]
+    python -m qa.loadtest --clients 16 --seconds 60 [--url http://127.0.0.1:PORT] [--distinct]
 
 Prints and writes (evals/reports/load/<timestamp>.json) the request count, throughput, latency percentiles
-and the count of each status. Exits 1 when any request failed other than by a deliberate refusal
+and the count of each status. A server it starts has no rate limit (every client shares one address) and
+its own audit log, whose records are counted against the answers (`records_lost`), and its resident
+memory is sampled every --rss-every seconds (`rss_mb`). `--distinct` makes every question unique, so no
+cache answers for the model. Exits 1 when any request failed other than by a deliberate refusal
 (429 rate limited, 503 overloaded or timed out). Only loopback addresses are driven: this is a test of
 one's own service, not a tool to aim elsewhere.
 """
@@ -76,6 +79,14 @@ def load_questions(path: Path) -> list[str]:
 def local_server(startup_timeout: float, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
     """`qa serve` on a loopback port (a free one unless given), ready (GET /readyz 200) before it is yielded;
     stopped after. `env` adds to this process's environment (settings such as QA_INDEX_DIR)."""
+    with started_server(startup_timeout, port, env) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def started_server(startup_timeout: float, port: int | None = None, env: dict[str, str] | None = None
+                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`local_server`, yielding the server process too (to sample its memory)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **os.environ, **(env or {})}
@@ -84,7 +95,7 @@ def local_server(startup_timeout: float, port: int | None = None, env: dict[str,
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
         try:
             _wait_ready(url, server, log, startup_timeout)
-            yield url
+            yield url, server
         finally:
             server.terminate()
             try:
@@ -111,7 +122,51 @@ def _tail(log: IO[str], lines: int = 30) -> str:
     return "\n".join(log.read().splitlines()[-lines:])
 
 
-def drive(url: str, questions: list[str], clients: int, seconds: float, timeout: float) -> tuple[list[Sample], float]:
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory in MB, from /proc (None where there is none)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+class MemorySampler:
+    """Samples a process's RSS every `every` seconds from start to stop: [[seconds, MB], ...]."""
+
+    def __init__(self, pid: int, every: float) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[list[float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        start = time.perf_counter()
+        while True:
+            mb = rss_mb(self.pid)
+            if mb is not None:
+                self.samples.append([round(time.perf_counter() - start, 1), mb])
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def distinct(questions: list[str], n: int) -> str:
+    """The n-th question of an endless run, never the same text twice (no cache can answer it)."""
+    return f"{questions[n % len(questions)]} ({n // len(questions) + 1})"
+
+
+def drive(url: str, questions: list[str], clients: int, seconds: float, timeout: float, unique: bool = False
+          ) -> tuple[list[Sample], float]:
     """Each client asks in turn, waiting for each answer, until the time is up. Returns samples and wall time."""
     samples: list[Sample] = []
     lock = threading.Lock()
@@ -123,7 +178,7 @@ def drive(url: str, questions: list[str], clients: int, seconds: float, timeout:
         with httpx.Client(base_url=url, timeout=timeout) as http:
             i = n
             while time.perf_counter() < stop_at:
-                question = questions[i % len(questions)]
+                question = distinct(questions, i) if unique else questions[i % len(questions)]
                 i += clients
                 began = time.perf_counter()
                 try:
@@ -197,6 +252,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPORTS, help="Report folder (default evals/reports/load).")
     parser.add_argument("--timeout", type=float, default=30.0, help="Seconds one request may take on the client.")
     parser.add_argument("--startup-timeout", type=float, default=600.0, help="Seconds to wait for /readyz.")
+    parser.add_argument("--distinct", action="store_true", help="Make every question unique (no cache hits).")
+    parser.add_argument("--rss-every", type=float, default=10.0, help="Seconds between RSS samples (default 10).")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256:
         parser.error("--clients must be between 1 and 256")
@@ -213,15 +270,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     questions = load_questions(args.questions)
     started_at = datetime.now(UTC)
-    with contextlib.ExitStack() as stack:
-        url = args.url or stack.enter_context(local_server(args.startup_timeout))
-        samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout)
+    extra: dict[str, Any] = {}
+    if args.url:
+        url = args.url
+        samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout, args.distinct)
+    else:
+        with tempfile.TemporaryDirectory(prefix="qa-load-audit-") as scratch:
+            audit = Path(os.environ.get("QA_SERVICE__AUDIT_LOG") or Path(scratch) / "audit.jsonl")
+            env = {"QA_SERVICE__RATE_LIMIT_PER_MINUTE": "0", "QA_SERVICE__AUDIT_LOG": str(audit)}
+            env.update({k: v for k, v in os.environ.items() if k in env})  # the caller's settings win
+            since = utc_stamp()
+            with started_server(args.startup_timeout, env=env) as (url, server), \
+                    MemorySampler(server.pid, args.rss_every) as memory:
+                samples, wall = drive(url, questions, args.clients, args.seconds, args.timeout, args.distinct)
+            # the server has stopped (its audit log closed); count before the scratch folder goes
+            answered = sum(1 for s in samples if isinstance(s.status, int))
+            records = count_records(audit, since)
+        extra = {"rss_mb": memory.samples, "audit_records": records, "records_lost": max(0, answered - records)}
     report = summarise(
         samples, wall,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         url=url, server="given" if args.url else "started", clients=args.clients, seconds=args.seconds,
-        questions=len(questions),
+        questions=len(questions), distinct=args.distinct,
     )
+    report.update(extra)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -232,7 +304,28 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; statuses {report['statuses']}; "
         f"errors {report['errors']}; report {path}"
     )
-    return 1 if report["errors"] or not samples else 0
+    if "rss_mb" in report:
+        rss = report["rss_mb"]
+        print(f"server RSS {rss[0][1] if rss else '?'} -> {rss[-1][1] if rss else '?'} MB; "
+              f"audit records {report['audit_records']}, lost {report['records_lost']}")
+    return 1 if report["errors"] or report.get("records_lost") or not samples else 0
+
+
+def utc_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def count_records(log: Path, since: str) -> int:
+    """/v1/ask records at or after `since` in an audit log and the dated files rotated from it."""
+    count = 0
+    for path in [*log.parent.glob(f"{log.stem}-*{log.suffix}"), log]:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError, AttributeError):
+                record = json.loads(line)
+                count += record.get("path") == "/v1/ask" and record.get("time", "") >= since
+    return count
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ INVISIBLE = {"Cf"}  # format characters (zero-width space, joiners, direction ma
 
 
 def normalise_question(text: str) -> str:
-    """NFKC, format characters removed, other control characters as spaces, white space collapsed."""
+    """NFKC; invisible format characters (zero-width space and joiners, direction marks, BOM, soft hyphen)
+    removed, since they sit inside words; other control characters made spaces; white space collapsed."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("" if unicodedata.category(ch) in INVISIBLE else " " if unicodedata.category(ch)[0] == "C"
                    else ch for ch in text)

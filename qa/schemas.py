@@ -62,6 +62,13 @@ class AskResponse(BaseModel):
 class DocumentSummary(DocumentOut):
     chunks: int
     references: int
+    disclaimer: str = Field(..., description="The letter's own disclaimer, shown with every answer from it")
+
+
+class WidgetSettings(BaseModel):
+    contact: str | None = Field(
+        None, description="The contact line to show under answers (QA_SERVICE__CONTACT); null when unset"
+    )
 
 
 class ErrorBody(BaseModel):

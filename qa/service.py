@@ -92,7 +92,7 @@ class QAService:
     def documents(self) -> list[DocumentSummary]:
         return [
             DocumentSummary(id=d.id, title=d.title, last_updated=d.last_updated, chunks=d.chunk_count,
-                            references=len(d.references))
+                            references=len(d.references), disclaimer=d.disclaimer)
             for d in self.index.documents.values()
         ]
 

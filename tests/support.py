@@ -3,9 +3,11 @@ index copied somewhere a test may break it, and the JSON error shape every refus
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -96,3 +98,26 @@ def assert_error_shape(response: Any, status: int | None = None, code: str | Non
         assert leak not in response.text or leak in sent, f"{leak!r} leaked into {response.text!r}"
     assert response.headers.get("x-request-id"), "no X-Request-ID"
     return body  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` under uvicorn as `qa serve` configures it, in a thread on a free loopback port; its URL."""
+    import uvicorn
+
+    from qa.api import server
+    from qa.loadtest import free_port
+
+    port = free_port()
+    instance = uvicorn.Server(server.config(app, "127.0.0.1", port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(10)

@@ -15,7 +15,7 @@ from support import StandInService, assert_error_shape, copy_index, stand_in_app
 
 from qa.index import build_index, current_build
 
-TOKEN = "s3cret-admin-token"
+TOKEN = "s3cret-admin-token-0123456789abcdef"
 QUESTIONS = [
     "What was the ORR after DARZALEX retreatment?",
     "What was the median PFS in the EMMY cohort?",

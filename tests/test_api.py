@@ -124,8 +124,9 @@ def test_documents(client: TestClient, letter: Letter, service) -> None:  # type
     documents = response.json()
     assert isinstance(documents, list) and len(documents) == 1
     (doc,) = documents
-    assert set(doc) == {"id", "title", "last_updated", "chunks", "references"}
+    assert set(doc) == {"id", "title", "last_updated", "chunks", "references", "disclaimer"}
     assert doc["id"] == DOC and doc["title"] == letter.title and doc["last_updated"] == letter.last_updated
+    assert doc["disclaimer"] == letter.disclaimer.text  # what the widget shows before the first answer
     assert doc["references"] == len(letter.references)
     assert doc["chunks"] == len(service.index.chunks)
     assert response.headers.get("x-request-id")

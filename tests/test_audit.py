@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support import StandInService, stand_in_app
+from support import StandInService, assert_error_shape, stand_in_app
 
 from qa.audit import AuditLog
 
 QUESTION = {"question": "What was the ORR after retreatment in Souren?"}
-SECRET = "adm1n-t0ken-do-not-log"
+SECRET = "adm1n-t0ken-do-not-log-0123456789abcdef"
 
 
 def records(path: Path) -> list[dict[str, Any]]:
@@ -118,17 +123,42 @@ def test_every_response_has_a_request_id(tmp_path: Path, path: str) -> None:
         assert client.get(path, headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
 
 
-def test_the_log_rotates_by_size(tmp_path: Path) -> None:
+def test_the_log_rotates_to_dated_files_and_deletes_nothing(tmp_path: Path) -> None:
+    app = stand_in_app(tmp_path, StandInService(), audit_max_bytes=1024)
+    with TestClient(app) as client:
+        for n in range(40):
+            client.post("/v1/ask", json={"question": f"question number {n} " + "x" * 100})
+    rotated = sorted(tmp_path.glob("audit-*.jsonl"))
+    assert len(rotated) >= 4  # ~250 bytes a record: a rotation every few records, and none dropped
+    assert all(re.fullmatch(r"audit-\d{8}T\d{6}\.\d{6}Z\.jsonl", p.name) for p in rotated)
+    kept = [r for path in [*rotated, tmp_path / "audit.jsonl"] for r in records(path)]
+    assert all(p.stat().st_size <= 1024 + 400 for p in rotated)
+    assert [int(r["question"].split()[2]) for r in kept] == list(range(40))  # whole lines, in order, all kept
+
+
+def test_rotation_keeps_as_many_dated_files_as_configured(tmp_path: Path) -> None:
     app = stand_in_app(tmp_path, StandInService(), audit_max_bytes=1024, audit_backups=2)
     with TestClient(app) as client:
         for n in range(40):
             client.post("/v1/ask", json={"question": f"question number {n} " + "x" * 100})
-    files = sorted(p.name for p in tmp_path.glob("audit.jsonl*"))
-    assert files == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]  # two backups kept, older ones dropped
-    kept = [r for name in ("audit.jsonl.2", "audit.jsonl.1", "audit.jsonl") for r in records(tmp_path / name)]
-    assert all(p.stat().st_size <= 1024 + 400 for p in tmp_path.glob("audit.jsonl*"))
+    rotated = sorted(tmp_path.glob("audit-*.jsonl"))
+    assert len(rotated) == 2
+    kept = [r for path in [*rotated, tmp_path / "audit.jsonl"] for r in records(path)]
     numbers = [int(r["question"].split()[2]) for r in kept]
-    assert numbers == sorted(numbers) and numbers[-1] == 39  # whole lines, in order, the newest last
+    assert numbers == sorted(numbers) and numbers[-1] == 39  # the newest kept, in order
+
+
+def test_refused_questions_are_stored_short(tmp_path: Path) -> None:
+    """Cheap refusals cannot fill the trail: a refused question keeps 200 characters and its length."""
+    app = stand_in_app(tmp_path, StandInService(), max_question_chars=1000)
+    long_question = "What was the ORR? " + "y" * 5000
+    with TestClient(app) as client:
+        client.post("/v1/ask", json={"question": long_question, "k": "five"})  # 422
+        client.post("/v1/ask", json={"question": "What was the ORR? " + "z" * 500})  # answered
+    refused, answered = records(tmp_path / "audit.jsonl")
+    assert refused["status"] == 422 and len(refused["question"]) == 200
+    assert refused["question_chars"] == len(long_question)
+    assert answered["status"] == 200 and len(answered["question"]) == 518  # an answered one is kept whole
 
 
 def test_the_log_survives_an_app_restart(tmp_path: Path) -> None:
@@ -155,3 +185,69 @@ def test_control_characters_are_escaped_in_the_log(tmp_path: Path) -> None:
     raw = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     assert raw.count("\n") == 1 and raw.isascii()  # one line; no escape sequence reaches a terminal
     assert records(tmp_path / "audit.jsonl")[0]["question"] == "line\nbreak \x1b[2J \u202e \x9b"
+
+
+# ---- fail closed ---------------------------------------------------------------------------------------
+
+
+def test_an_unwritable_audit_log_fails_closed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """/dev/full takes the open but no byte: no answer leaves unrecorded, and /readyz says why."""
+    app = stand_in_app(tmp_path, StandInService(), audit_log=Path("/dev/full"))
+    with caplog.at_level(logging.ERROR), TestClient(app) as client:
+        response = client.post("/v1/ask", json=QUESTION)
+        again = client.post("/v1/ask", json=QUESTION)
+        ready = client.get("/readyz")
+    assert_error_shape(response, 503, "audit_unavailable")
+    assert_error_shape(again, 503, "audit_unavailable")
+    assert ready.status_code == 503 and "audit log" in ready.json()["detail"]
+    errors = [r for r in caplog.records if r.name == "qa.audit" and r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "cannot be written" in errors[0].getMessage()  # once, not per request
+    assert "Traceback" not in caplog.text
+
+
+def test_the_trail_recovers_when_the_disk_does(tmp_path: Path) -> None:
+    """A failure then a mended file: /readyz writes the gap's record and turns ready; answers flow again."""
+    log = tmp_path / "audit.jsonl"
+    app = stand_in_app(tmp_path, StandInService())
+    audit = app.state.audit
+    with TestClient(app) as client:
+        audit.path = Path("/dev/full")  # as if the disk filled up under the service
+        assert_error_shape(client.post("/v1/ask", json=QUESTION), 503, "audit_unavailable")
+        assert client.get("/readyz").status_code == 503
+        audit.path = log
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/v1/ask", json=QUESTION).status_code == 200
+    events = [r.get("event") or r["status"] for r in records(log)]
+    assert events == ["audit_resumed", 200]
+
+
+def test_a_deleted_log_is_recreated_and_keeps_every_record(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    app = stand_in_app(tmp_path, StandInService())
+    with TestClient(app) as client:
+        assert client.post("/v1/ask", json=QUESTION).status_code == 200
+        log.unlink()  # an operator's mistake, or a log shipper that moved it away
+        assert client.post("/v1/ask", json={"question": "after the deletion"}).status_code == 200
+    assert [r["question"] for r in records(log)] == ["after the deletion"]
+
+
+def test_a_log_folder_removed_while_serving_fails_closed(tmp_path: Path) -> None:
+    folder = tmp_path / "trail"
+    app = stand_in_app(tmp_path, StandInService(), audit_log=folder / "audit.jsonl")
+    with TestClient(app) as client:
+        assert client.post("/v1/ask", json=QUESTION).status_code == 200
+        shutil.rmtree(folder)
+        assert_error_shape(client.post("/v1/ask", json=QUESTION), 503, "audit_unavailable")
+
+
+def test_an_unwritable_path_at_start_up_is_one_line(tmp_path: Path) -> None:
+    """`qa serve` with an audit path it cannot create says so in one line, with no traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "QA_SERVICE__AUDIT_LOG": str(blocker / "audit.jsonl"), "QA_INDEX_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "qa", "serve", "--port", "1"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("settings:")]
+    assert len(lines) == 1 and "audit log" in lines[0] and "cannot be opened" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr

@@ -229,6 +229,37 @@ def test_ligatures_and_compatibility_forms_are_normalised(api) -> None:  # type:
     assert response.json()["question"] == "What was the efficacy of retreatment?"
 
 
+FORMAT_CHARACTERS = {
+    "zero-width space": "\u200b", "zero-width non-joiner": "\u200c", "zero-width joiner": "\u200d",
+    "left-to-right mark": "\u200e", "right-to-left mark": "\u200f", "BOM": "\ufeff", "word joiner": "\u2060",
+    "soft hyphen": "\u00ad",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT_CHARACTERS))
+def test_invisible_format_characters_are_removed(name: str) -> None:
+    from qa.retrieve import normalise_question
+
+    mark = FORMAT_CHARACTERS[name]
+    assert normalise_question(f"{mark}What was the ORR after retre{mark}atment?{mark}") == (
+        "What was the ORR after retreatment?"
+    )
+    assert normalise_question("What\twas the\nORR?") == "What was the ORR?"  # white space stays a space
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT_CHARACTERS))
+def test_invisible_characters_inside_words_do_not_change_the_answer(api, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Pasted text often carries them; a question with one inside a word is the same question."""
+    mark = FORMAT_CHARACTERS[name]
+    question = "What was the median age of patients at retreatment in the Abdallah study?"
+    marked = question.replace("retreatment", f"re{mark}treatment").replace("median", f"me{mark}dian")
+    plain, hidden = (api.post("/v1/ask", json={"question": q}).json() for q in (question, marked))
+    assert plain["answerable"] is True
+    assert hidden["question"] == question
+    assert hidden["answerable"] is plain["answerable"]
+    assert [p["chunk_id"] for p in hidden["passages"]] == [p["chunk_id"] for p in plain["passages"]]
+
+
 # ---- properties ------------------------------------------------------------------------------------
 
 JSON_VALUES = st.recursive(

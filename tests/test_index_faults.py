@@ -23,6 +23,7 @@ from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexMissing
 from qa.index import build_index, build_lock, current_build, load_index
 
 pytestmark = pytest.mark.slow
+TOKEN = "t0ken-of-at-least-thirty-two-characters"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -107,6 +108,43 @@ def test_a_damaged_file_is_refused_naming_it_and_the_fix(index: Settings, servic
     assert name in message and "qa build" in message
 
 
+def test_every_file_of_a_build_is_hashed_and_verified(index: Settings, service: Any) -> None:
+    """bm25/ included: a flipped byte in any file of the build is refused on load, naming the file."""
+    build = current_build(index.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    files = sorted(p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file())
+    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    assert any(name.startswith("bm25/") for name in files)
+    for name in files:
+        if name == "manifest.json":
+            continue
+        good = (build / name).read_bytes()
+        flip_byte(build / name)
+        with pytest.raises(IndexCorrupt) as corrupt:
+            load_index(index, service.encoder.fingerprint)
+        assert name.split("/")[-1] in str(corrupt.value) and "qa build" in str(corrupt.value)
+        (build / name).write_bytes(good)
+    load_index(index, service.encoder.fingerprint)  # all restored: it loads
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(index: Settings, service: Any) -> None:
+    (current_build(index.index_dir) / "bm25" / "extra.npy").write_bytes(b"not part of the build")
+    with pytest.raises(IndexCorrupt, match="extra.npy is not in the manifest"):
+        load_index(index, service.encoder.fingerprint)
+
+
+def test_a_reload_refuses_a_damaged_bm25_file_and_keeps_serving(index: Settings, service: Any) -> None:
+    from qa.service import QAService
+
+    served = QAService(index)
+    before = served.index.manifest.build_id
+    flip_byte(current_build(index.index_dir) / "bm25" / "indices.csc.index.npy")
+    with pytest.raises(IndexCorrupt, match="indices.csc.index.npy"):
+        served.reload()
+    assert served.index.manifest.build_id == before
+    assert served.ask("What was the ORR after retreatment?").passages  # the old index still answers
+
+
 def test_a_deleted_file_is_refused(index: Settings, service: Any) -> None:
     (current_build(index.index_dir) / "dense.faiss").unlink()
     with pytest.raises(IndexCorrupt, match="dense.faiss"):
@@ -152,7 +190,7 @@ def test_readyz_reports_a_failed_load_then_ready_once_loaded(index: Settings, se
     chunks = current_build(index.index_dir) / "chunks.jsonl"
     good = chunks.read_bytes()
     flip_byte(chunks)
-    limits = index.service.model_copy(update={"admin_token": "t0ken"})
+    limits = index.service.model_copy(update={"admin_token": TOKEN})
     app = create_app(index.model_copy(update={"service": limits}), rebuild=False)
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200  # alive while loading
@@ -166,7 +204,7 @@ def test_readyz_reports_a_failed_load_then_ready_once_loaded(index: Settings, se
         assert refused["error"]["code"] == "not_ready" and "chunks.jsonl" in refused["error"]["message"]
 
         chunks.write_bytes(good)  # repaired: an admin reload loads it without a restart
-        loaded = client.post("/v1/admin/reload", headers={"Authorization": "Bearer t0ken"})
+        loaded = client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
         assert loaded.status_code == 200, loaded.text
         ready = client.get("/readyz")
         assert ready.status_code == 200

@@ -4,6 +4,7 @@ drive anything but loopback, and its exit code (deliberate 429/503 are fine, any
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from qa.loadtest import Sample, percentile, summarise
 def test_a_short_run_against_a_server_it_starts(tmp_path: Path, settings, service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))  # the session's index: no rebuild
     monkeypatch.setenv("QA_SERVICE__RATE_LIMIT_PER_MINUTE", "0")
-    monkeypatch.setenv("QA_SERVICE__AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.delenv("QA_SERVICE__AUDIT_LOG", raising=False)  # the load test gives the server its own log
     code = loadtest.main(["--clients", "4", "--seconds", "5", "--out", str(tmp_path / "reports")])
     (path,) = (tmp_path / "reports").glob("*.json")
     report = json.loads(path.read_text())
@@ -35,10 +36,37 @@ def test_a_short_run_against_a_server_it_starts(tmp_path: Path, settings, servic
     assert report["throughput_rps"] == pytest.approx(report["requests"] / report["elapsed_s"], rel=0.02)
     latency = report["latency_ms"]
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
-    audited = (tmp_path / "audit.jsonl").read_text().splitlines()
-    assert len(audited) == report["requests"]  # the server really answered each one
+    # the server really answered and recorded each one
+    assert report["audit_records"] == report["requests"] and report["records_lost"] == 0
+    assert report["rss_mb"] and all(mb > 50 for _, mb in report["rss_mb"])  # the server's memory, sampled
     with pytest.raises(httpx.ConnectError):  # and it was stopped afterwards
         httpx.get(f"{report['url']}/healthz", timeout=2)
+
+
+def test_distinct_questions_never_repeat() -> None:
+    questions = ["What was the ORR?", "What was the median age?"]
+    asked = [loadtest.distinct(questions, n) for n in range(10)]
+    assert len(set(asked)) == 10
+    assert asked[0].startswith("What was the ORR?") and asked[1].startswith("What was the median age?")
+
+
+def test_records_are_counted_from_the_run_on_across_rotated_files(tmp_path: Path) -> None:
+    def line(time: str, path: str = "/v1/ask") -> str:
+        return json.dumps({"time": time, "path": path}) + "\n"
+
+    (tmp_path / "audit-20261126T000000.000000Z.jsonl").write_text(line("2026-11-26T00:00:01Z") * 3)
+    (tmp_path / "audit.jsonl").write_text(line("2026-11-25T23:00:00Z") + line("2026-11-26T00:00:02Z")
+                                          + line("2026-11-26T00:00:03Z", "/v1/admin/reload") + "not json\n")
+    assert loadtest.count_records(tmp_path / "audit.jsonl", "2026-11-26T00:00:00Z") == 4
+
+
+def test_memory_is_sampled_until_stopped() -> None:
+    with loadtest.MemorySampler(os.getpid(), every=0.05) as memory:
+        time.sleep(0.3)
+    taken = len(memory.samples)
+    assert taken >= 3 and all(mb > 10 for _, mb in memory.samples)
+    time.sleep(0.15)
+    assert len(memory.samples) == taken  # stopped
 
 
 @pytest.mark.parametrize("url", ["http://192.0.2.10:8000", "http://example.com", "http://10.0.0.1",

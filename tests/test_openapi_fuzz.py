@@ -28,7 +28,7 @@ from qa.api.app import create_app
 from qa.config import Settings
 
 pytestmark = pytest.mark.slow
-TOKEN = "fuzz-admin-token"
+TOKEN = "fuzz-admin-token-0123456789abcdefgh"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

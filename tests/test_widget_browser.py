@@ -55,6 +55,7 @@ ABDALLAH_Q = "What was the overall response rate after retreatment in the Abdall
 WEATHER_Q = "What is the weather in Paris today?"
 ADVICE_Q = "Should I retreat my 70-year-old patient with daratumumab?"
 PROMO_PHRASE = "not intended for promotional purposes"
+CONTACT = "For other questions, call Medical Information at 555-0100 (a fictional number for the tests)."
 
 
 # --------------------------------------------------------------------------- servers
@@ -93,6 +94,7 @@ def app_url(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # Like tests/conftest.py: the index and the audit log go to a temporary folder, never the repo's.
         "QA_INDEX_DIR": str(work / "index"),
         "QA_SERVICE__AUDIT_LOG": str(work / "audit.jsonl"),
+        "QA_SERVICE__CONTACT": CONTACT,
         "PYTHONUNBUFFERED": "1",
     }
     with local_server(STARTUP_TIMEOUT_S, port=ports.app, env=env) as base:
@@ -194,6 +196,11 @@ def _widget_disclaimer(page: Page):
     return page.locator(".qa-panel .qa-disclaimer")
 
 
+def _get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -238,18 +245,66 @@ def test_answer_cards_cite_references_and_show_disclaimer(page: Page, app_url: s
     _shot(page, "02-answer")
 
 
+def test_before_any_question_the_widget_shows_the_letter_and_says_questions_are_recorded(
+        page: Page, app_url: str) -> None:
+    """Title, date and disclaimer are the served letter's own (GET /v1/documents), not text of the widget."""
+    (letter,) = _get_json(app_url + "/v1/documents")  # type: ignore[misc]
+    page.goto(app_url + "/")
+    panel = _panel(page)
+    expect(panel).to_be_visible(timeout=WAIT_MS)
+    expect(panel.locator(".qa-title")).to_have_text(letter["title"])
+    expect(panel.locator(".qa-subtitle")).to_have_text(re.compile(r"^Last updated "))
+    expect(_widget_disclaimer(page)).to_have_text(letter["disclaimer"])
+    expect(panel.locator(".qa-intro")).to_contain_text("Questions are recorded")
+    expect(panel.locator(".qa-intro")).to_contain_text("network address")
+    expect(page.get_by_text("stay on this page")).to_have_count(0)
+    _shot(page, "00-before-a-question")
+
+
+def test_the_demo_page_lists_the_served_letters_and_the_configured_contact(page: Page, app_url: str) -> None:
+    letters = _get_json(app_url + "/v1/documents")
+    page.goto(app_url + "/")
+    items = page.locator("main ul li")
+    expect(items).to_have_text([f"{d['title']} (last updated {d['last_updated']})" for d in letters])  # type: ignore[union-attr]
+    expect(page.locator("main")).to_contain_text(CONTACT)
+    expect(page.locator("main")).to_contain_text("Questions are recorded")
+    expect(page.locator("a[href^='tel:']")).to_have_count(0)
+    assert "1-800" not in page.content()
+
+
 def test_unanswerable_question_says_so(page: Page, app_url: str) -> None:
+    assert _get_json(app_url + "/v1/widget") == {"contact": CONTACT}
     page.goto(app_url + "/")
     turn = _ask(page, WEATHER_Q)
     expect(turn.get_by_text("This letter does not answer that.")).to_be_visible()
-    expect(turn).to_contain_text(
-        "For other questions, contact Medical Information at 1-800-526-7736 or through the product website."
-    )
+    expect(turn.locator(".qa-contact")).to_have_text(CONTACT)  # the configured line, no number of the widget's
+    assert "1-800" not in page.content()
     # Any passages are only the collapsed "closest passages", never shown as the answer.
     expect(turn.locator(".qa-answer > .qa-cards")).to_have_count(0)
     expect(turn.locator(".qa-card").first).to_be_hidden()
     expect(_widget_disclaimer(page)).to_contain_text(PROMO_PHRASE)
     _shot(page, "03-not-answered")
+
+
+def test_api_docs_render_offline_under_their_csp(context: BrowserContext, app_url: str) -> None:
+    """/docs and /redoc draw from the service's own assets: nothing is fetched from elsewhere. (ReDoc's
+    bundle points its small footer logo at its CDN; the page's CSP blocks that image, and only that.)"""
+    for path, ready in (("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")):
+        page = context.new_page()
+        errors: list[str] = []
+        fetched_elsewhere: list[str] = []
+        page.on("console", lambda msg, errors=errors: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("requestfinished", lambda r, out=fetched_elsewhere: None
+                if r.url.startswith((app_url, "data:", "blob:")) else out.append(r.url))
+        response = page.goto(app_url + path)
+        assert response is not None and response.ok and response.headers.get("content-security-policy")
+        expect(page.locator(ready).first).to_contain_text("Medical-information grounded QA", timeout=WAIT_MS)
+        page.wait_for_timeout(300)
+        assert fetched_elsewhere == [], (path, fetched_elsewhere)
+        unexpected = [e for e in errors if not ("Loading the image" in e and "img-src" in e)]
+        assert unexpected == [], (path, errors)
+        _shot(page, f"14-{path.strip('/')}")
+        page.close()
 
 
 def test_advice_request_shows_notice(page: Page, app_url: str) -> None:

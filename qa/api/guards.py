@@ -3,7 +3,8 @@
 - RateLimit: a token bucket per client address (429 with Retry-After);
 - Deadline: a request that takes longer than request_timeout_s gets a 503 "timeout";
 - BodyGuard: a body over max_body_bytes gets a 413 (by Content-Length and while a chunked body streams
-  in), a question posted as anything but JSON a 415, a body that is not UTF-8 a 400;
+  in), a body not received in full within body_timeout_s a 408, a question posted as anything but JSON
+  a 415, a body that is not UTF-8 a 400;
 - ModelSlots: at most max_concurrent model calls at once; a request that waits longer than
   queue_timeout_s for a slot gets a 503 "overloaded" at once instead of queueing without bound.
 
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.config import Settings
 from qa.errors import (
+    BodyTimeout,
     InvalidBody,
     Overloaded,
     PayloadTooLarge,
@@ -51,7 +53,8 @@ async def reject(exc: QAError, scope: Scope, receive: Receive, send: Send, heade
 
 
 def client_address(scope: Scope) -> str:
-    """The peer address. Forwarded headers are not trusted: the service listens on loopback by default."""
+    """The client's address: the peer's, or the one a trusted proxy forwarded (see ServiceSettings.trusted_proxies;
+    forwarded headers from any other peer are ignored)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
@@ -161,11 +164,13 @@ def _forget(task: asyncio.Future[None]) -> None:
 
 
 class BodyGuard:
-    """Reads a request body up to `max_bytes`, refusing more, and hands the routes the buffered body."""
+    """Reads a request body up to `max_bytes` within `timeout` seconds, refusing more or slower, and hands the
+    routes the buffered body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"POST", "PUT", "PATCH"}:
@@ -178,18 +183,27 @@ class BodyGuard:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the client left; there is no one to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await reject(self._too_large(), scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # the client left; there is no one to answer
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await reject(self._too_large(), scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            announced = Headers(scope=scope).get("content-length")
+            logger.info("%s %s: body incomplete after %.1f s", scope.get("method"), scope["path"], self.timeout)
+            problem = BodyTimeout(f"the request body was not received in full within {self.timeout:g} s "
+                                  f"({size} of {announced or 'an unknown number of'} bytes)")
+            await reject(problem, scope, receive, send, {"Connection": "close"})
+            return
         body = b"".join(chunks)
         if scope["path"] in JSON_PATHS:
             try:
@@ -262,7 +276,7 @@ def install(app: Starlette, settings: Settings) -> None:
     """Add the guards to a Starlette app, outermost first: rate limit, deadline, body, model slots."""
     s = settings.service
     app.add_middleware(ModelSlots, limit=s.max_concurrent, queue_timeout=s.queue_timeout_s)
-    app.add_middleware(BodyGuard, max_bytes=s.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=s.max_body_bytes, timeout=s.body_timeout_s)
     app.add_middleware(Deadline, seconds=s.request_timeout_s)
     app.add_middleware(RateLimit, per_minute=s.rate_limit_per_minute)
 

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import html
 from importlib import resources
+from string import Template
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 
 from qa.api.deps import ServiceDep, SettingsDep
-from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse, Readiness
+from qa.schemas import AskRequest, AskResponse, DocumentSummary, ErrorResponse, Readiness, WidgetSettings
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    s: {"model": ErrorResponse} for s in (400, 404, 413, 415, 422, 429, 503)
+    s: {"model": ErrorResponse} for s in (400, 404, 408, 413, 415, 422, 429, 503)
 }
 
 ask_router = APIRouter(prefix="/v1", tags=["questions"])
 documents_router = APIRouter(prefix="/v1", tags=["documents"])
 health_router = APIRouter(tags=["health"])
 widget_router = APIRouter(tags=["widget"], include_in_schema=False)
+widget_settings_router = APIRouter(prefix="/v1", tags=["widget"])
 
 
 @ask_router.post("/ask", response_model=AskResponse, responses=ERRORS)
@@ -35,6 +38,12 @@ def documents(service: ServiceDep) -> list[DocumentSummary]:
     return service.documents()
 
 
+@widget_settings_router.get("/widget", response_model=WidgetSettings, responses=ERRORS)
+def widget_settings(settings: SettingsDep) -> WidgetSettings:
+    """What the chat widget shows besides the letters' own words: the configured contact line, if any."""
+    return WidgetSettings(contact=settings.service.contact)
+
+
 @health_router.get("/healthz")
 def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
@@ -43,10 +52,12 @@ def healthz() -> dict[str, str]:
 
 @health_router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request) -> JSONResponse:
-    """Readiness: the model and a verified index are loaded."""
+    """Readiness: the model and a verified index are loaded, and the audit trail takes records."""
     service = getattr(request.app.state, "service", None)
-    if service is None:
-        problem = getattr(request.app.state, "load_error", None) or "loading"
+    audit = getattr(request.app.state, "audit", None)
+    problem = audit.check() if audit is not None else None
+    if service is None or problem:
+        problem = problem or getattr(request.app.state, "load_error", None) or "loading"
         return JSONResponse({"status": "not ready", "detail": problem}, status_code=503)
     manifest = service.index.manifest
     return JSONResponse({"status": "ready", "index": manifest.build_id, "chunks": manifest.chunk_count})
@@ -68,9 +79,25 @@ def _static(name: str, media_type: str) -> FileResponse:
     return FileResponse(str(STATIC / name), media_type=media_type)
 
 
+def _letters_html(request: Request) -> str:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        return "<li>The letters are still loading; reload this page shortly.</li>"
+    return "\n".join(
+        f"    <li>{html.escape(d.title)} (last updated {html.escape(d.last_updated)})</li>" for d in service.documents()
+    )
+
+
 @widget_router.get("/")
-def page(settings: SettingsDep) -> Response:
-    response = _static("index.html", "text/html; charset=utf-8")
+def page(request: Request, settings: SettingsDep) -> Response:
+    """The demo page: the letters served and the contact line come from the index and the settings."""
+    contact = settings.service.contact
+    template = Template((STATIC / "index.html").read_text(encoding="utf-8"))
+    text = template.substitute(
+        letters=_letters_html(request),
+        contact=f"<p>{html.escape(contact)}</p>" if contact else "<p>No contact line is configured.</p>",
+    )
+    response = HTMLResponse(text)
     connect = " ".join(["'self'", *settings.service.cors_origins])
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

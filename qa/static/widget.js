@@ -7,7 +7,9 @@
  *
  * Attributes read from that <script> element:
  *   data-endpoint    URL of POST /v1/ask (default: the script's origin + "/v1/ask";
- *                    a relative value is resolved against the script's URL)
+ *                    a relative value is resolved against the script's URL). The letters'
+ *                    titles, dates and disclaimers come from "documents" and the contact line
+ *                    from "widget" next to it (GET /v1/documents, GET /v1/widget).
  *   data-open        "true" opens the panel when the page loads
  *   data-timeout-ms  how long to wait for an answer (default 15000)
  *   data-document    optional document id sent with each question
@@ -23,11 +25,9 @@
   var SCRIPT_NAME = 'widget.js';
   var DEFAULT_TIMEOUT_MS = 15000;
   var DEFAULT_K = 5;
-  var CONTACT_LINE =
-    'For other questions, contact Medical Information at 1-800-526-7736 or through the product website.';
-  var GENERIC_DISCLAIMER =
-    'For US healthcare professionals. Answers are verbatim passages from an approved Medical Information ' +
-    'response letter; they are not medical advice.';
+  var RECORDED_NOTICE =
+    'Questions are recorded: each one you send is stored by the service, with your network address, ' +
+    'for compliance review. Do not include patient details.';
   var KIND_LABELS = {
     row: 'Table row',
     table: 'Table',
@@ -73,6 +73,8 @@
     var documentId = (el.getAttribute('data-document') || '').trim();
     return {
       endpoint: endpoint,
+      documentsUrl: new URL('documents', endpoint).href,
+      widgetUrl: new URL('widget', endpoint).href,
       cssUrl: new URL(SCRIPT_NAME.replace(/\.js$/, '.css'), scriptUrl).href,
       open: open,
       timeoutMs: timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS,
@@ -165,7 +167,7 @@
 
   // ---------------------------------------------------------------- widget
   function build() {
-    var state = { inFlight: false, turns: 0, hasResponse: false };
+    var state = { inFlight: false, turns: 0, hasResponse: false, contact: '' };
 
     var root = attrs(el('div', 'qa-root'), { 'data-qa-widget-root': '' });
     root.hidden = true; // shown once widget.css has loaded, so nothing flashes unstyled
@@ -207,8 +209,9 @@
     intro.appendChild(
       el('p', 'qa-intro-text',
         'You will get verbatim passages from the approved response letter, with citation numbers ' +
-        'and references. Your questions stay on this page.')
+        'and references.')
     );
+    intro.appendChild(el('p', 'qa-intro-text qa-recorded', RECORDED_NOTICE));
     var log = attrs(el('ol', 'qa-log'), {
       role: 'log',
       'aria-live': 'polite',
@@ -240,8 +243,9 @@
     form.appendChild(row);
 
     var footer = el('footer', 'qa-disclaimer');
-    var disclaimerText = el('p', 'qa-disclaimer-text', GENERIC_DISCLAIMER);
+    var disclaimerText = el('p', 'qa-disclaimer-text', '');
     footer.appendChild(disclaimerText);
+    footer.hidden = true; // shown once the letter's own disclaimer is known
 
     panel.appendChild(header);
     panel.appendChild(body);
@@ -301,7 +305,7 @@
       var value = asText(text).trim();
       if (value) {
         disclaimerText.textContent = value;
-        footer.classList.add('qa-disclaimer-from-letter');
+        footer.hidden = false;
       }
     }
 
@@ -441,7 +445,7 @@
           parts.push('References:\n' + refs.map(function (r) { return r.number + '. ' + r.text; }).join('\n'));
         }
       } else {
-        parts.push('This letter does not answer that. ' + CONTACT_LINE);
+        parts.push(state.contact ? 'This letter does not answer that. ' + state.contact : 'This letter does not answer that.');
       }
       if (asText(data.disclaimer).trim()) parts.push(asText(data.disclaimer).trim());
       return parts.join('\n\n');
@@ -518,11 +522,7 @@
       } else {
         var none = el('div', 'qa-noanswer');
         none.appendChild(el('p', 'qa-noanswer-title', 'This letter does not answer that.'));
-        var contact = el('p', 'qa-noanswer-text');
-        contact.appendChild(document.createTextNode('For other questions, contact Medical Information at '));
-        contact.appendChild(attrs(el('a', 'qa-link', '1-800-526-7736'), { href: 'tel:+18005267736' }));
-        contact.appendChild(document.createTextNode(' or through the product website.'));
-        none.appendChild(contact);
+        if (state.contact) none.appendChild(el('p', 'qa-noanswer-text qa-contact', state.contact));
         answer.appendChild(none);
         if (passages.length) {
           var closest = el('details', 'qa-closest');
@@ -732,6 +732,31 @@
       input.value = '';
       ask(question);
       input.focus();
+    });
+
+    // ------------------------------------------------------------ what the service says about itself
+    function getJson(url) {
+      return fetch(url, { method: 'GET', mode: 'cors', credentials: 'omit', headers: { Accept: 'application/json' } })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .catch(function () {
+          return null;
+        });
+    }
+
+    // The letter the widget speaks for before its first answer: the one asked for, or the only one served.
+    getJson(config.documentsUrl).then(function (documents) {
+      if (!Array.isArray(documents) || state.hasResponse) return;
+      var chosen = documents.filter(function (d) {
+        return d && typeof d === 'object' && (config.documentId ? d.id === config.documentId : true);
+      });
+      if (chosen.length !== 1) return;
+      updateDocument(chosen[0]);
+      updateDisclaimer(chosen[0].disclaimer);
+    });
+    getJson(config.widgetUrl).then(function (settings) {
+      if (settings && typeof settings === 'object') state.contact = asText(settings.contact).trim();
     });
 
     // ------------------------------------------------------------ mount
