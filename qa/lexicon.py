@@ -76,6 +76,7 @@ class Lexicon:
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
+    _combination_parts: dict[str, frozenset[str]] | None = None
 
     def detect_studies(self, question: str) -> list[str]:
         """Ids of the studies a question names, best first; [] when it names none or ties. A name may be
@@ -107,11 +108,32 @@ class Lexicon:
         for abbr, long in self.abbreviations.items():
             if len(long.split()) >= 2 and long.lower() in lowered:
                 extra.append(abbr.upper())
+        extra.extend(a.upper() for a in self.combinations_named(question))
         for surface, canonical in self.synonyms.items():
             if " " in surface and surface in lowered:
                 extra.append(canonical)
         extra = [e for e in dict.fromkeys(extra) if e.lower() not in lowered]
         return f"{question} ({'; '.join(extra)})" if extra else question
+
+    def combinations_named(self, question: str) -> list[str]:
+        """Abbreviations of combinations ("D-Pd, DARZALEX + pomalidomide + dexamethasone") whose every
+        component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with
+        daratumumab", "dara-pom-dex" spelled out); only the fullest: D-Pd, not also Pd."""
+        asked = {self.synonyms.get(p, p).lower() for w in words(question)
+                 for p in [w, *COMPOUND.split(w)] if p}
+        found = {abbr: parts for abbr, parts in self._combinations().items() if parts <= asked}
+        return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
+
+    def _combinations(self) -> dict[str, frozenset[str]]:
+        if self._combination_parts is None:
+            self._combination_parts = {}
+            for abbr, long in self.abbreviations.items():
+                components = [c for c in re.split(r"\s*\+\s*", long) if c.strip()]
+                if len(components) < 2:
+                    continue
+                parts = {self.synonyms.get(w, w).lower() for c in components for w in content_words(c)}
+                self._combination_parts[abbr] = frozenset(parts)
+        return self._combination_parts
 
     def canonical(self, text: str) -> str:
         """Generic names and short forms replaced by the form the letter uses ("dara" -> "DARZALEX"), so a

@@ -435,3 +435,15 @@ def test_an_hnsw_index_finds_a_quoted_row_with_either_fusion(tmp_path, fusion: s
         scores = [p.score for p in result.passages]
         assert scores == sorted(scores, reverse=True)
         assert all(p.dense > 0 for p in result.passages)
+
+
+def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter: Letter) -> None:  # type: ignore[no-untyped-def]
+    """The letter's abbreviation lines read backwards, whatever the order and the joining words."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.combinations_named("pomalidomide plus dexamethasone with daratumumab") == ["d-pd"]
+    assert lexicon.combinations_named("dexamethasone and carfilzomib") == ["kd"]  # not D-Kd: no daratumumab
+    assert lexicon.combinations_named("dara, carfilzomib and dexamethasone") == ["d-kd"]  # not also Kd
+    response = service.ask("In the Abdallah review, how many naive patients got pomalidomide plus dexamethasone "
+                           "with daratumumab?")
+    check_response(response, letter)
+    assert response.passages[0].highlight.startswith("D-Pd:")
