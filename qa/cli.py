@@ -78,6 +78,14 @@ def serve(host: str, port: int, no_rebuild: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     settings = _settings()
+    audit = settings.service.audit_log
+    if audit:  # an audit trail that cannot be written stops the start here, before anything loads
+        from qa.audit import AuditLog
+
+        try:
+            AuditLog(audit, settings.service.audit_max_bytes, settings.service.audit_backups).close()
+        except QAError as exc:
+            _fail(exc)
     # The model and index start loading now, while the web stack imports (a third of the start-up time).
     pending = ThreadPoolExecutor(1, thread_name_prefix="qa-load").submit(_service, settings, not no_rebuild)
     from qa.api import server

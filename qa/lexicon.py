@@ -176,13 +176,20 @@ class Lexicon:
         rarely does (a drug, an endpoint, a design word), an abbreviation it defines, or a study. Greetings,
         small talk and questions made only of everyday words name nothing the letter could answer."""
         stems = self.stems()
-        for word in content_words(question):
-            if word in self.abbreviations or word in self.synonyms or any(word in p.names for p in self.studies):
+        asked = content_words(question)
+        named = False
+        for word in asked:
+            if word in self.abbreviations or word in self.synonyms:
                 return True
+            if any(word in p.names for p in self.studies):
+                if zipf(word) < common_zipf:
+                    return True
+                named = True  # a study named by a common word ("France") anchors only beside another letter word
+                continue
             parts = [p for p in COMPOUND.split(word) if p] or [word]
             if any(_stem(p) in stems and zipf(p) < common_zipf and not p.isdigit() for p in parts):
                 return True
-        return False
+        return named and any(_stem(w) in stems for w in asked if not any(w in p.names for p in self.studies))
 
     def stems(self) -> set[str]:
         """Stems of every word of the letter, compounds split."""
