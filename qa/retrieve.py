@@ -27,19 +27,18 @@ from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex
 from qa.lexicon import Lexicon, content_words, lexical_tokens, words
-from qa.query import Query, analyse, normalise_question
+from qa.query import Query, analyse
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["Passage", "Retrieval", "Retriever", "fuse", "normalise_question"]
 
 NUMBER = re.compile(r"\d")
 
 
 @lru_cache(maxsize=65_536)
 def _quote_words(quote: str) -> frozenset[str]:
-    """A quote's (or question's) content words, memoised: folding every quote of every passage again on
-    each request cost ~0.1 ms of the ~1.2 ms a search takes besides encoding."""
+    """A quote's content words, memoised: folding every quote of every passage again on each request cost
+    ~0.1 ms of the ~1.2 ms a search takes besides encoding. Only the letter's quotes are cached (a bounded
+    set); questions are not, or every distinct question asked would stay in memory until the cache fills."""
     return frozenset(content_words(quote))
 
 
@@ -167,12 +166,13 @@ class Retriever:
             ranked = [p for p in ranked if self.index.chunks[p].document == document]
         document = document or docs[0]
         lex = self.index.lexicons[document]
+        asked = frozenset(query.content)
         passages = [
             Passage(
                 chunk=self.index.chunks[pos],
                 score=round(fused[pos], 6),
                 rank=r,
-                highlight=self._highlight(pos, vector, query.text),
+                highlight=self._highlight(pos, vector, asked),
                 dense=round(dense[pos], 6),
                 lexical=round(lexical.get(pos, 0.0), 6),
             )
@@ -246,7 +246,7 @@ class Retriever:
     def _cosine(self, pos: int, query: np.ndarray) -> float:
         return float(self.index.dense.reconstruct(pos) @ query)
 
-    def _highlight(self, pos: int, query: np.ndarray, question: str) -> str | None:
+    def _highlight(self, pos: int, query: np.ndarray, asked: frozenset[str]) -> str | None:
         """The quote (sentence or row line) of the chunk closest to the question, ties to shared words."""
         chunk = self.index.chunks[pos]
         quotes = chunk.quotes or [chunk.text]
@@ -254,7 +254,6 @@ class Retriever:
             return quotes[0]
         start, end = self.index.quote_offsets[pos], self.index.quote_offsets[pos + 1]
         sims = self.index.quote_vectors[start:end] @ query
-        asked = _quote_words(question)
         bonus = np.array([0.02 * len(asked & _quote_words(q)) for q in quotes])
         return quotes[int(np.argmax(sims + bonus))]
 

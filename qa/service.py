@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from qa.config import Settings
 from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, UnknownDocument
 from qa.index import LoadedIndex, build_index, load_index
-from qa.retrieve import Retrieval, Retriever, normalise_question
+from qa.query import normalise_question
+from qa.retrieve import Retrieval, Retriever
 from qa.schemas import AskResponse, DocumentOut, DocumentSummary, PassageOut, ReferenceOut
 
 if TYPE_CHECKING:

@@ -238,7 +238,7 @@ FORMAT_CHARACTERS = {
 
 @pytest.mark.parametrize("name", sorted(FORMAT_CHARACTERS))
 def test_invisible_format_characters_are_removed(name: str) -> None:
-    from qa.retrieve import normalise_question
+    from qa.query import normalise_question
 
     mark = FORMAT_CHARACTERS[name]
     assert normalise_question(f"{mark}What was the ORR after retre{mark}atment?{mark}") == (
