@@ -447,3 +447,14 @@ def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter
                            "with daratumumab?")
     check_response(response, letter)
     assert response.passages[0].highlight.startswith("D-Pd:")
+
+
+def test_questions_are_not_kept_in_memory_by_the_highlight_cache(service) -> None:  # type: ignore[no-untyped-def]
+    """Only the letter's quotes are memoised: a stream of distinct questions must not grow the cache."""
+    from qa.retrieve import _quote_words
+
+    service.ask("What was the ORR in the Abdallah study?")
+    before = _quote_words.cache_info().currsize
+    for n in range(3):  # the same passages, so no new quote; only the question's text differs
+        service.ask("What was the ORR in the Abdallah study?" + "?" * (n + 1))
+    assert _quote_words.cache_info().currsize == before
