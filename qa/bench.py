@@ -100,23 +100,25 @@ def load_questions(path: Path, limit: int) -> list[str]:
     return [questions[int(i * step)] for i in range(limit)]
 
 
-def peak_rss_mb(pid: int | str = "self") -> float | None:
-    """VmHWM (peak resident set) of a live process, in MB."""
+def _status_mb(pid: int | str, field: str) -> float | None:
+    """A memory field of /proc/<pid>/status (VmRSS, VmHWM) in MB; None when the process or field is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         return None
     return None
 
 
-def rss_mb(pid: int | str = "self") -> float:
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int | str = "self") -> float | None:
     """VmRSS (resident set now) of a live process, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return _status_mb(pid, "VmRSS")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from qa.bench import rss_mb
 from qa.config import REPO_ROOT
 
 DELIBERATE = frozenset({429, 503})  # refusals the guards make on purpose
@@ -120,17 +121,6 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], log: IO[str], timeout
 def _tail(log: IO[str], lines: int = 30) -> str:
     log.seek(0)
     return "\n".join(log.read().splitlines()[-lines:])
-
-
-def rss_mb(pid: int) -> float | None:
-    """A process's resident memory in MB, from /proc (None where there is none)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 class MemorySampler:
