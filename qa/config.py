@@ -90,6 +90,16 @@ class RetrievalSettings(BaseModel):
     quantity_weight: float = Field(
         0.1, ge=0, description="Added to passages holding a number when the question asks for a quantity"
     )
+    term_coverage: bool = Field(
+        True, description="Score the share of the question's terms, weighted by rarity, a passage holds "
+        "(`coverage_weight`)"
+    )
+    coverage_weight: float = Field(
+        0.5, ge=0, description="Added for the share of the question's terms, weighted by rarity (IDF), a passage "
+        "holds at all: BM25 rewards a term's repeats, so a row group repeating 'anti-CD38 retreatment' in each "
+        "label path outscored the one row naming the rarer word asked. Chosen on dev (2026-11-26) of 0.1-1.5: "
+        "0.5 (hit@1 +6/-2)"
+    )
     read_shorthand: bool = Field(True, description="Read clinical chat shorthand (pts, tx, dx, f/u, yo, w/)")
     set_courtesy_aside: bool = Field(
         True, description="Judge and search a question by what it asks, not by greetings or who is asking"
@@ -112,6 +122,11 @@ class RetrievalSettings(BaseModel):
     )
     study_scope_check: bool = Field(
         True, description="Refuse a question naming a study when none of that study's passages use its words"
+    )
+    outcome_scope_check: bool = Field(
+        True, description="In the study-scope check, demand also the letter's outcome words a question uses (the "
+        "rarer words of its Efficacy and Safety rows and table titles: adverse, infections, neutropenia …), not "
+        "only its defined abbreviations: 'adverse events in EMMY' is refused, as EMMY reports no safety data"
     )
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"

@@ -103,6 +103,8 @@ class Lexicon:
         for token in dict.fromkeys(words(question)):
             if token in self.abbreviations:
                 extra.append(self.abbreviations[token])
+            elif token.endswith("s") and token[:-1] in self.abbreviations:  # a plural: TEAEs, IRRs
+                extra.append(self.abbreviations[token[:-1]])
             if token in self.synonyms:
                 extra.append(self.synonyms[token])
         for abbr, long in self.abbreviations.items():
@@ -199,15 +201,24 @@ class Lexicon:
         return self._stem_cache
 
     def closest_spelling(self, word: str) -> str | None:
-        """The letter's word (or study name) a rare word misspells: one edit away for words of 5-7 letters,
-        two for longer ones. None for a word the letter has, a short word or a common English word."""
-        if len(word) < 5 or not word.isalpha() or word in self.vocabulary or zipf(word) >= 3.0:
+        """The letter's word (or study name) a rare word misspells or cuts short: the one rare word of the
+        letter it begins ("dex" for dexamethasone, "pom" for pomalidomide: clinicians clip drug names; the
+        clipped word may be a little more common, "dex" being a word of its own), or one edit away for words
+        of 5-7 letters, two for longer ones. None for a word the letter has, a word under 3 letters or a
+        common English word."""
+        if len(word) < 3 or not word.isalpha() or word in self.vocabulary or zipf(word) >= CLIPPED_ZIPF:
             return None
         if _stem(word) in self.stems():  # another form of a word the letter has
             return None
         if self._spellings is None:
             names = {n for p in self.studies for n in p.names}
             self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
+        completions = [w for w in self._spellings if w.startswith(word) and len(w) >= len(word) + 3
+                       and zipf(w) < 3.0]
+        if len(completions) == 1:
+            return completions[0]
+        if len(word) < 5 or zipf(word) >= 3.0:
+            return None
         from rapidfuzz import distance, process
 
         limit = 1 if len(word) < 8 else 2
@@ -221,7 +232,7 @@ class Lexicon:
             found = self.closest_spelling(fold(m.group()).lower())
             return found if found else m.group()
 
-        return re.sub(r"(?<![\w\-/+])[^\W\d_]{5,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
+        return re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
 
 
 
@@ -233,6 +244,9 @@ def _near(token: str, names: set[str]) -> bool:
 
     return any(len(n) >= 5 and Levenshtein.distance(token, n, score_cutoff=1 if len(n) < 8 else 2)
                <= (1 if len(n) < 8 else 2) for n in names)
+
+
+CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9
 
 
 @functools.lru_cache(maxsize=65_536)

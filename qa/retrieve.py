@@ -3,8 +3,9 @@
 1. candidates: every chunk (a flat index) or each side's best (HNSW), with its cosine (the chunk or its best
    sentence / row line) and its BM25 score over the letter's canonical terms;
 2. features and fusion: a weighted sum of cosine and max-normalised BM25, plus the study the question names,
-   the passage kind it asks for, and the table structure (how much of a row's own label the question names,
-   a number where a number is asked);
+   the passage kind it asks for, the table structure (how much of a row's own label the question names, a
+   number where a number is asked), and term coverage (the share of the question's rarer terms a passage
+   holds at all);
 3. ranking and a highlight per passage;
 4. answerability: whether the letter answers the question at all.
 
@@ -25,13 +26,14 @@ import numpy as np
 from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
-from qa.index import LoadedIndex
-from qa.lexicon import Lexicon, content_words, lexical_tokens, words
+from qa.index import LoadedIndex, lexical_text
+from qa.lexicon import Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
 
 logger = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"\d")
+OUTCOME_SECTIONS = ("Efficacy", "Safety")  # the sub-sections where a study reports its results
 
 
 @lru_cache(maxsize=65_536)
@@ -119,6 +121,20 @@ class Retriever:
                 self.label_size[pos] = len(own)
                 for stem in own:
                     self.rows_by_label_stem.setdefault(stem, []).append(pos)
+        # Term coverage: which chunks hold each BM25 term at all, and the term's rarity (IDF) over the chunks.
+        holding: dict[str, list[int]] = {}
+        for pos, chunk in enumerate(index.chunks):
+            for term in set(lexical_tokens(lexical_text(chunk, index.lexicons[chunk.document]))):
+                holding.setdefault(term, []).append(pos)
+        n = len(index.chunks)
+        self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
+        self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
+        # The letter's outcome words: the rarer words of its Efficacy and Safety rows and their tables' titles
+        # (ORR, VGPR, neutropenia, infections, adverse …). A study named without one of them cannot answer it.
+        outcome_words = {w for c in index.chunks if c.section in OUTCOME_SECTIONS and c.row
+                         for w in words(" ".join([*c.row, c.table or ""]))
+                         if w.isalpha() and zipf(w) < settings.common_zipf}
+        self.outcome_stems = set(lexical_tokens(" ".join(sorted(outcome_words))))
         # What the letter's structure takes up (its sections, table titles and row labels): a label topic a
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
@@ -156,6 +172,8 @@ class Retriever:
                                        or [np.zeros(n, dtype=bool)])] += s.study_boost
         if s.structure_features:
             boost += self._structure(query)
+        if s.term_coverage:
+            boost += s.coverage_weight * self._coverage(query)
         if len(docs) == 1 and len(self.documents) > 1:
             boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
         fused, dense, lexical, top_dense = self._score(vector, list(query.terms), boost, depth, max(depth, k))
@@ -204,6 +222,16 @@ class Retriever:
         if query.quantity:
             score += s.quantity_weight * self.has_number
         return score
+
+    def _coverage(self, query: Query) -> np.ndarray:
+        """The share of the question's term rarity (IDF) each chunk holds, each term counted once however
+        often a chunk repeats it."""
+        coverage = np.zeros(len(self.index.chunks))
+        asked = {t for t in query.terms if t in self.idf}
+        for term in asked:
+            coverage[self.chunks_by_term[term]] += self.idf[term]
+        total = sum(self.idf[t] for t in asked)
+        return coverage / total if total else coverage
 
     def _score(self, query: np.ndarray, terms: list[str], boost: np.ndarray, depth: int,
                pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
@@ -273,10 +301,13 @@ class Retriever:
         ("ORR in the EMMY study" when EMMY reports no ORR): the letter does not answer it."""
         if not studies or not self.settings.study_scope_check:
             return False
-        # Only the letter's own defined terms count (ORR, OS, PFS, TEAE …, asked by name or spelled out):
-        # everyday wording varies too much to demand it from one study's text.
+        # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
+        # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
+        # from one study's text.
         asked = {w for w in words(query.expanded) if w in lexicon.abbreviations}
         wanted = set(lexical_tokens(" ".join(sorted(asked))))
+        if self.settings.outcome_scope_check:
+            wanted |= {t for t in lexical_tokens(" ".join(query.content)) if t in self.outcome_stems}
         known = set().union(*(self._study_stems(sid) for sid in studies))
         return bool(wanted - known)
 

@@ -458,3 +458,42 @@ def test_questions_are_not_kept_in_memory_by_the_highlight_cache(service) -> Non
     for n in range(3):  # the same passages, so no new quote; only the question's text differs
         service.ask("What was the ORR in the Abdallah study?" + "?" * (n + 1))
     assert _quote_words.cache_info().currsize == before
+
+
+@pytest.mark.parametrize(("question", "study", "start"), [
+    ("How many EMMY patients were refractory to anti-CD38 before being retreated?", "Talbot et al (2025)",
+     "Refractory to anti-CD38, n (%) › Yes"),
+    ("Which study found a median OS of 47.4 months after retreatment?", "Tan et al (2024)",
+     "At a median follow-up duration of 53.9 months"),
+])
+def test_the_rarer_words_asked_outweigh_a_row_group_repeating_common_ones(  # type: ignore[no-untyped-def]
+        service, question: str, study: str, start: str) -> None:
+    """A row group repeats 'anti-CD38 retreatment' in every label path, and BM25 counts each repeat; term
+    coverage counts a term once, by its rarity, so the passage holding the rarer words asked comes first."""
+    top = service.ask(question).passages[0]
+    assert (top.study, top.highlight[:len(start)]) == (study, start)
+    off = _without(service, term_coverage=False).search(question).passages[0]
+    assert not off.highlight.startswith(start)
+
+
+def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Talbot et al (EMMY) report no safety data: 'adverse' is an outcome word of the letter (a table title
+    of Souren's Safety section), and none of Talbot's passages uses it."""
+    question = "Which adverse events did Talbot et al report with anti-CD38 retreatment?"
+    assert "advers" in service.retriever.outcome_stems
+    assert service.ask(question).answerable is False
+    assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    # The same words asked of a study that reports them stay answerable.
+    assert service.ask("Which adverse events did Souren et al report with DARZALEX retreatment?").answerable is True
+
+
+def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # type: ignore[no-untyped-def]
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.closest_spelling("dex") == "dexamethasone"
+    assert lexicon.closest_spelling("pom") == "pomalidomide"
+    assert lexicon.closest_spelling("med") is None  # common enough to mean something else
+    question = "How many retreated patients got dara with carfilzomib and dex?"
+    query = service.retriever.analyse(question)
+    assert "dexamethasone" in query.topic and "dex" not in query.unknown
+    assert service.ask(question).answerable is True  # refused while "dex" was an unknown topic word
+    assert "dexamethasone" not in _without(service, correct_spelling=False).analyse(question).topic
