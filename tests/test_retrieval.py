@@ -497,3 +497,13 @@ def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # ty
     assert "dexamethasone" in query.topic and "dex" not in query.unknown
     assert service.ask(question).answerable is True  # refused while "dex" was an unknown topic word
     assert "dexamethasone" not in _without(service, correct_spelling=False).analyse(question).topic
+
+
+def test_safety_asked_of_a_study_without_a_safety_section_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """'grade' and 'infection' are words only the letter's Safety rows use; Szabo et al have no Safety
+    sub-section, Abdallah et al have one."""
+    question = "How common were grade 3 or 4 infections in the Szabo real-world study?"
+    assert {"grade", "infect"} <= service.retriever.section_only["Safety"]
+    assert service.ask(question).answerable is False
+    assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    assert service.ask("How common was grade 3/4 neutropenia on retreatment in the Abdallah review?").answerable
