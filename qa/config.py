@@ -125,9 +125,9 @@ class RetrievalSettings(BaseModel):
     )
     outcome_scope_check: bool = Field(
         True, description="In the study-scope check, demand also the letter's outcome words a question uses (the "
-        "rarer words of its Efficacy and Safety rows and table titles: adverse, neutropenia …), not only its "
-        "defined abbreviations, and refuse a word only one of those sub-sections uses (grade, infection …) asked "
-        "of a study without it: 'adverse events in EMMY' is refused, as EMMY reports no safety data"
+        "rarer words of its Efficacy and Safety rows and table titles, and the words only one of those "
+        "sub-sections uses: adverse, neutropenia, grade, infection …), not only its defined abbreviations: "
+        "'adverse events in EMMY' is refused, as EMMY reports no safety data"
     )
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"

@@ -130,27 +130,21 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         # The letter's outcome words: the rarer words of its Efficacy and Safety rows and their tables' titles
-        # (ORR, VGPR, neutropenia, infections, adverse …). A study named without one of them cannot answer it.
+        # (VGPR, neutropenia, adverse …), and the words only one of those sub-sections uses. A study named
+        # without one of them cannot answer it.
         outcome_words = {w for c in index.chunks if c.section in OUTCOME_SECTIONS and c.row
                          for w in words(" ".join([*c.row, c.table or ""]))
                          if w.isalpha() and zipf(w) < settings.common_zipf}
         self.outcome_stems = set(lexical_tokens(" ".join(sorted(outcome_words))))
         # Words only one results sub-section uses: the words of its rows and table titles that no passage of
-        # another sub-section uses (grade, infection, neutropenia … of Safety). Asked of a study that has no
-        # such sub-section (EMMY, Tan and Szabo report no safety data), the letter does not answer them.
+        # another sub-section uses (grade, infection, neutropenia … of Safety), however common in English.
         used: dict[str | None, set[str]] = {}
         for c in index.chunks:
             used.setdefault(c.section, set()).update(lexical_tokens(c.text))
-        self.section_only = {
-            section: set(lexical_tokens(" ".join(w for c in index.chunks if c.section == section and c.row
-                                                 for w in [*c.row, c.table or ""])))
-            - set().union(*(stems for other, stems in used.items() if other != section))
-            for section in OUTCOME_SECTIONS
-        }
-        self.sections_of: dict[str, set[str | None]] = {}
-        for c in index.chunks:
-            for sid in c.related_studies:
-                self.sections_of.setdefault(sid, set()).add(c.section)
+        for section in OUTCOME_SECTIONS:
+            labels = [w for c in index.chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
+            elsewhere = set().union(*(stems for other, stems in used.items() if other != section))
+            self.outcome_stems |= set(lexical_tokens(" ".join(labels))) - elsewhere
         # What the letter's structure takes up (its sections, table titles and row labels): a label topic a
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
@@ -314,8 +308,8 @@ class Retriever:
 
     def _outside_studies(self, query: Query, studies: list[str], lexicon: Lexicon) -> bool:
         """A question that names a study but asks for an outcome none of that study's passages mention
-        ("ORR in the EMMY study" when EMMY reports no ORR), or a word only a results sub-section uses of a
-        study without that sub-section ("grade 3 infections in Tan"): the letter does not answer it."""
+        ("ORR in the EMMY study" when EMMY reports no ORR, "grade 3 infections in Tan" when Tan reports no
+        safety data): the letter does not answer it."""
         if not studies or not self.settings.study_scope_check:
             return False
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
@@ -326,13 +320,7 @@ class Retriever:
         if self.settings.outcome_scope_check:
             wanted |= {t for t in lexical_tokens(" ".join(query.content)) if t in self.outcome_stems}
         known = set().union(*(self._study_stems(sid) for sid in studies))
-        if wanted - known:
-            return True
-        if not self.settings.outcome_scope_check:
-            return False
-        asked_stems = set(lexical_tokens(" ".join(query.content)))
-        return any(asked_stems & only and not any(section in self.sections_of.get(sid, ()) for sid in studies)
-                   for section, only in self.section_only.items())
+        return bool(wanted - known)
 
     def _answerable(self, query: Query, top_dense: float) -> bool:
         """Supported when the question names something of the letter, asks no label topic the letter's

@@ -503,7 +503,7 @@ def test_safety_asked_of_a_study_without_a_safety_section_is_refused(service) ->
     """'grade' and 'infection' are words only the letter's Safety rows use; Szabo et al have no Safety
     sub-section, Abdallah et al have one."""
     question = "How common were grade 3 or 4 infections in the Szabo real-world study?"
-    assert {"grade", "infect"} <= service.retriever.section_only["Safety"]
+    assert {"grade", "infect"} <= service.retriever.outcome_stems
     assert service.ask(question).answerable is False
     assert _without(service, outcome_scope_check=False).search(question).answerable is True
     assert service.ask("How common was grade 3/4 neutropenia on retreatment in the Abdallah review?").answerable
