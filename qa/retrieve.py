@@ -65,6 +65,25 @@ class Retrieval:
     top_dense: float = 0.0
 
 
+def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
+    """The letter's outcome words, as stems: the rarer words (Zipf below `common_zipf`) of its Efficacy and
+    Safety rows and their tables' titles (VGPR, neutropenia, adverse …), and the words of those rows and titles
+    that no passage of another sub-section uses, however common in English (grade, infection …). A question
+    naming a study and one of them is outside the letter when none of that study's passages uses it."""
+    results = [c for c in chunks if c.section in OUTCOME_SECTIONS and c.row]
+    rare = {w for c in results for w in words(" ".join([*(c.row or []), c.table or ""]))
+            if w.isalpha() and zipf(w) < common_zipf}
+    stems = set(lexical_tokens(" ".join(sorted(rare))))
+    used: dict[str | None, set[str]] = {}
+    for c in chunks:
+        used.setdefault(c.section, set()).update(lexical_tokens(c.text))
+    for section in OUTCOME_SECTIONS:
+        labels = [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
+        elsewhere = set().union(*(found for other, found in used.items() if other != section))
+        stems |= set(lexical_tokens(" ".join(labels))) - elsewhere
+    return stems
+
+
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
     """One fused score per candidate: a weighted sum of cosine and max-normalised BM25 ("linear"), or
     reciprocal rank fusion of each side's ranking over its positive scores ("rrf")."""
@@ -129,22 +148,7 @@ class Retriever:
         n = len(index.chunks)
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
-        # The letter's outcome words: the rarer words of its Efficacy and Safety rows and their tables' titles
-        # (VGPR, neutropenia, adverse …), and the words only one of those sub-sections uses. A study named
-        # without one of them cannot answer it.
-        outcome_words = {w for c in index.chunks if c.section in OUTCOME_SECTIONS and c.row
-                         for w in words(" ".join([*c.row, c.table or ""]))
-                         if w.isalpha() and zipf(w) < settings.common_zipf}
-        self.outcome_stems = set(lexical_tokens(" ".join(sorted(outcome_words))))
-        # Words only one results sub-section uses: the words of its rows and table titles that no passage of
-        # another sub-section uses (grade, infection, neutropenia … of Safety), however common in English.
-        used: dict[str | None, set[str]] = {}
-        for c in index.chunks:
-            used.setdefault(c.section, set()).update(lexical_tokens(c.text))
-        for section in OUTCOME_SECTIONS:
-            labels = [w for c in index.chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
-            elsewhere = set().union(*(stems for other, stems in used.items() if other != section))
-            self.outcome_stems |= set(lexical_tokens(" ".join(labels))) - elsewhere
+        self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
         # What the letter's structure takes up (its sections, table titles and row labels): a label topic a
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
