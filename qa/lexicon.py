@@ -11,6 +11,7 @@ Nothing here names a question; everything is read from the parsed letter.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -76,6 +77,7 @@ class Lexicon:
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
+    _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
 
     def detect_studies(self, question: str) -> list[str]:
@@ -213,8 +215,8 @@ class Lexicon:
         if self._spellings is None:
             names = {n for p in self.studies for n in p.names}
             self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
-        completions = [w for w in self._spellings if w.startswith(word) and len(w) >= len(word) + 3
-                       and zipf(w) < 3.0]
+            self._rare_spellings = [w for w in self._spellings if zipf(w) < 3.0]
+        completions = self._completions(word)
         if len(completions) == 1:
             return completions[0]
         if len(word) < 5 or zipf(word) >= 3.0:
@@ -226,6 +228,17 @@ class Lexicon:
                                    score_cutoff=limit)
         return found[0] if found else None
 
+    def _completions(self, word: str) -> list[str]:
+        """The letter's rare words (sorted) that begin with `word` and run at least 3 letters longer."""
+        rare = self._rare_spellings or []
+        found = []
+        for w in rare[bisect.bisect_left(rare, word):]:
+            if not w.startswith(word):
+                break
+            if len(w) >= len(word) + 3:
+                found.append(w)
+        return found
+
     def correct_spelling(self, text: str) -> str:
         """Misspelt words of the letter replaced by its spelling ("daratumamab" -> "daratumumab")."""
         def fix(m: re.Match[str]) -> str:
@@ -233,7 +246,6 @@ class Lexicon:
             return found if found else m.group()
 
         return re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
-
 
 
 def _near(token: str, names: set[str]) -> bool:

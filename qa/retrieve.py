@@ -70,17 +70,16 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
     Safety rows and their tables' titles (VGPR, neutropenia, adverse …), and the words of those rows and titles
     that no passage of another sub-section uses, however common in English (grade, infection …). A question
     naming a study and one of them is outside the letter when none of that study's passages uses it."""
-    results = [c for c in chunks if c.section in OUTCOME_SECTIONS and c.row]
-    rare = {w for c in results for w in words(" ".join([*(c.row or []), c.table or ""]))
-            if w.isalpha() and zipf(w) < common_zipf}
+    labels = {section: [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
+              for section in OUTCOME_SECTIONS}
+    rare = {w for ws in labels.values() for w in words(" ".join(ws)) if w.isalpha() and zipf(w) < common_zipf}
     stems = set(lexical_tokens(" ".join(sorted(rare))))
     used: dict[str | None, set[str]] = {}
     for c in chunks:
         used.setdefault(c.section, set()).update(lexical_tokens(c.text))
-    for section in OUTCOME_SECTIONS:
-        labels = [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
+    for section, own in labels.items():
         elsewhere = set().union(*(found for other, found in used.items() if other != section))
-        stems |= set(lexical_tokens(" ".join(labels))) - elsewhere
+        stems |= set(lexical_tokens(" ".join(own))) - elsewhere
     return stems
 
 
