@@ -1,10 +1,12 @@
-# Two stages. The builder has torch: it builds the index and the ONNX export of the model into /app/index.
+# Two stages. The builder has torch: it builds the index and the ONNX export of the model (the packaged weights
+# with the tuned patch of index/tuning/ applied) into /app/index.
 # The runtime stage has ONNX Runtime and no torch: `pip install .` (the serve-only dependency set) and the
 # index folder, which carries everything serving needs (chunks, FAISS, BM25, the export and its tokenizer).
 
 FROM python:3.11-slim AS builder
 ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false QA_CORPUS_DIR=/app/corpus QA_INDEX_DIR=/app/index
+    HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false QA_CORPUS_DIR=/app/corpus QA_INDEX_DIR=/app/index \
+    QA_EMBEDDING__TUNING=/app/index/tuning
 WORKDIR /app
 # Dependencies only (a placeholder package), so code changes do not reinstall them. torch comes from the
 # CPU wheel index: the default one resolves to a CUDA build of several GB.
@@ -15,19 +17,23 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
  && pip uninstall -y qa && rm -rf qa
 COPY qa ./qa
 COPY corpus ./corpus
+COPY index/tuning ./index/tuning
 RUN pip install --no-deps . && qa build && cp -r "$(readlink -f /app/index/current)" /app/index-image
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    QA_CORPUS_DIR=/app/corpus QA_INDEX_DIR=/app/index QA_SERVICE__AUDIT_LOG=/app/var/audit.jsonl
+    QA_CORPUS_DIR=/app/corpus QA_INDEX_DIR=/app/index QA_SERVICE__AUDIT_LOG=/app/var/audit.jsonl \
+    QA_EMBEDDING__TUNING=/app/index/tuning
 WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN mkdir qa && touch qa/__init__.py && pip install . && pip uninstall -y qa && rm -rf qa
 COPY qa ./qa
 COPY corpus ./corpus
 RUN pip install --no-deps .
-# The one build the builder made, served as `current`.
+# The one build the builder made, served as `current`, and the patch it was built with (its hash is checked
+# against the build's manifest).
 COPY --from=builder /app/index-image /app/index/builds/image
+COPY index/tuning/patch.safetensors index/tuning/tuning.json /app/index/tuning/
 RUN ln -s builds/image /app/index/current \
  && useradd --system --home /app qa && mkdir -p /app/var && chown -R qa /app/var
 USER qa

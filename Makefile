@@ -7,7 +7,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: serve test lint eval bench load build browser clean
+.PHONY: serve test lint eval bench load build train browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 build: $(STAMP)
 	.venv/bin/qa build
+
+# Retrain the encoder's tuned patch (index/tuning/) from evals/train.jsonl: seeded, ~15 minutes on 2 cores.
+train: $(STAMP)
+	.venv/bin/qa train-encoder
 
 serve: $(STAMP)
 	.venv/bin/qa serve --host 127.0.0.1 --port 8000

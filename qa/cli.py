@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from qa.errors import QAError
+from qa.tune import TrainOptions
 
 
 def _settings(**overrides: Any) -> Any:
@@ -298,6 +299,34 @@ def bench(questions_path: Path | None, limit: int, seconds: float, out: Path | N
             echo=click.echo)
     except QAError as exc:
         _fail(exc)
+
+
+@main.command("train-encoder")
+@click.option("--questions", "questions_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Training questions, JSONL like the evaluation set (default evals/train.jsonl).")
+@click.option("--split", default="train", show_default=True, help="Which split of the file to train on (never test).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for patch.safetensors and tuning.json (default index/tuning).")
+@click.option("--layers", default=TrainOptions().layers, show_default=True, help="Top transformer layers trained.")
+@click.option("--epochs", default=TrainOptions().epochs, show_default=True)
+@click.option("--seed", default=TrainOptions().seed, show_default=True)
+def train_encoder(questions_path: Path | None, split: str, out: Path | None, layers: int, epochs: int,
+                  seed: int) -> None:
+    """Fine-tune the encoder's top layers on training questions; write the patch a build applies."""
+    from qa.config import REPO_ROOT
+    from qa.tune import TRAIN_SET, train
+
+    options = TrainOptions(layers=layers, epochs=epochs, seed=seed)
+    out = out or REPO_ROOT / "index" / "tuning"
+    try:
+        manifest = train(_settings(), questions_path or TRAIN_SET, split, out, options)
+    except QAError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"trained {len(manifest.parameters)} weight tensors on {manifest.questions_used} questions "
+               f"({manifest.examples} examples) in {manifest.seconds:.0f}s; loss by epoch "
+               f"{', '.join(f'{x:.3f}' for x in manifest.losses)}; patch {manifest.patch_sha256[:16]} in {out}")
 
 
 @main.command()

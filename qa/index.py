@@ -65,6 +65,7 @@ class Manifest(BaseModel):
     corpus_hash: str
     model: str
     model_fingerprint: str
+    tuning: str | None = None  # sha256 of the tuned encoder's patch the model was built with (qa.tune)
     chunker_version: str  # hash of the code that turns letters into chunks and lexicons
     chunking: dict[str, Any]
     chunk_count: int
@@ -170,6 +171,7 @@ def expected_fingerprint(settings: Settings, model_fingerprint: str | None) -> d
         "corpus": corpus,
         "model": settings.embedding.model,
         "model_fingerprint": model_fingerprint,
+        "tuning": tuning_hash(settings),
         "chunker_version": chunker_version(),
         "chunking": settings.chunking.model_dump(),
         "encoder_backend": backend_label(settings.embedding),
@@ -177,6 +179,14 @@ def expected_fingerprint(settings: Settings, model_fingerprint: str | None) -> d
     if model_fingerprint is None:
         del expected["model_fingerprint"]
     return expected
+
+
+def tuning_hash(settings: Settings) -> str | None:
+    """The sha256 of the tuned encoder's patch the settings apply (checked against its bytes), or None."""
+    from qa.tune import read_tuning
+
+    folder = settings.embedding.tuning
+    return None if folder is None else read_tuning(folder).patch_sha256
 
 
 def advice_notice(letter: Letter) -> str | None:

@@ -167,11 +167,15 @@ class Retriever:
         return analyse(question, lexicon, shorthand=s.read_shorthand, courtesy=s.set_courtesy_aside,
                        spelling=s.correct_spelling, common_zipf=s.common_zipf)
 
+    def dense_text(self, query: Query) -> str:
+        """What is embedded for a question: its topic, with the letter's expansions when `expand_dense`."""
+        return query.expanded if self.settings.expand_dense else query.topic
+
     def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
         query = self.analyse(question, document)
         docs = [document] if document else self.documents
         s = self.settings
-        vector = self.encoder.encode_query(query.expanded if s.expand_dense else query.topic)
+        vector = self.encoder.encode_query(self.dense_text(query))
         n = len(self.index.chunks)
         depth = min(n, s.candidates)
 
