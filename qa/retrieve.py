@@ -322,12 +322,21 @@ class Retriever:
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
-        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations}
-        wanted = set(lexical_tokens(" ".join(sorted(asked))))
+        # A one-letter abbreviation ("Q", quartile) is more often chat ("quick q") than the term.
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1}
+        known = set().union(*(self._study_stems(sid) for sid in studies))
+        # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
+        # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.
+        wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
+                  for t in lexical_tokens(w)}
         if self.settings.outcome_scope_check:
             wanted |= {t for t in lexical_tokens(" ".join(query.content)) if t in self.outcome_stems}
-        known = set().union(*(self._study_stems(sid) for sid in studies))
         return bool(wanted - known)
+
+    def _spelled_out(self, expansion: str, known: set[str]) -> bool:
+        rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
+        stems = set(lexical_tokens(" ".join(rare)))
+        return bool(stems) and stems <= known
 
     def _answerable(self, query: Query, top_dense: float) -> bool:
         """Supported when the question names something of the letter, asks no label topic the letter's

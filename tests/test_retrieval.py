@@ -507,3 +507,20 @@ def test_safety_asked_of_a_study_without_a_safety_section_is_refused(service) ->
     assert service.ask(question).answerable is False
     assert _without(service, outcome_scope_check=False).search(question).answerable is True
     assert service.ask("How common was grade 3/4 neutropenia on retreatment in the Abdallah review?").answerable
+
+
+def test_a_study_that_spells_a_term_out_is_asked_it_by_abbreviation(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's tables say 'immunomodulatory drug' and never 'IMiD' (which the letter defines elsewhere as
+    'immunomodulatory agent'): the question asks what EMMY reports, so it stays answerable."""
+    question = "What share of EMMY patients had prior IMiD exposure?"
+    assert "imid" not in service.retriever._study_stems("talbot-2025")
+    assert service.ask(question).answerable is True
+    # An abbreviation whose rarer words the named study lacks is still outside it.
+    assert service.ask("What was the ORR in the EMMY study?").answerable is False
+
+
+def test_a_one_letter_abbreviation_is_not_asked_of_a_study(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter defines Q (quartile); in chat, 'q' is a question."""
+    assert service.index.lexicons[DOC].abbreviations.get("q") == "quartile"
+    assert service.ask("quick q: how many EMMY patients were refractory to a PI?").answerable is True
+
