@@ -44,6 +44,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
 
 @pytest.fixture(scope="session")
+def packaged_model(settings) -> str:  # type: ignore[no-untyped-def]
+    """The packaged model's folder, for its tokenizer and sequence length: a tuned patch changes weights only."""
+    return str(settings.model_copy(update={"embedding": settings.embedding.model_copy(
+        update={"tuning": None})}).model_path())
+
+
+@pytest.fixture(scope="session")
 def service(settings):  # type: ignore[no-untyped-def]
     """The real service: real parser, real model, real FAISS and BM25 indexes."""
     from qa.service import QAService

@@ -38,13 +38,13 @@ def model_max_pieces(model_path: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def counter(settings) -> Callable[[str], int]:  # type: ignore[no-untyped-def]
-    return word_piece_counter(settings.model_path())
+def counter(packaged_model: str) -> Callable[[str], int]:
+    return word_piece_counter(packaged_model)
 
 
 @pytest.fixture(scope="module")
-def model_limit(settings) -> int:  # type: ignore[no-untyped-def]
-    return model_max_pieces(settings.model_path())
+def model_limit(packaged_model: str) -> int:
+    return model_max_pieces(packaged_model)
 
 
 @pytest.fixture(scope="module")

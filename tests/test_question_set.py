@@ -54,12 +54,10 @@ def model_max_pieces(model_path: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def chunks(letter: Letter, settings) -> list[Chunk]:  # type: ignore[no-untyped-def]
-    # The packaged model's tokenizer and length: a tuned patch changes weights only.
-    model = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"tuning": None})})
-    counter: Callable[[str], int] = word_piece_counter(model.model_path())
+def chunks(letter: Letter, settings, packaged_model: str) -> list[Chunk]:  # type: ignore[no-untyped-def]
+    counter: Callable[[str], int] = word_piece_counter(packaged_model)
     c = settings.chunking
-    limit = min(c.max_pieces, model_max_pieces(model.model_path()) - 2)
+    limit = min(c.max_pieces, model_max_pieces(packaged_model) - 2)
     return chunk_letter(letter, counter, limit, c.overlap_pieces, c.group_rows)
 
 
