@@ -16,9 +16,9 @@ its fingerprint covers the patch, so an index built with other weights is stale 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 PATCH = "patch.safetensors"
 TRAIN_SET = Path(__file__).resolve().parent.parent / "evals" / "train.jsonl"
 MANIFEST = "tuning.json"
+LAYER = re.compile(r".*\.encoder\.layer\.\d+\.")  # a transformer layer's parameter-name prefix
 
 
 class TrainOptions(BaseModel):
@@ -88,14 +89,6 @@ class Example:
     group: int  # the question it came from: its other positives are not negatives
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_tuning(folder: Path) -> TuningManifest:
     """The manifest of the patch in `folder`, checked against the patch's bytes."""
     try:
@@ -105,6 +98,8 @@ def read_tuning(folder: Path) -> TuningManifest:
                                "QA_EMBEDDING__TUNING to use the packaged weights") from exc
     except ValueError as exc:
         raise IndexCorrupt(f"{folder / MANIFEST} is not a tuning manifest ({exc.__class__.__name__})") from exc
+    from qa.index import sha256_file
+
     try:
         actual = sha256_file(folder / PATCH)
     except FileNotFoundError as exc:
@@ -120,9 +115,10 @@ def tuned_model(base_path: str, folder: Path) -> str:
     from qa.embed import model_fingerprint
 
     manifest = read_tuning(folder)
-    if model_fingerprint(base_path) != manifest.base_fingerprint:
+    installed = model_fingerprint(base_path)
+    if installed != manifest.base_fingerprint:
         raise ModelUnavailable(f"the patch in {folder} was trained on other base weights "
-                               f"({manifest.base_fingerprint}, installed {model_fingerprint(base_path)})")
+                               f"({manifest.base_fingerprint}, installed {installed})")
     target = folder / f".model-{manifest.patch_sha256[:16]}"
     if (target / MANIFEST).is_file():
         return str(target)
@@ -199,7 +195,7 @@ def train(settings: Settings, questions_path: Path, split: str, out: Path, optio
     The hard negatives come from the untuned system, built afresh in a temporary folder, so the same
     questions, letters, options and seed give the same patch whatever index is current."""
     from qa.evaluate import load_questions
-    from qa.index import chunker_version
+    from qa.index import chunker_version, sha256_file
     from qa.service import QAService
 
     if split == "test":
@@ -276,13 +272,12 @@ def _relative(path: Path) -> str:
 
 
 def _top_layers(model: Any, count: int) -> list[str]:
-    """Parameter-name prefixes of the transformer's top `count` layers."""
-    names = {n.split(".layer.")[0] + ".layer." + n.split(".layer.")[1].split(".")[0]
-             for n, _ in model.named_parameters() if ".encoder.layer." in n}
-    ordered = sorted(names, key=lambda n: int(n.rsplit(".", 1)[1]))
+    """Parameter-name prefixes of the transformer's top `count` layers ("….encoder.layer.5.")."""
+    layers = {m.group() for n, _ in model.named_parameters() if (m := LAYER.match(n))}
+    ordered = sorted(layers, key=lambda prefix: int(prefix.rstrip(".").rsplit(".", 1)[1]))
     if count > len(ordered):
         raise ValueError(f"the model has {len(ordered)} layers; cannot train {count}")
-    return [n + "." for n in ordered[-count:]]
+    return ordered[-count:]
 
 
 def _fit(model: Any, params: list[Any], examples: list[Example], options: TrainOptions) -> list[float]:

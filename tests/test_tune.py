@@ -15,13 +15,13 @@ from qa.config import REPO_ROOT, EmbeddingSettings, Settings
 from qa.embed import model_fingerprint
 from qa.errors import IndexCorrupt, ModelUnavailable
 from qa.evaluate import load_questions
+from qa.index import sha256_file
 from qa.tune import (
     MANIFEST,
     PATCH,
     TRAIN_SET,
     TrainOptions,
     read_tuning,
-    sha256_file,
     train,
     train_patch,
     training_examples,
