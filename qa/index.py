@@ -92,6 +92,7 @@ class DocumentInfo(BaseModel):
     synonyms: dict[str, str]
     studies: list[dict[str, Any]]
     vocabulary: list[str]
+    initialisms: dict[str, str] = {}
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -100,6 +101,7 @@ class DocumentInfo(BaseModel):
             studies=[StudyProfile(id=s["id"], label=s["label"], names=set(s["names"]), phrases=set(s["phrases"]))
                      for s in self.studies],
             vocabulary=set(self.vocabulary),
+            initialisms=self.initialisms,
         )
 
 
@@ -211,6 +213,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         synonyms=lexicon.synonyms,
         studies=[{**asdict(s), "names": sorted(s.names), "phrases": sorted(s.phrases)} for s in lexicon.studies],
         vocabulary=sorted(lexicon.vocabulary),
+        initialisms=lexicon.initialisms,
     )
 
 

@@ -74,6 +74,7 @@ class Lexicon:
     synonyms: dict[str, str]  # surface form -> the form the letter uses ("daratumumab" -> "DARZALEX")
     studies: list[StudyProfile]
     vocabulary: set[str]
+    initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
@@ -107,8 +108,12 @@ class Lexicon:
                 extra.append(self.abbreviations[token])
             elif token.endswith("s") and token[:-1] in self.abbreviations:  # a plural: TEAEs, IRRs
                 extra.append(self.abbreviations[token[:-1]])
+            elif COMPOUND.sub("", token) in self.abbreviations:  # "HDM-ASCT" for HDMASCT
+                extra.append(self.abbreviations[COMPOUND.sub("", token)])
             if token in self.synonyms:
                 extra.append(self.synonyms[token])
+            if token in self.initialisms and token not in self.vocabulary:
+                extra.append(self.initialisms[token])
         for abbr, long in self.abbreviations.items():
             if len(long.split()) >= 2 and long.lower() in lowered:
                 extra.append(abbr.upper())
@@ -162,10 +167,16 @@ class Lexicon:
                     continue
                 if _stem(part) in stems or any(part in p.names for p in self.studies):
                     continue
-                if zipf(part) >= common_zipf or self.closest_spelling(part):
+                if zipf(part) >= common_zipf or part in self.initialisms or self.closest_spelling(part):
+                    continue
+                if self.misspells_a_study(part):
                     continue
                 unknown.append(part)
         return unknown
+
+    def misspells_a_study(self, word: str) -> bool:
+        """A word neither the letter nor English has, within an edit or two of a study's name ("Szab")."""
+        return zipf(word) < 3.0 and word not in self.vocabulary and any(_near(word, p.names) for p in self.studies)
 
     def names_a_study(self, question: str, common_zipf: float = 4.5) -> bool:
         """Whether a question names a study by a name of its own (an author, a site, an acronym), not by a
@@ -184,6 +195,8 @@ class Lexicon:
         named = False
         for word in asked:
             if word in self.abbreviations or word in self.synonyms:
+                return True
+            if self.misspells_a_study(word):
                 return True
             if any(word in p.names for p in self.studies):
                 if zipf(word) < common_zipf:
@@ -249,12 +262,13 @@ class Lexicon:
 
 
 def _near(token: str, names: set[str]) -> bool:
-    """A token within one edit of a name of 5+ letters (two for 8+): a misspelt author or site."""
-    if len(token) < 5 or not token.isalpha():
+    """A token of 4+ letters within one edit of a name (two for names of 8+ letters): a misspelt or clipped
+    author or site ("Tann", "Szab", "Abdala"). Callers pass only words the letter and English lack."""
+    if len(token) < 4 or not token.isalpha():
         return False
     from rapidfuzz.distance import Levenshtein
 
-    return any(len(n) >= 5 and Levenshtein.distance(token, n, score_cutoff=1 if len(n) < 8 else 2)
+    return any(len(n) >= 3 and Levenshtein.distance(token, n, score_cutoff=1 if len(n) < 8 else 2)
                <= (1 if len(n) < 8 else 2) for n in names)
 
 
@@ -408,6 +422,31 @@ def _coauthors(letter: Letter, study: Study) -> set[str]:
     return names
 
 
+INITIALISM_GLUE = frozenset({"of", "to"})  # the small words an initialism may spell or skip: TTNT, DOR
+
+
+def initialisms(text: str) -> dict[str, str]:
+    """Short forms a reader may use for the letter's phrases of 3-5 words that it never abbreviates itself:
+    'congestive heart failure' -> chf, 'time to next treatment' -> ttnt, 'duration of response' -> dor. Only
+    phrases of content words (with "of"/"to" inside) count, and only initials that are no English word."""
+    found: dict[str, str] = {}
+    for sentence in re.split(r"(?<=[.;:!?])\s+|\n", normalise(text)):
+        tokens = [w for w in re.findall(r"[A-Za-z][A-Za-z\-]*", sentence)]
+        for n in range(3, 6):
+            for i in range(len(tokens) - n + 1):
+                phrase = [w.lower() for w in tokens[i:i + n]]
+                inner = phrase[1:-1]
+                if any(w in STOPWORDS for w in (phrase[0], phrase[-1])) or any(
+                        w in STOPWORDS and w not in INITIALISM_GLUE for w in inner):
+                    continue
+                spelled = "".join(w[0] for w in phrase)
+                skipped = "".join(w[0] for w in phrase if w not in INITIALISM_GLUE)
+                for short in {spelled, skipped}:
+                    if len(short) >= 3 and zipf(short) < 3.0:
+                        found.setdefault(short, " ".join(phrase))
+    return found
+
+
 def build_lexicon(letter: Letter) -> Lexicon:
     abbreviations = {k.lower(): v for k, v in abbreviation_lines(letter).items()}
     for abbr, long in parenthetical_definitions(normalise(letter.raw)).items():
@@ -425,6 +464,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
         synonyms=synonyms,
         studies=study_profiles(letter, shared),
         vocabulary=vocabulary,
+        initialisms={k: v for k, v in initialisms(letter.raw).items()
+                     if k not in abbreviations and k not in vocabulary},
     )
 
 

@@ -52,6 +52,7 @@ COURTESY = re.compile(
     r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you|please|"
     r"quick question|question for you|i have a question|i was wondering|wondering|i'?d like to know|"
     rf"(?:i'?m|i am|this is) (?:a|an|the) (?:[\w-]+ ){{0,3}}?{ROLES}s?(?: at [\w\s-]+?)?|"
+    rf"(?:for|from) (?:a|an|the|my|our) (?:[\w-]+ ){{0,2}}?{ROLES}s?\b(?= *[:,;.?!-])|"
     rf"(?:a|my|our) (?:[\w-]+ )?(?:colleague|co-?worker|{ROLES})s? (?:asked|asks|is asking|wants to know|"
     r"wanted to know|would like to know)(?: me)?(?: about| whether| if)?|can you (?:tell|help) me(?: with)?)\b",
     re.I,
@@ -115,6 +116,17 @@ class Query:
     # abbreviation it defines, a drug, a study, or the letter's own apparatus (references, disclaimer, …)
 
 
+# English contractions, read as their words so "hadn't" is not taken for a topic word "hadn".
+NEGATION = re.compile(r"\b(\w+?)n['’]t\b", re.I)
+CLITIC = re.compile(r"(?<=\w)['’](?:re|ve|ll|d|m)\b", re.I)
+IRREGULAR_NEGATIONS = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
+
+
+def read_contractions(text: str) -> str:
+    text = NEGATION.sub(lambda m: f"{IRREGULAR_NEGATIONS.get(m.group(1).lower(), m.group(1))} not", text)
+    return CLITIC.sub("", text)
+
+
 def read_shorthand(text: str) -> str:
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
@@ -131,6 +143,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     text = normalise_question(question)
     topic = read_shorthand(text) if shorthand else text
     topic = set_courtesy_aside(topic) if courtesy else topic
+    topic = read_contractions(topic)
     if lexicon is None:
         terms = lexical_tokens(topic)
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),

@@ -533,3 +533,50 @@ def test_a_one_letter_abbreviation_is_not_asked_of_a_study(service) -> None:  # 
     assert service.index.lexicons[DOC].abbreviations.get("q") == "quartile"
     assert service.ask("quick q: how many EMMY patients were refractory to a PI?").answerable is True
 
+
+
+def test_contractions_are_read_as_their_words(service) -> None:  # type: ignore[no-untyped-def]
+    """'hadn't' was split into a topic word 'hadn' the letter lacks, and the question was refused."""
+    question = "Were there patients who responded to retreatment although they hadn't responded to prior dara?"
+    query = service.retriever.analyse(question)
+    assert "hadn" not in query.content and "had not" in query.topic
+    assert service.ask(question).answerable is True
+    assert service.retriever.analyse("I'm a pharmacist: how many EMMY patients were penta-refractory?").topic \
+        .startswith("how many EMMY")  # the courtesy aside is still read before the contraction
+
+
+def test_who_the_question_is_for_is_courtesy_not_topic(service) -> None:  # type: ignore[no-untyped-def]
+    """'hematologist' shares its stem with the letter's 'Hematologic' (a Safety row), so asked of EMMY it made
+    the question look like a safety question EMMY does not answer."""
+    question = "Quick question for a hematologist: how many EMMY patients were female?"
+    query = service.retriever.analyse(question)
+    assert "hematologist" not in query.topic
+    assert service.ask(question).answerable is True
+    assert _without(service, set_courtesy_aside=False).search(question).answerable is False
+
+
+@pytest.mark.parametrize(("typed", "study"),
+                         [("Szab", "szabo-2022"), ("Tann", "tan-2024"), ("Abdala", "abdallah-2023")])
+def test_a_study_name_clipped_or_misspelt_names_the_study(service, typed: str, study: str) -> None:  # type: ignore[no-untyped-def]
+    lexicon = service.index.lexicons[DOC]
+    question = f"how many pts were included in the {typed} study?"
+    query = service.retriever.analyse(question)
+    assert query.studies == (study,) and query.anchored and not query.unknown
+    assert lexicon.misspells_a_study(typed.lower())
+    assert service.ask(question).answerable is True
+    assert not lexicon.misspells_a_study("tank")  # an English word is not taken for a name
+
+
+def test_an_initialism_of_a_phrase_of_the_letter_is_read_as_the_phrase(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter writes 'congestive heart failure' and never 'CHF'; a reader writes CHF."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.initialisms["chf"] == "congestive heart failure"
+    assert lexicon.initialisms["ttnt"] == "time to next treatment"
+    question = "Was CHF a reason to stop daratumumab retreatment in any study?"
+    query = service.retriever.analyse(question)
+    assert "congestive heart failure" in query.expanded and "chf" not in query.unknown
+    response = service.ask(question)
+    assert response.answerable is True
+    assert "congestive heart failure" in response.passages[0].highlight
+    assert "mrd" not in lexicon.initialisms  # no phrase of the letter spells it
+
