@@ -138,8 +138,15 @@ class RetrievalSettings(BaseModel):
     outcome_scope_check: bool = Field(
         True, description="In the study-scope check, demand also the letter's outcome words a question uses (the "
         "rarer words of its Efficacy and Safety rows and table titles, and the words only one of those "
-        "sub-sections uses: adverse, neutropenia, grade, infection …), not only its defined abbreviations: "
-        "'adverse events in EMMY' is refused, as EMMY reports no safety data"
+        "sub-sections uses: adverse, neutropenia, grade, infection …) and the rarer words of its Patient "
+        "Characteristics rows, not only its defined abbreviations: 'adverse events in EMMY' is refused, as EMMY "
+        "reports no safety data"
+    )
+    cohort_scope_check: bool = Field(
+        True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
+        "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "
+        "the … cohort:' bullet): 'median OS in the DARZALEX-naive cohort' of a study reporting OS only for "
+        "its retreated cohort"
     )
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"

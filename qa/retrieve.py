@@ -27,13 +27,16 @@ from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex, lexical_text
-from qa.lexicon import Lexicon, content_words, lexical_tokens, words, zipf
+from qa.lexicon import COMPOUND, Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
 
 logger = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"\d")
-OUTCOME_SECTIONS = ("Efficacy", "Safety")  # the sub-sections where a study reports its results
+# The sub-sections where a study reports what it measured: its population, its results.
+REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
+OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
+GRAMMAR_ZIPF = 5.5  # English words this common are grammar (without, within, among), not what a study measured
 
 
 @lru_cache(maxsize=65_536)
@@ -66,21 +69,97 @@ class Retrieval:
 
 
 def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
-    """The letter's outcome words, as stems: the rarer words (Zipf below `common_zipf`) of its Efficacy and
-    Safety rows and their tables' titles (VGPR, neutropenia, adverse …), and the words of those rows and titles
-    that no passage of another sub-section uses, however common in English (grade, infection …). A question
-    naming a study and one of them is outside the letter when none of that study's passages uses it."""
+    """What the studies report, as stems: the rarer words (Zipf below `common_zipf`) of the rows of their
+    Patient Characteristics, Efficacy and Safety tables and of those tables' titles (cytogenetics, VGPR,
+    neutropenia …), and the words of the Efficacy and Safety rows and titles that no passage of another
+    sub-section uses, however common in English (grade, infection …), but for the commonest words of English,
+    which are grammar (without, within). A question naming a study and one of them is outside the letter when
+    none of that study's passages uses it."""
     labels = {section: [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
-              for section in OUTCOME_SECTIONS}
+              for section in REPORTED_SECTIONS}
     rare = {w for ws in labels.values() for w in words(" ".join(ws)) if w.isalpha() and zipf(w) < common_zipf}
     stems = set(lexical_tokens(" ".join(sorted(rare))))
     used: dict[str | None, set[str]] = {}
     for c in chunks:
         used.setdefault(c.section, set()).update(lexical_tokens(c.text))
     for section, own in labels.items():
+        if section not in OUTCOME_SECTIONS:
+            continue
         elsewhere = set().union(*(found for other, found in used.items() if other != section))
-        stems |= set(lexical_tokens(" ".join(own))) - elsewhere
+        content = [w for w in words(" ".join(own)) if any(ch.isalpha() for ch in w) and zipf(w) < GRAMMAR_ZIPF]
+        stems |= set(lexical_tokens(" ".join(content))) - elsewhere
     return stems
+
+
+COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
+COHORT = "cohort"
+SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
+WHOLE = frozenset({"entire", "whole", "overall", "total", "full", "study"})  # a scope that is everyone
+
+
+class Cohorts:
+    """Which results each study reports for which of its cohorts.
+
+    A result is an outcome word or an abbreviation of the Efficacy and Safety rows and tables (OS, VGPR,
+    neutropenia); a cohort word is a word of a table's columns (DARZALEX-Naive, D2, Initial) or of a results
+    sentence's "in the … cohort". A results passage either holds several cohorts side by side (a row of a
+    table with two or more cohort columns, or a table whose rows are cohorts) or speaks of one cohort
+    ("In the DARZALEX retreatment cohort: The median OS was …"). A question naming a study, a result and a
+    cohort word is unreported when none of that study's results passages holds the result for several cohorts
+    or for one whose words include every cohort word asked."""
+
+    def __init__(self, chunks: list[Chunk], outcome_stems: set[str], lexicons: dict[str, Lexicon]) -> None:
+        results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
+        terms = {c.id: set(lexical_tokens(lexicons[c.document].expand(c.text))) for c in results}
+        every = [set().union(*(terms[c.id] for c in results if sid in c.related_studies))
+                 for sid in {sid for c in results for sid in c.related_studies}]
+        # What is measured: the outcome words and the abbreviations of the results rows and tables, but for the
+        # drug's names, the words every study's results use ("retreatment") and those that describe patients
+        # and treatments in the other tables (drugs, regimens, stages).
+        shared = set.intersection(*every) if every else set()
+        names = {t for lex in lexicons.values() for w in [*lex.synonyms, *lex.synonyms.values()]
+                 for t in lexical_tokens(w)}
+        described = {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
+                     for t in lexical_tokens(" ".join([*c.row, c.table or ""]))}
+        measured = {w for c in results for w in words(" ".join([*(c.row or []), c.table or ""]))}
+        found = {t for c in results for w in measured if w in lexicons[c.document].abbreviations
+                 for t in lexical_tokens(w)}
+        found |= {t for t in outcome_stems if any(t in terms[c.id] for c in results)}
+        self.results = {t for t in found if len(t) > 1} - shared - names - described - set(lexical_tokens(COHORT))
+        # Who: the columns of every table but the first (its row labels), unless a column is a measure
+        # ("Median OS (95% CI), months"), and the scopes of results sentences.
+        columns: dict[str | None, list[str]] = {}
+        by_rows: set[str | None] = set()  # tables whose rows are the cohorts ("Patient Cohort | Median OS …")
+        for c in chunks:
+            if c.kind == "table":
+                for line in COLUMNS.findall(c.text):
+                    first, *rest = line.split(" | ")
+                    if COHORT in first.lower():
+                        by_rows.add(c.table)
+                    if not any(set(lexical_tokens(h)) & self.results for h in rest):
+                        columns[c.table] = rest
+        scopes = [m for c in results for m in SCOPED.findall(c.text)]
+        said = [w for w in words(" ".join([*(h for hs in columns.values() for h in hs), *scopes]))
+                if zipf(w) < GRAMMAR_ZIPF]
+        self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
+                             if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
+        # Each study's results passages: their terms, and whether they hold several cohorts.
+        self.passages: dict[str, list[tuple[set[str], bool]]] = {}
+        for c in results:
+            scope = [w for m in SCOPED.findall(c.text) for w in words(m)]
+            several = (c.row is not None and (len(columns.get(c.table, [])) >= 2 or c.table in by_rows)) or (
+                not scope or bool(WHOLE & set(scope)))
+            for study in c.related_studies:
+                self.passages.setdefault(study, []).append((terms[c.id], several))
+
+    def unreported(self, query: Query, studies: list[str]) -> bool:
+        asked = set(query.terms)
+        results = asked & self.results
+        cohort = asked & self.cohort_stems - results
+        if not studies or not results or not cohort:
+            return False
+        return not any(results & terms and (several or cohort <= terms)
+                       for sid in studies for terms, several in self.passages.get(sid, []))
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
@@ -152,6 +231,7 @@ class Retriever:
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
+        self.cohorts = Cohorts(index.chunks, self.outcome_stems, index.lexicons)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
 
@@ -215,7 +295,8 @@ class Retriever:
         ]
         # Advice requests are answered with the letter's passages (and flagged), never refused.
         answerable = query.advice or (self._answerable(query, top_dense)
-                                      and not self._outside_studies(query, studies, lex))
+                                      and not self._outside_studies(query, studies, lex)
+                                      and not (s.cohort_scope_check and self.cohorts.unreported(query, studies)))
         return Retrieval(
             question=query.text,
             document=document,
@@ -307,10 +388,13 @@ class Retriever:
         with self._stems_lock:
             if study not in self._stems:
                 lexicons = self.index.lexicons
-                self._stems[study] = {
-                    term for c in self.index.chunks if study in c.related_studies
-                    for term in lexical_tokens(lexicons[c.document].expand(c.text))
-                }
+                texts = [lexicons[c.document].expand(c.text) for c in self.index.chunks if study in c.related_studies]
+                self._stems[study] = {term for text in texts for term in lexical_tokens(text)}
+                # Two words in a row also count as their compound ("High risk" answers "high-risk").
+                for text in texts:
+                    found = words(text)
+                    self._stems[study].update(lexical_tokens(" ".join(f"{a}-{b}" for a, b in zip(found, found[1:],
+                                                                                             strict=False))))
             return self._stems[study]
 
     def _outside_studies(self, query: Query, studies: list[str], lexicon: Lexicon) -> bool:
@@ -330,7 +414,10 @@ class Retriever:
         wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
                   for t in lexical_tokens(w)}
         if self.settings.outcome_scope_check:
-            wanted |= {t for t in lexical_tokens(" ".join(query.content)) if t in self.outcome_stems}
+            # The letter's abbreviations were judged above, spelled out or not.
+            plain = [w for w in query.content if not any(
+                p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
+            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         return bool(wanted - known)
 
     def _spelled_out(self, expansion: str, known: set[str]) -> bool:

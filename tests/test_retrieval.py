@@ -580,3 +580,26 @@ def test_an_initialism_of_a_phrase_of_the_letter_is_read_as_the_phrase(service) 
     assert "congestive heart failure" in response.passages[0].highlight
     assert "mrd" not in lexicon.initialisms  # no phrase of the letter spells it
 
+
+def test_a_baseline_characteristic_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren's baseline table has no cytogenetics; EMMY's has. Grammar words of the results rows ('without')
+    are not outcomes: asked of a study, they do not make it out of scope."""
+    retriever = service.retriever
+    assert "cytogenet" in retriever.outcome_stems and "without" not in retriever.outcome_stems
+    question = "How many patients in the Souren cohort had high-risk cytogenetics?"
+    assert service.ask(question).answerable is False
+    assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    assert service.ask("How many EMMY patients had high-risk cytogenetics?").answerable is True
+    assert service.ask("How many EMMY patients were without high-risk cytogenetics?").answerable is True
+
+
+def test_a_result_asked_of_a_cohort_that_does_not_report_it_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al report OS for the retreatment cohort only ('In the DARZALEX retreatment cohort: The
+    median OS was …'); their Efficacy Outcomes table sets both cohorts side by side for ORR and response."""
+    cohorts = service.retriever.cohorts
+    assert {"os", "orr"} & cohorts.results and "naiv" in cohorts.cohort_stems
+    question = "Abdallah et al: median overall survival of the DARZALEX-naive patients?"
+    assert service.ask(question).answerable is False
+    assert _without(service, cohort_scope_check=False).search(question).answerable is True
+    assert service.ask("Abdallah et al: median overall survival of the retreated patients?").answerable is True
+    assert service.ask("Abdallah et al: ORR of the DARZALEX-naive patients?").answerable is True
