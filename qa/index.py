@@ -217,13 +217,19 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
     )
 
 
-def lexical_text(chunk: Chunk, lexicon: Lexicon) -> str:
-    """What BM25 indexes: the chunk, its abbreviations spelled out, and its study's names."""
-    text = lexicon.canonical(lexicon.expand(chunk.text))
+def lexical_text(chunk: Chunk, lexicon: Lexicon, spelled: str | None = None) -> str:
+    """What BM25 indexes: the chunk, its abbreviations spelled out (`spelled`, when the caller has it already),
+    and its study's names."""
+    text = spelled if spelled is not None else spelled_out(chunk, lexicon)
     for profile in lexicon.studies:
         if profile.id in chunk.related_studies:
             text = f"{text} {' '.join(sorted(profile.names))}"
     return text
+
+
+def spelled_out(chunk: Chunk, lexicon: Lexicon) -> str:
+    """The chunk with the letter's abbreviations spelled out and its generic names in the letter's form."""
+    return lexicon.canonical(lexicon.expand(chunk.text))
 
 
 @contextlib.contextmanager

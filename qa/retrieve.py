@@ -26,7 +26,7 @@ import numpy as np
 from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
-from qa.index import LoadedIndex, lexical_text
+from qa.index import LoadedIndex, lexical_text, spelled_out
 from qa.lexicon import COMPOUND, Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
 
@@ -108,9 +108,12 @@ class Cohorts:
     cohort word is unreported when none of that study's results passages holds the result for several cohorts
     or for one whose words include every cohort word asked."""
 
-    def __init__(self, chunks: list[Chunk], outcome_stems: set[str], lexicons: dict[str, Lexicon]) -> None:
+    def __init__(self, chunks: list[Chunk], spelled: list[str], outcome_stems: set[str],
+                 lexicons: dict[str, Lexicon]) -> None:
+        """`spelled`: each chunk's text with the letter's abbreviations spelled out, by position."""
         results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
-        terms = {c.id: set(lexical_tokens(lexicons[c.document].expand(c.text))) for c in results}
+        terms = {c.id: set(lexical_tokens(spelled[pos])) for pos, c in enumerate(chunks)
+                 if c.section in OUTCOME_SECTIONS}
         every = [set().union(*(terms[c.id] for c in results if sid in c.related_studies))
                  for sid in {sid for c in results for sid in c.related_studies}]
         # What is measured: the outcome words and the abbreviations of the results rows and tables, but for the
@@ -220,8 +223,9 @@ class Retriever:
                     self.rows_by_label_stem.setdefault(stem, []).append(pos)
         # Term coverage: which chunks hold each BM25 term at all, and the term's rarity (IDF) over the chunks.
         holding: dict[str, list[int]] = {}
+        spelled = [spelled_out(c, index.lexicons[c.document]) for c in index.chunks]
         for pos, chunk in enumerate(index.chunks):
-            for term in set(lexical_tokens(lexical_text(chunk, index.lexicons[chunk.document]))):
+            for term in set(lexical_tokens(lexical_text(chunk, index.lexicons[chunk.document], spelled[pos]))):
                 holding.setdefault(term, []).append(pos)
         n = len(index.chunks)
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
@@ -231,7 +235,7 @@ class Retriever:
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
-        self.cohorts = Cohorts(index.chunks, self.outcome_stems, index.lexicons)
+        self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
 
