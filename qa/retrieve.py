@@ -392,13 +392,10 @@ class Retriever:
         with self._stems_lock:
             if study not in self._stems:
                 lexicons = self.index.lexicons
-                texts = [lexicons[c.document].expand(c.text) for c in self.index.chunks if study in c.related_studies]
-                self._stems[study] = {term for text in texts for term in lexical_tokens(text)}
-                # Two words in a row also count as their compound ("High risk" answers "high-risk").
-                for text in texts:
-                    found = words(text)
-                    self._stems[study].update(lexical_tokens(" ".join(f"{a}-{b}" for a, b in zip(found, found[1:],
-                                                                                             strict=False))))
+                self._stems[study] = {
+                    term for c in self.index.chunks if study in c.related_studies
+                    for term in lexical_tokens(lexicons[c.document].expand(c.text))
+                }
             return self._stems[study]
 
     def _outside_studies(self, query: Query, studies: list[str], lexicon: Lexicon) -> bool:
@@ -422,7 +419,8 @@ class Retriever:
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
-        return bool(wanted - known)
+        # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
+        return any(not all(part in known for part in COMPOUND.split(t) if part) for t in wanted - known)
 
     def _spelled_out(self, expansion: str, known: set[str]) -> bool:
         rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
