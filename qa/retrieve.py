@@ -104,9 +104,9 @@ class Cohorts:
     neutropenia); a cohort word is a word of a table's columns (DARZALEX-Naive, D2, Initial) or of a results
     sentence's "in the … cohort". A results passage either holds several cohorts side by side (a row of a
     table with two or more cohort columns, or a table whose rows are cohorts) or speaks of one cohort
-    ("In the DARZALEX retreatment cohort: The median OS was …"). A question naming a study, a result and a
-    cohort word is unreported when none of that study's results passages holds the result for several cohorts
-    or for one whose words include every cohort word asked."""
+    ("In the DARZALEX retreatment cohort: The median OS was …"), sentence by sentence. A question naming a
+    study, a result and a cohort word is unreported when none of that study's results rows or sentences holds
+    the result for several cohorts or for one whose words include every cohort word asked."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[str], outcome_stems: set[str],
                  lexicons: dict[str, Lexicon]) -> None:
@@ -146,14 +146,18 @@ class Cohorts:
                 if zipf(w) < GRAMMAR_ZIPF]
         self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
                              if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
-        # Each study's results passages: their terms, and whether they hold several cohorts.
+        # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
+        # with): their terms, and whether they hold several cohorts.
         self.passages: dict[str, list[tuple[set[str], bool]]] = {}
         for c in results:
             scope = [w for m in SCOPED.findall(c.text) for w in words(m)]
             several = (c.row is not None and (len(columns.get(c.table, [])) >= 2 or c.table in by_rows)) or (
                 not scope or bool(WHOLE & set(scope)))
+            lexicon = lexicons[c.document]
+            statements = [terms[c.id]] if c.row is not None or len(c.quotes) < 2 else [
+                set(lexical_tokens(lexicon.expand(q))) | set(lexical_tokens(" ".join(scope))) for q in c.quotes]
             for study in c.related_studies:
-                self.passages.setdefault(study, []).append((terms[c.id], several))
+                self.passages.setdefault(study, []).extend((t, several) for t in statements)
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         asked = set(query.terms)

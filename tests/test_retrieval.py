@@ -603,3 +603,12 @@ def test_a_result_asked_of_a_cohort_that_does_not_report_it_is_refused(service) 
     assert _without(service, cohort_scope_check=False).search(question).answerable is True
     assert service.ask("Abdallah et al: median overall survival of the retreated patients?").answerable is True
     assert service.ask("Abdallah et al: ORR of the DARZALEX-naive patients?").answerable is True
+
+
+def test_a_cohort_is_read_sentence_by_sentence(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah's retreatment bullet names D-Kd in one sentence (the regimens of responders) and gives the
+    median PFS in the next, for the whole retreatment cohort: PFS for D-Kd is not reported."""
+    question = "Abdallah et al: median PFS of the patients retreated with D-Kd?"
+    assert service.ask(question).answerable is False
+    assert _without(service, cohort_scope_check=False).search(question).answerable is True
+    assert service.ask("Abdallah et al: median PFS of the retreated patients?").answerable is True
