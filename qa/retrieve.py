@@ -27,7 +27,7 @@ from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex, lexical_text, spelled_out
-from qa.lexicon import COMPOUND, Lexicon, content_words, lexical_tokens, words, zipf
+from qa.lexicon import COMPOUND, STOPWORDS, Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,14 @@ class Cohorts:
     neutropenia); a cohort word is a word of a table's columns (DARZALEX-Naive, D2, Initial) or of a results
     sentence's "in the … cohort". A results passage either holds several cohorts side by side (a row of a
     table with two or more cohort columns, or a table whose rows are cohorts) or speaks of one cohort
-    ("In the DARZALEX retreatment cohort: The median OS was …"), sentence by sentence. A question naming a
-    study, a result and a cohort word is unreported when none of that study's results rows or sentences holds
-    the result for several cohorts or for one whose words include every cohort word asked."""
+    ("In the DARZALEX retreatment cohort: The median OS was …"), sentence by sentence. A subgroup is what
+    the other tables' rows describe patients by (D-Kd, R-ISS, high-risk). A question naming a study, a result
+    and a cohort or subgroup word is unreported when none of that study's results rows or sentences holds the
+    result for several cohorts or for one whose words include every cohort word asked, and names every
+    subgroup asked."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[str], outcome_stems: set[str],
-                 lexicons: dict[str, Lexicon]) -> None:
+                 lexicons: dict[str, Lexicon], common_zipf: float) -> None:
         """`spelled`: each chunk's text with the letter's abbreviations spelled out, by position."""
         results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
         terms = {c.id: set(lexical_tokens(spelled[pos])) for pos, c in enumerate(chunks)
@@ -146,6 +148,15 @@ class Cohorts:
                 if zipf(w) < GRAMMAR_ZIPF]
         self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
                              if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
+        # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages),
+        # but for the words the letter's abbreviations spell out (drugs, the disease). A result is reported for
+        # a subgroup only where a statement names it.
+        rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
+        self.subgroup_stems = {lexical_tokens(w)[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
+                               and lexical_tokens(w) and not NUMBER.search(w)}
+        spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
+                         for t in lexical_tokens(long)}
+        self.subgroup_stems -= self.results | shared | names | self.cohort_stems | spelled_words
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
         self.passages: dict[str, list[tuple[set[str], bool]]] = {}
@@ -163,10 +174,16 @@ class Cohorts:
         asked = set(query.terms)
         results = asked & self.results
         cohort = asked & self.cohort_stems - results
-        if not studies or not results or not cohort:
+        subgroup = asked & self.subgroup_stems - results
+        if not studies or not results or not (cohort or subgroup):
             return False
-        return not any(results & terms and (several or cohort <= terms)
+        return not any(results & terms and (several or cohort <= terms) and all(_named(t, terms) for t in subgroup)
                        for sid in studies for terms, several in self.passages.get(sid, []))
+
+
+def _named(term: str, terms: set[str]) -> bool:
+    """A compound is named by its parts ("D-Pd" by a column "D-Pd/D-Rd"), grammar words aside."""
+    return all(part in terms for part in COMPOUND.split(term) if part and part not in STOPWORDS)
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
@@ -239,7 +256,7 @@ class Retriever:
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
-        self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons)
+        self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons, settings.common_zipf)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
 

@@ -20,6 +20,8 @@ from qa.parse import normalise
 from qa.tokens import word_piece_counter
 from qa.tune import TRAIN_SET
 
+REFUSAL_SET = TRAIN_SET.parent / "refusal.jsonl"
+
 CATEGORIES = {"table", "prose", "summary", "references", "literature_search", "disclaimer", "out_of_scope", "advice"}
 TAGS = {"parent_row", "value_vs_prose", "paraphrase", "regimen_long_form", "comparison", "typing", "near_miss"}
 TAG_MINIMUM = {"parent_row": 10, "regimen_long_form": 10, "value_vs_prose": 15, "paraphrase": 15, "comparison": 15,
@@ -41,7 +43,12 @@ TEST = [r for r in RECORDS if r["split"] == "test"]
 # evaluated on, and held to the same gold rules.
 TRAINING = [json.loads(line) for line in TRAIN_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
 TRAIN_ID = re.compile(r"^t[a-z]\d{3,}$")
-ANSWERABLE = [r for r in RECORDS + TRAINING if r["gold"] and r["gold"]["answer"]]
+# Near misses for developing the refusal rules (out-of-scope questions that sound answerable, with answerable
+# look-alikes), written from the letter in the same way.
+REFUSALS = [json.loads(line) for line in REFUSAL_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+REFUSAL_ID = re.compile(r"^r[a-z]\d{3,}$")
+DEVELOPMENT = {"train": (TRAINING, TRAIN_ID), "refusal": (REFUSALS, REFUSAL_ID)}
+ANSWERABLE = [r for r in RECORDS + TRAINING + REFUSALS if r["gold"] and r["gold"]["answer"]]
 
 
 def number(record: dict) -> int:
@@ -83,7 +90,7 @@ def test_split_rule_first_274_dev_then_test() -> None:
 
 
 def test_fields_and_categories_agree() -> None:
-    for r in RECORDS + TRAINING:
+    for r in RECORDS + TRAINING + REFUSALS:
         assert r["category"] in CATEGORIES, r["id"]
         assert r["answerable"] is (r["category"] != "out_of_scope"), r["id"]
         assert r["advice_request"] is (r["category"] == "advice"), r["id"]
@@ -103,7 +110,7 @@ def test_fields_and_categories_agree() -> None:
 
 
 def test_tags_only_on_the_test_split_and_only_from_the_vocabulary() -> None:
-    for r in RECORDS + TRAINING:
+    for r in RECORDS + TRAINING + REFUSALS:
         if r["split"] == "dev":
             assert "tags" not in r, r["id"]
             continue
@@ -118,17 +125,20 @@ def test_tags_only_on_the_test_split_and_only_from_the_vocabulary() -> None:
     assert {t: counts[t] for t in TAG_MINIMUM if counts[t] < TAG_MINIMUM[t]} == {}
 
 
-def test_the_training_set_is_apart_from_the_evaluation_set() -> None:
+@pytest.mark.parametrize("split", sorted(DEVELOPMENT))
+def test_a_development_set_is_apart_from_the_evaluation_set(split: str) -> None:
     """Its own ids and split, and no question that nearly repeats an evaluation question (dev or test): one
-    would carry the evaluation's wording into the weights. Near: a Levenshtein similarity of 85% or more."""
+    would carry the evaluation's wording into the weights (training) or the rules (refusal). Near: a
+    Levenshtein similarity of 85% or more."""
     from rapidfuzz import fuzz, process
 
-    assert TRAINING and all(r["split"] == "train" and TRAIN_ID.match(r["id"]) for r in TRAINING)
-    ids = [r["id"] for r in TRAINING]
+    rows, pattern = DEVELOPMENT[split]
+    assert rows and all(r["split"] == split and pattern.match(r["id"]) for r in rows)
+    ids = [r["id"] for r in rows]
     assert len(set(ids)) == len(ids)
     asked = [r["question"].lower() for r in RECORDS]
     near = []
-    for r in TRAINING:
+    for r in rows:
         _, score, pos = process.extractOne(r["question"].lower(), asked, scorer=fuzz.ratio)
         if score >= 85:
             near.append((r["id"], RECORDS[pos]["id"], round(score)))

@@ -612,3 +612,13 @@ def test_a_cohort_is_read_sentence_by_sentence(service) -> None:  # type: ignore
     assert service.ask(question).answerable is False
     assert _without(service, cohort_scope_check=False).search(question).answerable is True
     assert service.ask("Abdallah et al: median PFS of the retreated patients?").answerable is True
+
+
+def test_a_result_asked_of_a_subgroup_no_statement_names_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al give the ORR by R-ISS stage (a row label of their baseline table) and the OS of the
+    whole retreatment cohort, never OS by R-ISS stage."""
+    assert "r-iss" in service.retriever.cohorts.subgroup_stems
+    question = "Abdallah et al: median OS of the R-ISS stage III patients after retreatment?"
+    assert service.ask(question).answerable is False
+    assert _without(service, cohort_scope_check=False).search(question).answerable is True
+    assert service.ask("Abdallah et al: ORR of the R-ISS stage III patients after retreatment?").answerable is True
