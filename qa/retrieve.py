@@ -143,8 +143,9 @@ class Cohorts:
                         by_rows.add(c.table)
                     if not any(set(lexical_tokens(h)) & self.results for h in rest):
                         columns[c.table] = rest
-        scopes = [m for c in results for m in SCOPED.findall(c.text)]
-        said = [w for w in words(" ".join([*(h for hs in columns.values() for h in hs), *scopes]))
+        scopes = {c.id: SCOPED.findall(c.text) for c in results}
+        said = [w for w in words(" ".join([*(h for hs in columns.values() for h in hs),
+                                           *(m for found in scopes.values() for m in found)]))
                 if zipf(w) < GRAMMAR_ZIPF]
         self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
                              if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
@@ -152,8 +153,8 @@ class Cohorts:
         # but for the words the letter's abbreviations spell out (drugs, the disease). A result is reported for
         # a subgroup only where a statement names it.
         rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
-        self.subgroup_stems = {lexical_tokens(w)[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
-                               and lexical_tokens(w) and not NUMBER.search(w)}
+        self.subgroup_stems = {stems[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
+                               and not NUMBER.search(w) and (stems := lexical_tokens(w))}
         spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
                          for t in lexical_tokens(long)}
         self.subgroup_stems -= self.results | shared | names | self.cohort_stems | spelled_words
@@ -161,7 +162,7 @@ class Cohorts:
         # with): their terms, and whether they hold several cohorts.
         self.passages: dict[str, list[tuple[set[str], bool]]] = {}
         for c in results:
-            scope = [w for m in SCOPED.findall(c.text) for w in words(m)]
+            scope = [w for m in scopes[c.id] for w in words(m)]
             several = (c.row is not None and (len(columns.get(c.table, [])) >= 2 or c.table in by_rows)) or (
                 not scope or bool(WHOLE & set(scope)))
             lexicon = lexicons[c.document]
@@ -182,7 +183,8 @@ class Cohorts:
 
 
 def _named(term: str, terms: set[str]) -> bool:
-    """A compound is named by its parts ("D-Pd" by a column "D-Pd/D-Rd"), grammar words aside."""
+    """Whether `terms` name a stem, a compound by its parts ("D-Pd" by a column "D-Pd/D-Rd", "high-risk" by
+    "High risk"), grammar words aside."""
     return all(part in terms for part in COMPOUND.split(term) if part and part not in STOPWORDS)
 
 
@@ -441,7 +443,7 @@ class Retriever:
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
-        return any(not all(part in known for part in COMPOUND.split(t) if part) for t in wanted - known)
+        return any(not _named(t, known) for t in wanted - known)
 
     def _spelled_out(self, expansion: str, known: set[str]) -> bool:
         rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
