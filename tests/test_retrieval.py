@@ -593,32 +593,29 @@ def test_a_baseline_characteristic_a_named_study_never_reports_is_refused(servic
     assert service.ask("How many EMMY patients were without high-risk cytogenetics?").answerable is True
 
 
-def test_a_result_asked_of_a_cohort_that_does_not_report_it_is_refused(service) -> None:  # type: ignore[no-untyped-def]
-    """Abdallah et al report OS for the retreatment cohort only ('In the DARZALEX retreatment cohort: The
-    median OS was …'); their Efficacy Outcomes table sets both cohorts side by side for ORR and response."""
+def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None:  # type: ignore[no-untyped-def]
     cohorts = service.retriever.cohorts
     assert {"os", "orr"} & cohorts.results and "naiv" in cohorts.cohort_stems
-    question = "Abdallah et al: median overall survival of the DARZALEX-naive patients?"
-    assert service.ask(question).answerable is False
-    assert _without(service, cohort_scope_check=False).search(question).answerable is True
-    assert service.ask("Abdallah et al: median overall survival of the retreated patients?").answerable is True
-    assert service.ask("Abdallah et al: ORR of the DARZALEX-naive patients?").answerable is True
+    assert "r-iss" in cohorts.subgroup_stems
 
 
-def test_a_cohort_is_read_sentence_by_sentence(service) -> None:  # type: ignore[no-untyped-def]
-    """Abdallah's retreatment bullet names D-Kd in one sentence (the regimens of responders) and gives the
-    median PFS in the next, for the whole retreatment cohort: PFS for D-Kd is not reported."""
-    question = "Abdallah et al: median PFS of the patients retreated with D-Kd?"
-    assert service.ask(question).answerable is False
-    assert _without(service, cohort_scope_check=False).search(question).answerable is True
-    assert service.ask("Abdallah et al: median PFS of the retreated patients?").answerable is True
-
-
-def test_a_result_asked_of_a_subgroup_no_statement_names_is_refused(service) -> None:  # type: ignore[no-untyped-def]
-    """Abdallah et al give the ORR by R-ISS stage (a row label of their baseline table) and the OS of the
-    whole retreatment cohort, never OS by R-ISS stage."""
-    assert "r-iss" in service.retriever.cohorts.subgroup_stems
-    question = "Abdallah et al: median OS of the R-ISS stage III patients after retreatment?"
-    assert service.ask(question).answerable is False
-    assert _without(service, cohort_scope_check=False).search(question).answerable is True
-    assert service.ask("Abdallah et al: ORR of the R-ISS stage III patients after retreatment?").answerable is True
+@pytest.mark.parametrize(("unreported", "reported"), [
+    # Abdallah et al report OS for the retreatment cohort only ('In the DARZALEX retreatment cohort: The median
+    # OS was …'); their Efficacy Outcomes table sets both cohorts side by side for ORR and response.
+    ("Abdallah et al: median overall survival of the DARZALEX-naive patients?",
+     ["Abdallah et al: median overall survival of the retreated patients?",
+      "Abdallah et al: ORR of the DARZALEX-naive patients?"]),
+    # Sentence by sentence: their retreatment bullet names D-Kd in one sentence (the regimens of responders)
+    # and gives the median PFS of the whole cohort in the next.
+    ("Abdallah et al: median PFS of the patients retreated with D-Kd?",
+     ["Abdallah et al: median PFS of the retreated patients?"]),
+    # A subgroup (a row label of their baseline table): ORR by R-ISS stage is given, OS by R-ISS stage is not.
+    ("Abdallah et al: median OS of the R-ISS stage III patients after retreatment?",
+     ["Abdallah et al: ORR of the R-ISS stage III patients after retreatment?"]),
+])
+def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
+        service, unreported: str, reported: list[str]) -> None:
+    assert service.ask(unreported).answerable is False
+    assert _without(service, cohort_scope_check=False).search(unreported).answerable is True
+    for question in reported:
+        assert service.ask(question).answerable is True, question
