@@ -1,5 +1,6 @@
 # Two stages. The builder has torch: it builds the index and the ONNX export of the model (the packaged weights
 # with the tuned patch of index/tuning/ applied) into /app/index.
+# The learned ranker (index/ranker/ranker.json, a weight per feature) is read as it is by the runtime stage.
 # The runtime stage has ONNX Runtime and no torch: `pip install .` (the serve-only dependency set) and the
 # index folder, which carries everything serving needs (chunks, FAISS, BM25, the export and its tokenizer).
 
@@ -23,7 +24,7 @@ RUN pip install --no-deps . && qa build && cp -r "$(readlink -f /app/index/curre
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     QA_CORPUS_DIR=/app/corpus QA_INDEX_DIR=/app/index QA_SERVICE__AUDIT_LOG=/app/var/audit.jsonl \
-    QA_EMBEDDING__TUNING=/app/index/tuning
+    QA_EMBEDDING__TUNING=/app/index/tuning QA_RETRIEVAL__RANKER=/app/index/ranker
 WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN mkdir qa && touch qa/__init__.py && pip install . && pip uninstall -y qa && rm -rf qa
@@ -34,6 +35,7 @@ RUN pip install --no-deps .
 # against the build's manifest).
 COPY --from=builder /app/index-image /app/index/builds/image
 COPY index/tuning/patch.safetensors index/tuning/tuning.json /app/index/tuning/
+COPY index/ranker /app/index/ranker
 RUN ln -s builds/image /app/index/current \
  && useradd --system --home /app qa && mkdir -p /app/var && chown -R qa /app/var
 USER qa

@@ -485,19 +485,15 @@ def _searcher(index: Any) -> Callable[[np.ndarray], Any]:
     return search
 
 
-def _by_score(item: tuple[int, float]) -> tuple[float, int]:
-    return -item[1], item[0]
-
-
 def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int = 20) -> list[dict[str, Any]]:
-    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_score` run on
+    """The service's own exhaustive (flat) scoring at n chunks: qa.retrieve.Retriever's `_candidates` and `fuse` run on
     synthetic vectors (1.4 quotes a chunk, as today's index) and BM25 scores (30% of the
     chunks match). Reported, not failed, when those internals change shape."""
     from types import SimpleNamespace
 
     from threadpoolctl import threadpool_limits
 
-    from qa.retrieve import Retriever
+    from qa.retrieve import Retriever, fuse
 
     rng = np.random.default_rng(2)
     rows: list[dict[str, Any]] = []
@@ -519,8 +515,9 @@ def service_flat_path(sizes: Iterable[int], settings: Settings, queries_n: int =
                 for blas in sorted(times, reverse=bool(i % 2)):  # the BLAS threads lever, interleaved
                     with threadpool_limits(limits=blas, user_api="blas"):
                         t = time.perf_counter()
-                        fused, _, _, _ = retriever._score(q, ["term"], np.zeros(n), depth, depth)
-                        sorted(fused.items(), key=_by_score)[:5]
+                        positions, sims, quote_sims, bm25 = retriever._candidates(q, ["term"], depth)
+                        fused = fuse(np.maximum(sims, quote_sims), bm25, settings.retrieval)
+                        positions[np.argpartition(-fused, 5)[:5]]
                         times[blas].append(time.perf_counter() - t)
             row = {"n": n, "search": summary(times[1][1:])}
             if len(times) > 1:

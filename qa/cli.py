@@ -7,14 +7,14 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from qa.errors import QAError
-from qa.tune import TrainOptions
+from qa.training import RankerOptions, TrainOptions
 
 
 def _settings(**overrides: Any) -> Any:
@@ -301,10 +301,17 @@ def bench(questions_path: Path | None, limit: int, seconds: float, out: Path | N
         _fail(exc)
 
 
+def _training_questions(command: Callable[..., None]) -> Callable[..., None]:
+    """The options saying what a training command learns from: never the test split."""
+    command = click.option("--split", default="train", show_default=True,
+                           help="Which split of the file to train on (never test).")(command)
+    return click.option("--questions", "questions_path", default=None,
+                        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="Training questions, JSONL like the evaluation set (default evals/train.jsonl).")(command)
+
+
 @main.command("train-encoder")
-@click.option("--questions", "questions_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Training questions, JSONL like the evaluation set (default evals/train.jsonl).")
-@click.option("--split", default="train", show_default=True, help="Which split of the file to train on (never test).")
+@_training_questions
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for patch.safetensors and tuning.json (default index/tuning).")
 @click.option("--layers", default=TrainOptions().layers, show_default=True, help="Top transformer layers trained.")
@@ -327,6 +334,33 @@ def train_encoder(questions_path: Path | None, split: str, out: Path | None, lay
     click.echo(f"trained {len(manifest.parameters)} weight tensors on {manifest.questions_used} questions "
                f"({manifest.examples} examples) in {manifest.seconds:.0f}s; loss by epoch "
                f"{', '.join(f'{x:.3f}' for x in manifest.losses)}; patch {manifest.patch_sha256[:16]} in {out}")
+
+
+@main.command("train-ranker")
+@_training_questions
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for ranker.json (default: the `retrieval.ranker` setting, index/ranker).")
+@click.option("--c", "c", default=RankerOptions().c, show_default=True, help="Inverse L2 regularisation.")
+@click.option("--folds", default=RankerOptions().folds, show_default=True,
+              help="Cross-fitting folds: one tuned encoder each.")
+@click.option("--seed", default=RankerOptions().seed, show_default=True)
+def train_ranker(questions_path: Path | None, split: str, out: Path | None, c: float, folds: int, seed: int) -> None:
+    """Train the learned ranker on cross-fitted features of training questions; write what search loads."""
+    from qa.config import REPO_ROOT
+    from qa.rank import train_ranker as train
+    from qa.tune import TRAIN_SET
+
+    settings = _settings()
+    options = RankerOptions(c=c, folds=folds, seed=seed)
+    out = out or settings.retrieval.ranker or REPO_ROOT / "index" / "ranker"
+    try:
+        manifest = train(settings, questions_path or TRAIN_SET, split, out, options)
+    except QAError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"trained {len(manifest.weights)} weights on {manifest.questions_used} questions ({manifest.pairs} "
+               f"pairs) in {manifest.seconds:.0f}s; fingerprint {manifest.fingerprint[:16]} in {out}")
 
 
 @main.command()

@@ -112,6 +112,19 @@ class RetrievalSettings(BaseModel):
         "label path outscored the one row naming the rarer word asked. Chosen on dev (2026-11-26) of 0.1-1.5: "
         "0.5 (hit@1 +6/-2)"
     )
+    learned_ranker: bool = Field(
+        True, description="Re-order the fused top `ranker_depth` by the learned ranker's score mixed with the "
+        "fused one (`qa train-ranker`, `ranker`)"
+    )
+    ranker: Path | None = Field(
+        REPO_ROOT / "index" / "ranker", description="Folder of the learned ranker (model.json, ranker.json)"
+    )
+    ranker_depth: int = Field(30, ge=2, le=200, description="Fused candidates the learned ranker re-orders")
+    ranker_weight: float = Field(
+        0.7, ge=0, lt=1, description="The learned ranker's share of the order among those candidates: they are "
+        "ordered by (1 - w) * z(fused) + w * z(ranker), z-scored over the candidates. Chosen on dev "
+        "(2026-11-26) of 0.3-0.9: 0.7 (0.6-0.8 within two questions of it)"
+    )
     read_shorthand: bool = Field(True, description="Read clinical chat shorthand (pts, tx, dx, f/u, yo, w/)")
     set_courtesy_aside: bool = Field(
         True, description="Judge and search a question by what it asks, not by greetings or who is asking"
@@ -168,6 +181,13 @@ class RetrievalSettings(BaseModel):
         "(M=32, efSearch 64) searches 100,000 in 0.7 ms. The 'ask p50 <= 1.2 x encoder p50' target leaves "
         "~2.3 ms for it, reached near 7,000 chunks (about 15 letters of today's size).",
     )
+
+
+    @field_validator("ranker", mode="before")
+    @classmethod
+    def _no_ranker(cls, value: object) -> object:
+        """An empty value (QA_RETRIEVAL__RANKER=) or `none`: no learned ranker."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
 
 
 ADMIN_TOKEN_MIN_CHARS = 32

@@ -6,8 +6,10 @@
    the passage kind it asks for, the table structure (how much of a row's own label the question names, a
    number where a number is asked), and term coverage (the share of the question's rarer terms a passage
    holds at all);
-3. ranking and a highlight per passage;
-4. answerability: whether the letter answers the question at all.
+3. the learned ranker (`qa.rank`): the fused top `ranker_depth` re-ordered by weights learned on the training
+   questions over the fusion's parts and a few more features, mixed with the fused score;
+4. ranking and a highlight per passage;
+5. answerability: whether the letter answers the question at all.
 
 Each stage past the first can be switched off in `RetrievalSettings`, so `qa eval --ablate` measures it.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from qa.embed import Encoder
 from qa.index import LoadedIndex, lexical_text, spelled_out
 from qa.lexicon import COMPOUND, STOPWORDS, Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
+from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,24 @@ class Retrieval:
     advice_request: bool
     studies: list[str] = field(default_factory=list)
     top_dense: float = 0.0
+
+
+@dataclass(slots=True)
+class Scores:
+    """One search's candidates and their scores, as parallel arrays (index i: chunk `positions[i]`)."""
+
+    positions: np.ndarray
+    cosine: np.ndarray  # the higher of the chunk's and its best quote's
+    chunk_cosine: np.ndarray
+    quote_cosine: np.ndarray
+    bm25: np.ndarray
+    fused: np.ndarray  # the fusion with its boosts (-inf: a letter not asked for)
+    final: np.ndarray  # what passages are ordered by: the fused score, moved by the learned ranker
+    reranked: np.ndarray  # re-ordered by the learned ranker (these come first)
+    named: np.ndarray  # of a study the question names
+    structure: np.ndarray
+    coverage: np.ndarray
+    top_dense: float
 
 
 def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
@@ -238,17 +260,21 @@ class Retriever:
         # passage holds a number at all (a row's cells, a sentence's figures).
         self.label_size = np.zeros(len(index.chunks))
         self.rows_by_label_stem: dict[str, list[int]] = {}
+        self.label_stems: list[tuple[frozenset[str], frozenset[str]]] = []  # each row's own and parent labels'
         for pos, chunk in enumerate(index.chunks):
-            if chunk.row:
-                own = set(lexical_tokens(chunk.row[-1]))
-                self.label_size[pos] = len(own)
-                for stem in own:
-                    self.rows_by_label_stem.setdefault(stem, []).append(pos)
+            own = frozenset(lexical_tokens(chunk.row[-1])) if chunk.row else frozenset()
+            self.label_stems.append((own, frozenset(lexical_tokens(" ".join(chunk.row))) - own if chunk.row
+                                     else frozenset()))
+            self.label_size[pos] = len(own)
+            for stem in own:
+                self.rows_by_label_stem.setdefault(stem, []).append(pos)
         # Term coverage: which chunks hold each BM25 term at all, and the term's rarity (IDF) over the chunks.
         holding: dict[str, list[int]] = {}
         spelled = [spelled_out(c, index.lexicons[c.document]) for c in index.chunks]
-        for pos, chunk in enumerate(index.chunks):
-            for term in set(lexical_tokens(lexical_text(chunk, index.lexicons[chunk.document], spelled[pos]))):
+        self.chunk_terms = [frozenset(lexical_tokens(lexical_text(c, index.lexicons[c.document], spelled[pos])))
+                            for pos, c in enumerate(index.chunks)]
+        for pos, held in enumerate(self.chunk_terms):
+            for term in held:
                 holding.setdefault(term, []).append(pos)
         n = len(index.chunks)
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
@@ -261,6 +287,21 @@ class Retriever:
         self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons, settings.common_zipf)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
+        self.ranker = self._ranker(index)
+
+    def _ranker(self, index: LoadedIndex) -> Ranker | None:
+        """The learned ranker, when on and trained for the encoder this index was built with."""
+        s = self.settings
+        if not s.learned_ranker or s.ranker is None:
+            return None
+        ranker = load_ranker(s.ranker)
+        built_with = index.manifest.tuning
+        if ranker.manifest.tuning != built_with:
+            logger.warning("the learned ranker in %s was trained for the encoder patch %s, the index was built "
+                           "with %s: ranking by the fusion alone (retrain with `qa train-ranker`)", s.ranker,
+                           (ranker.manifest.tuning or "none")[:16], (built_with or "none")[:16])
+            return None
+        return ranker
 
     @property
     def documents(self) -> list[str]:
@@ -281,47 +322,38 @@ class Retriever:
     def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
         query = self.analyse(question, document)
         docs = [document] if document else self.documents
-        s = self.settings
         vector = self.encoder.encode_query(self.dense_text(query))
-        n = len(self.index.chunks)
-        depth = min(n, s.candidates)
-
         studies = list(query.studies) if len(docs) == 1 else [
             sid for d in docs for sid in self.index.lexicons[d].detect_studies(query.topic)]
-        boost = np.zeros(n)
-        for kind in query.intents:
-            boost[self.kinds == kind] += s.kind_boost
-        if studies:
-            boost[np.logical_or.reduce([self.study_masks[sid] for sid in studies if sid in self.study_masks]
-                                       or [np.zeros(n, dtype=bool)])] += s.study_boost
-        if s.structure_features:
-            boost += self._structure(query)
-        if s.term_coverage:
-            boost += s.coverage_weight * self._coverage(query)
-        if len(docs) == 1 and len(self.documents) > 1:
-            boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
-        fused, dense, lexical, top_dense = self._score(vector, list(query.terms), boost, depth, max(depth, k))
+        scores = self._score(query, vector, studies, docs)
+        if self.ranker is not None:
+            self._rerank(query, scores, studies)
 
-        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
-        if document is None and ranked:
-            document = self.index.chunks[ranked[0]].document
-            ranked = [p for p in ranked if self.index.chunks[p].document == document]
+        order = np.flatnonzero(np.isfinite(scores.final))
+        # The candidates the learned ranker re-ordered stay ahead of the rest.
+        order = order[np.lexsort((scores.positions[order], -scores.final[order], ~scores.reranked[order]))][:k]
+        if document is None and len(order):
+            document = self.index.chunks[scores.positions[order[0]]].document
+            order = np.array([i for i in order if self.index.chunks[scores.positions[i]].document == document],
+                             dtype=np.int64)
         document = document or docs[0]
         lex = self.index.lexicons[document]
         asked = frozenset(query.content)
         passages = [
             Passage(
                 chunk=self.index.chunks[pos],
-                score=round(fused[pos], 6),
+                score=round(float(scores.final[i]), 6),
                 rank=r,
                 highlight=self._highlight(pos, vector, asked),
-                dense=round(dense[pos], 6),
-                lexical=round(lexical.get(pos, 0.0), 6),
+                dense=round(float(scores.cosine[i]), 6),
+                lexical=round(float(scores.bm25[i]), 6),
             )
-            for r, pos in enumerate(ranked, start=1)
+            for r, i in enumerate(order.tolist(), start=1)
+            for pos in [int(scores.positions[i])]
         ]
         # Advice requests are answered with the letter's passages (and flagged), never refused.
-        answerable = query.advice or (self._answerable(query, top_dense)
+        s = self.settings
+        answerable = query.advice or (self._answerable(query, scores.top_dense)
                                       and not self._outside_studies(query, studies, lex)
                                       and not (s.cohort_scope_check and self.cohorts.unreported(query, studies)))
         return Retrieval(
@@ -331,8 +363,115 @@ class Retriever:
             answerable=answerable,
             advice_request=query.advice,
             studies=studies,
-            top_dense=round(top_dense, 6),
+            top_dense=round(scores.top_dense, 6),
         )
+
+    def _score(self, query: Query, vector: np.ndarray, studies: list[str], docs: list[str]) -> Scores:
+        """Every candidate's cosine and BM25, fused, with the boosts of the question's study, the passage
+        kind it asks for, the table structure and term coverage."""
+        s = self.settings
+        n = len(self.index.chunks)
+        positions, chunk_cosine, quote_cosine, bm25 = self._candidates(vector, list(query.terms),
+                                                                       min(n, s.candidates))
+        cosine = np.maximum(chunk_cosine, quote_cosine)
+        named = np.zeros(n, dtype=bool)
+        for sid in studies:
+            if sid in self.study_masks:
+                named |= self.study_masks[sid]
+        structure = self._structure(query) if s.structure_features else np.zeros(n)
+        coverage = self._coverage(query) if s.term_coverage else np.zeros(n)
+        boost = structure + s.coverage_weight * coverage + s.study_boost * named
+        for kind in query.intents:
+            boost[self.kinds == kind] += s.kind_boost
+        if len(docs) == 1 and len(self.documents) > 1:
+            boost[self.documents_of != docs[0]] = -np.inf  # another letter than the one asked for
+        fused = fuse(cosine, bm25, s) + boost[positions]
+        allowed = np.isfinite(fused)
+        return Scores(positions=positions, cosine=cosine, chunk_cosine=chunk_cosine, quote_cosine=quote_cosine,
+                      bm25=bm25, fused=fused, final=fused.copy(), reranked=np.zeros(len(fused), dtype=bool),
+                      named=named[positions],
+                      structure=structure[positions], coverage=coverage[positions],
+                      top_dense=float(cosine[allowed].max()) if allowed.any() else 0.0)
+
+    def _rerank(self, query: Query, scores: Scores, studies: list[str]) -> None:
+        """The fused top `ranker_depth` re-ordered by the learned ranker's score mixed with the fused one."""
+        assert self.ranker is not None
+        top = self._fused_top(scores, self.settings.ranker_depth)
+        if len(top) < 2:
+            return
+        learned = self.ranker.score(self.features(query, scores, top, studies))
+        scores.final[top] = mixed(scores.fused[top], learned, self.settings.ranker_weight)
+        scores.reranked[top] = True
+
+    @staticmethod
+    def _fused_top(scores: Scores, depth: int) -> np.ndarray:
+        allowed = np.flatnonzero(np.isfinite(scores.fused))
+        return allowed[np.lexsort((scores.positions[allowed], -scores.fused[allowed]))][:depth]
+
+    def candidate_features(self, question: str, depth: int) -> tuple[list[int], np.ndarray]:
+        """The fused top `depth` of a question (chunk positions, best first) with the learned ranker's
+        features: what `qa train-ranker` learns from."""
+        query = self.analyse(question)
+        studies = list(query.studies)
+        scores = self._score(query, self.encoder.encode_query(self.dense_text(query)), studies, self.documents)
+        top = self._fused_top(scores, depth)
+        return scores.positions[top].tolist(), self.features(query, scores, top, studies)
+
+    def features(self, query: Query, scores: Scores, top: np.ndarray, studies: list[str]) -> np.ndarray:
+        """The learned ranker's view of the candidates `top` (indices into `scores`, best fused first), one
+        row each, in the order of `qa.rank.FEATURES`."""
+        positions = scores.positions[top]
+        terms = set(query.terms)
+        bm25 = scores.bm25 / (float(scores.bm25.max(initial=0.0)) or 1.0)
+        study_coverage = self._study_coverage(query, studies)[positions]
+        number = self.has_number[positions] & query.quantity
+        rows = []
+        for i, pos in enumerate(positions.tolist()):
+            chunk = self.index.chunks[pos]
+            own, parent = self.label_stems[pos]
+            held = self.chunk_terms[pos]
+            rows.append([
+                len(own & terms) / (len(own) or 1),
+                float(bool(parent & terms)),
+                len(terms - held) / (len(terms) or 1),
+                float(bool(own) and not own & terms),
+                math.log1p(i),
+                math.log1p(chunk.tokens),
+            ])
+        per = np.array(rows, dtype=np.float64).reshape(len(positions), 6)
+        kinds = self.kinds[positions]
+        columns = {
+            "fused": scores.fused[top], "cosine": scores.cosine[top], "chunk_cosine": scores.chunk_cosine[top],
+            "quote_cosine": scores.quote_cosine[top], "bm25": bm25[top], "coverage": scores.coverage[top],
+            "study_coverage": study_coverage, "structure": scores.structure[top], "number_asked": number,
+            "in_named_study": scores.named[top], "kind_asked": np.isin(kinds, query.intents),
+            "log_rank": per[:, 4], "log_tokens": per[:, 5],
+            "own_label_named": per[:, 0], "parent_label_named": per[:, 1], "terms_missing": per[:, 2],
+            "own_label_unnamed": per[:, 3],
+        }
+        columns |= {f"kind_{k}": kinds == k for k in KINDS}
+        return np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in FEATURES])
+
+    def _study_coverage(self, query: Query, studies: list[str]) -> np.ndarray:
+        """Term coverage with each term's rarity measured among the named studies' passages only."""
+        coverage = np.zeros(len(self.index.chunks))
+        mask = np.zeros(len(self.index.chunks), dtype=bool)
+        for sid in studies:
+            if sid in self.study_masks:
+                mask |= self.study_masks[sid]
+        inside = int(mask.sum())
+        if not inside:
+            return coverage
+        total = 0.0
+        for term in set(query.terms):
+            held = self.chunks_by_term.get(term)
+            if held is None:
+                continue
+            df = int(mask[held].sum())
+            idf = math.log(1 + (inside - df + 0.5) / (df + 0.5))
+            coverage[held] += idf
+            total += idf
+        return coverage / total if total else coverage
 
     def _structure(self, query: Query) -> np.ndarray:
         """Table structure as a score: the share of a row's own label the question names (so the ORR row
@@ -358,32 +497,19 @@ class Retriever:
         total = sum(self.idf[t] for t in asked)
         return coverage / total if total else coverage
 
-    def _score(self, query: np.ndarray, terms: list[str], boost: np.ndarray, depth: int,
-               pool: int) -> tuple[dict[int, float], dict[int, float], dict[int, float], float]:
-        """Dense and BM25 scores fused and boosted; only the best `pool` leave, as dicts by chunk position:
-        fused, cosine, BM25 (where positive), and the best cosine among the chunks allowed."""
-        positions, sims, bm25 = self._candidates(query, terms, depth)
-        fused = fuse(sims, bm25, self.settings) + boost[positions]
-        allowed = np.isfinite(fused)
-        top_dense = float(sims[allowed].max()) if allowed.any() else 0.0
-        pool = min(pool, int(allowed.sum()))
-        top = np.argpartition(-fused, pool - 1)[:pool] if 0 < pool < len(fused) else np.flatnonzero(allowed)
-        best = [int(i) for i in top if allowed[i]]
-        at = positions.tolist()
-        return ({at[i]: float(fused[i]) for i in best}, {at[i]: float(sims[i]) for i in best},
-                {at[i]: float(bm25[i]) for i in best if bm25[i] > 0}, top_dense)
-
-    def _candidates(self, query: np.ndarray, terms: list[str], depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk positions with their cosine and BM25 scores. A flat index scores every chunk in numpy (a
-        chunk counting as the best of itself and the sentences or rows inside it); an HNSW index scores the
-        union of `depth` candidates from each side."""
+    def _candidates(self, query: np.ndarray, terms: list[str],
+                    depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk positions with their cosine, their best sentence's or row line's cosine, and their BM25 score.
+        A flat index scores every chunk in numpy (a chunk counts as the best of itself and the sentences or
+        rows inside it); an HNSW index scores the union of `depth` candidates from each side, by the chunk's
+        vector alone."""
         if self.chunk_vectors is not None:
             sims = self.chunk_vectors @ query
+            quote_sims = sims
             if self.settings.quote_vectors:
-                quote_sims = self.index.quote_vectors @ query
-                sims = np.maximum(sims, np.maximum.reduceat(quote_sims, self.index.quote_offsets[:-1]))
+                quote_sims = np.maximum.reduceat(self.index.quote_vectors @ query, self.index.quote_offsets[:-1])
             bm25 = np.asarray(self.index.bm25.get_scores(terms), dtype=np.float64) if terms else np.zeros(len(sims))
-            return self.all_positions, sims, bm25
+            return self.all_positions, sims, quote_sims, bm25
         scores, ids = self.index.dense.search(query[None, :], depth)
         dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
         lexical: dict[int, float] = {}
@@ -394,7 +520,7 @@ class Retriever:
         positions = sorted(set(dense) | set(lexical))
         sims = np.array([dense[p] if p in dense else self._cosine(p, query) for p in positions])
         bm25 = np.array([lexical.get(p, 0.0) for p in positions])
-        return np.array(positions, dtype=np.int64), sims, bm25
+        return np.array(positions, dtype=np.int64), sims, sims, bm25
 
     def _cosine(self, pos: int, query: np.ndarray) -> float:
         return float(self.index.dense.reconstruct(pos) @ query)

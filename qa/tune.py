@@ -27,9 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from qa.errors import IndexCorrupt, ModelUnavailable
+from qa.training import TrainOptions, read_manifest
 
 if TYPE_CHECKING:
     from qa.config import Settings
@@ -42,23 +43,6 @@ PATCH = "patch.safetensors"
 TRAIN_SET = Path(__file__).resolve().parent.parent / "evals" / "train.jsonl"
 MANIFEST = "tuning.json"
 LAYER = re.compile(r".*\.encoder\.layer\.\d+\.")  # a transformer layer's parameter-name prefix
-
-
-class TrainOptions(BaseModel):
-    """How `qa train-encoder` trains; every field is recorded in the manifest."""
-
-    layers: int = Field(2, ge=1, le=12, description="Top transformer layers trained; the rest stay as packaged")
-    epochs: int = Field(3, ge=1, le=50)
-    learning_rate: float = Field(5e-5, gt=0)
-    batch_size: int = Field(16, ge=2, le=512)
-    scale: float = Field(20.0, gt=0, description="Cosine scale of the contrastive loss (softmax temperature 1/scale)")
-    max_pieces: int = Field(128, ge=16, le=512, description="Word pieces a training text is cut to")
-    hard_negatives: int = Field(1, ge=0, le=5, description="Passages the untuned system ranks above the answer, "
-                                "per example")
-    positives: int = Field(2, ge=1, le=10, description="Answering passages used per question (each also with its "
-                           "answering sentence or row line)")
-    seed: int = 20261126
-    threads: int = Field(2, ge=1, le=64, description="torch threads while training (the result depends on it)")
 
 
 class TuningManifest(BaseModel):
@@ -91,13 +75,8 @@ class Example:
 
 def read_tuning(folder: Path) -> TuningManifest:
     """The manifest of the patch in `folder`, checked against the patch's bytes."""
-    try:
-        manifest = TuningManifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelUnavailable(f"no tuned encoder in {folder}: run `qa train-encoder`, or unset "
-                               "QA_EMBEDDING__TUNING to use the packaged weights") from exc
-    except ValueError as exc:
-        raise IndexCorrupt(f"{folder / MANIFEST} is not a tuning manifest ({exc.__class__.__name__})") from exc
+    manifest = read_manifest(TuningManifest, folder / MANIFEST, f"no tuned encoder in {folder}: run `qa "
+                             "train-encoder`, or unset QA_EMBEDDING__TUNING to use the packaged weights")
     from qa.index import sha256_file
 
     try:
@@ -194,17 +173,15 @@ def train(settings: Settings, questions_path: Path, split: str, out: Path, optio
 
     The hard negatives come from the untuned system, built afresh in a temporary folder, so the same
     questions, letters, options and seed give the same patch whatever index is current."""
-    from qa.evaluate import load_questions
-    from qa.index import chunker_version, sha256_file
+    from qa.index import sha256_file
     from qa.service import QAService
 
-    if split == "test":
-        raise ValueError("the test split is only for reporting: train on `train` or `dev`")
-    questions = load_questions(questions_path, split)
-    if not questions:
-        raise ValueError(f"no {split} questions in {questions_path}")
+    questions = training_questions(questions_path, split)
     started = time.perf_counter()
-    base = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"tuning": None})})
+    # The untuned system: the packaged weights, ranked by the fusion alone (a learned ranker is trained for a
+    # tuned encoder's features, and on this one's).
+    base = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"tuning": None}),
+                                       "retrieval": settings.retrieval.model_copy(update={"learned_ranker": False})})
     base_path = base.model_path()
     with tempfile.TemporaryDirectory(prefix="qa-train-") as scratch:
         service = QAService(base.model_copy(update={"index_dir": Path(scratch)}), rebuild=True)
@@ -221,15 +198,11 @@ def train(settings: Settings, questions_path: Path, split: str, out: Path, optio
         base_fingerprint=model_fingerprint(base_path),
         parameters=parameters,
         options=options,
-        questions=_relative(questions_path),
-        questions_sha256=sha256_file(questions_path),
         questions_used=len({e.group for e in examples}),
         examples=len(examples),
-        chunker_version=chunker_version(),
         losses=[round(x, 4) for x in losses],
-        seconds=round(time.perf_counter() - started, 1),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         torch=torch.__version__,
+        **provenance(questions_path, started),
         patch_sha256=sha256_file(out / PATCH),
     )
     (out / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -260,6 +233,28 @@ def train_patch(base_path: str, examples: list[Example], options: TrainOptions, 
     out.mkdir(parents=True, exist_ok=True)
     save_file({n: p.detach().to(torch.float16).contiguous() for n, p in sorted(trained.items())}, str(out / PATCH))
     return sorted(trained), losses
+
+
+def training_questions(path: Path, split: str) -> list[EvalQuestion]:
+    """The questions of `split` in `path` to train on: never the test split, and not none."""
+    from qa.evaluate import load_questions
+
+    if split == "test":
+        raise ValueError("the test split is only for reporting: train on `train` or `dev`")
+    questions = load_questions(path, split)
+    if not questions:
+        raise ValueError(f"no {split} questions in {path}")
+    return questions
+
+
+def provenance(questions_path: Path, started: float) -> dict[str, Any]:
+    """What the manifest of anything trained on questions records of the run: the questions (path and
+    sha256), the chunking code it saw the letters through, how long it took and when."""
+    from qa.index import chunker_version, sha256_file
+
+    return {"questions": _relative(questions_path), "questions_sha256": sha256_file(questions_path),
+            "chunker_version": chunker_version(), "seconds": round(time.perf_counter() - started, 1),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _relative(path: Path) -> str:
