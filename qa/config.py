@@ -125,7 +125,7 @@ class RetrievalSettings(BaseModel):
         "ordered by (1 - w) * z(fused) + w * z(ranker), z-scored over the candidates. Chosen on dev "
         "(2026-11-26) of 0.3-0.9: 0.7 (0.6-0.8 within two questions of it)"
     )
-    read_shorthand: bool = Field(True, description="Read clinical chat shorthand (pts, tx, dx, f/u, yo, w/)")
+    read_shorthand: bool = Field(True, description="Read clinical chat shorthand (pts, tx, dx, f/u, yo, w/, pls, med)")
     set_courtesy_aside: bool = Field(
         True, description="Judge and search a question by what it asks, not by greetings or who is asking"
     )

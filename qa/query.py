@@ -66,6 +66,7 @@ SHORTHAND = {
     "wks": "weeks", "wk": "week", "w/": "with", "w/o": "without", "b/c": "because", "approx": "approximately",
     "re-tx": "retreatment", "retx": "retreatment", "re-treatment": "retreatment", "re-treated": "retreated",
     "resp": "response", "pop": "population", "tox": "toxicity", "eff": "efficacy", "abt": "about",
+    "med": "medical", "meds": "medications", "pls": "please", "plz": "please", "thx": "thanks",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",

@@ -376,6 +376,14 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     assert "pts" not in read.content and "pts" in _without(service, read_shorthand=False).analyse(shorthand).content
     assert service.ask(shorthand).answerable is True
 
+    # Chat shorthand for everyday words ("pls", "med info"): unread, each was a topic word the letter lacks.
+    for chat, word in (("which databases did the med info literature search cover?", "med"),
+                       ("exclusion criteria of the French study pls", "pls")):
+        assert service.retriever.analyse(chat).unknown == ()
+        assert service.ask(chat).answerable is True
+        unread = _without(service, read_shorthand=False)
+        assert unread.analyse(chat).unknown == (word,) and unread.search(chat).answerable is False
+
     misspelt = "What was the overall respnse rate with daratumamab retreatment in Abdallah?"
     assert "daratumumab" in service.retriever.analyse(misspelt).topic
     assert "daratumamab" in _without(service, correct_spelling=False).analyse(misspelt).topic
