@@ -117,7 +117,7 @@ class RetrievalSettings(BaseModel):
         "fused one (`qa train-ranker`, `ranker`)"
     )
     ranker: Path | None = Field(
-        REPO_ROOT / "index" / "ranker", description="Folder of the learned ranker (model.json, ranker.json)"
+        REPO_ROOT / "index" / "ranker", description="Folder of the learned ranker (its ranker.json)"
     )
     ranker_depth: int = Field(30, ge=2, le=200, description="Fused candidates the learned ranker re-orders")
     ranker_weight: float = Field(
@@ -181,7 +181,6 @@ class RetrievalSettings(BaseModel):
         "(M=32, efSearch 64) searches 100,000 in 0.7 ms. The 'ask p50 <= 1.2 x encoder p50' target leaves "
         "~2.3 ms for it, reached near 7,000 chunks (about 15 letters of today's size).",
     )
-
 
     @field_validator("ranker", mode="before")
     @classmethod

@@ -84,7 +84,7 @@ class Scores:
     fused: np.ndarray  # the fusion with its boosts (-inf: a letter not asked for)
     final: np.ndarray  # what passages are ordered by: the fused score, moved by the learned ranker
     reranked: np.ndarray  # re-ordered by the learned ranker (these come first)
-    named: np.ndarray  # of a study the question names
+    in_named_study: np.ndarray  # by chunk position (not candidate): of a study the question names
     structure: np.ndarray
     coverage: np.ndarray
     top_dense: float
@@ -287,6 +287,7 @@ class Retriever:
         self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons, settings.common_zipf)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
+        self.log_tokens = np.log1p([c.tokens for c in index.chunks])
         self.ranker = self._ranker(index)
 
     def _ranker(self, index: LoadedIndex) -> Ranker | None:
@@ -320,12 +321,8 @@ class Retriever:
         return query.expanded if self.settings.expand_dense else query.topic
 
     def search(self, question: str, k: int = 5, document: str | None = None) -> Retrieval:
-        query = self.analyse(question, document)
+        query, vector, studies, scores = self._scored(question, document)
         docs = [document] if document else self.documents
-        vector = self.encoder.encode_query(self.dense_text(query))
-        studies = list(query.studies) if len(docs) == 1 else [
-            sid for d in docs for sid in self.index.lexicons[d].detect_studies(query.topic)]
-        scores = self._score(query, vector, studies, docs)
         if self.ranker is not None:
             self._rerank(query, scores, studies)
 
@@ -366,6 +363,15 @@ class Retriever:
             top_dense=round(scores.top_dense, 6),
         )
 
+    def _scored(self, question: str, document: str | None) -> tuple[Query, np.ndarray, list[str], Scores]:
+        """The question analysed and embedded, the studies it names, and every candidate's scores."""
+        query = self.analyse(question, document)
+        docs = [document] if document else self.documents
+        vector = self.encoder.encode_query(self.dense_text(query))
+        studies = list(query.studies) if len(docs) == 1 else [
+            sid for d in docs for sid in self.index.lexicons[d].detect_studies(query.topic)]
+        return query, vector, studies, self._score(query, vector, studies, docs)
+
     def _score(self, query: Query, vector: np.ndarray, studies: list[str], docs: list[str]) -> Scores:
         """Every candidate's cosine and BM25, fused, with the boosts of the question's study, the passage
         kind it asks for, the table structure and term coverage."""
@@ -389,7 +395,7 @@ class Retriever:
         allowed = np.isfinite(fused)
         return Scores(positions=positions, cosine=cosine, chunk_cosine=chunk_cosine, quote_cosine=quote_cosine,
                       bm25=bm25, fused=fused, final=fused.copy(), reranked=np.zeros(len(fused), dtype=bool),
-                      named=named[positions],
+                      in_named_study=named,
                       structure=structure[positions], coverage=coverage[positions],
                       top_dense=float(cosine[allowed].max()) if allowed.any() else 0.0)
 
@@ -411,9 +417,7 @@ class Retriever:
     def candidate_features(self, question: str, depth: int) -> tuple[list[int], np.ndarray]:
         """The fused top `depth` of a question (chunk positions, best first) with the learned ranker's
         features: what `qa train-ranker` learns from."""
-        query = self.analyse(question)
-        studies = list(query.studies)
-        scores = self._score(query, self.encoder.encode_query(self.dense_text(query)), studies, self.documents)
+        query, _, studies, scores = self._scored(question, None)
         top = self._fused_top(scores, depth)
         return scores.positions[top].tolist(), self.features(query, scores, top, studies)
 
@@ -423,42 +427,27 @@ class Retriever:
         positions = scores.positions[top]
         terms = set(query.terms)
         bm25 = scores.bm25 / (float(scores.bm25.max(initial=0.0)) or 1.0)
-        study_coverage = self._study_coverage(query, studies)[positions]
+        study_coverage = self._study_coverage(query, scores.in_named_study)[positions]
         number = self.has_number[positions] & query.quantity
-        rows = []
-        for i, pos in enumerate(positions.tolist()):
-            chunk = self.index.chunks[pos]
-            own, parent = self.label_stems[pos]
-            held = self.chunk_terms[pos]
-            rows.append([
-                len(own & terms) / (len(own) or 1),
-                float(bool(parent & terms)),
-                len(terms - held) / (len(terms) or 1),
-                float(bool(own) and not own & terms),
-                math.log1p(i),
-                math.log1p(chunk.tokens),
-            ])
-        per = np.array(rows, dtype=np.float64).reshape(len(positions), 6)
+        labels = [self.label_stems[pos] for pos in positions.tolist()]
         kinds = self.kinds[positions]
         columns = {
             "fused": scores.fused[top], "cosine": scores.cosine[top], "chunk_cosine": scores.chunk_cosine[top],
             "quote_cosine": scores.quote_cosine[top], "bm25": bm25[top], "coverage": scores.coverage[top],
             "study_coverage": study_coverage, "structure": scores.structure[top], "number_asked": number,
-            "in_named_study": scores.named[top], "kind_asked": np.isin(kinds, query.intents),
-            "log_rank": per[:, 4], "log_tokens": per[:, 5],
-            "own_label_named": per[:, 0], "parent_label_named": per[:, 1], "terms_missing": per[:, 2],
-            "own_label_unnamed": per[:, 3],
+            "in_named_study": scores.in_named_study[positions], "kind_asked": np.isin(kinds, query.intents),
+            "log_rank": np.log1p(np.arange(len(top))), "log_tokens": self.log_tokens[positions],
+            "own_label_named": [len(own & terms) / (len(own) or 1) for own, _ in labels],
+            "parent_label_named": [bool(parent & terms) for _, parent in labels],
+            "terms_missing": [len(terms - self.chunk_terms[pos]) / (len(terms) or 1) for pos in positions.tolist()],
+            "own_label_unnamed": [bool(own) and not own & terms for own, _ in labels],
         }
         columns |= {f"kind_{k}": kinds == k for k in KINDS}
         return np.column_stack([np.asarray(columns[f], dtype=np.float64) for f in FEATURES])
 
-    def _study_coverage(self, query: Query, studies: list[str]) -> np.ndarray:
-        """Term coverage with each term's rarity measured among the named studies' passages only."""
+    def _study_coverage(self, query: Query, mask: np.ndarray) -> np.ndarray:
+        """Term coverage with each term's rarity measured among the named studies' passages (`mask`) only."""
         coverage = np.zeros(len(self.index.chunks))
-        mask = np.zeros(len(self.index.chunks), dtype=bool)
-        for sid in studies:
-            if sid in self.study_masks:
-                mask |= self.study_masks[sid]
         inside = int(mask.sum())
         if not inside:
             return coverage
