@@ -24,7 +24,8 @@ from qa.parse import normalise
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
 ABBR_ENTRY = re.compile(r"^\s*(?P<abbr>[^,;]{1,15}?),\s*(?P<long>[^;]+?)\s*$")
-PAREN_ABBR = re.compile(r"\(\s*(?P<abbr>[A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]?)\s*[;)\]]")
+# "(PFS)" and "[HR]": the letter defines terms in parentheses and, inside parentheses, in brackets.
+PAREN_ABBR = re.compile(r"[(\[]\s*(?P<abbr>[A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]?)\s*[;)\]]")
 INN_STEM = re.compile(r"\b[a-z]+(?:mab|zomib|lidomide|tinib|ciclib|parib|lisib|clax|nexor|inostat)\b")
 STOPWORDS = frozenset(
     """
@@ -293,7 +294,8 @@ def _is_subsequence(needle: str, hay: list[str]) -> bool:
 
 
 def parenthetical_definitions(text: str) -> dict[str, str]:
-    """'progression-free survival (PFS)' -> {'PFS': 'progression-free survival'}, checked by initials."""
+    """'progression-free survival (PFS)' -> {'PFS': 'progression-free survival'} (also 'hazard ratio [HR]'),
+    checked by initials."""
     found: dict[str, str] = {}
     for m in PAREN_ABBR.finditer(text):
         abbr = m.group("abbr")

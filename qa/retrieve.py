@@ -171,15 +171,6 @@ class Cohorts:
                 if zipf(w) < GRAMMAR_ZIPF]
         self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
                              if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
-        # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages),
-        # but for the words the letter's abbreviations spell out (drugs, the disease). A result is reported for
-        # a subgroup only where a statement names it.
-        rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
-        self.subgroup_stems = {stems[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
-                               and not NUMBER.search(w) and (stems := lexical_tokens(w))}
-        spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
-                         for t in lexical_tokens(long)}
-        self.subgroup_stems -= self.results | shared | names | self.cohort_stems | spelled_words
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
         self.passages: dict[str, list[tuple[set[str], bool]]] = {}
@@ -192,6 +183,22 @@ class Cohorts:
                 set(lexical_tokens(lexicon.expand(q))) | set(lexical_tokens(" ".join(scope))) for q in c.quotes]
             for study in c.related_studies:
                 self.passages.setdefault(study, []).extend((t, several) for t in statements)
+        # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages). A
+        # result is reported for a subgroup only where a statement names it. The words the letter's
+        # abbreviations spell out (drugs, the disease) are wording that statements vary, unless no statement
+        # of any study names them and not every study speaks of them (cytogenetics, transplant).
+        rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
+        self.subgroup_stems = {stems[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
+                               and not NUMBER.search(w) and (stems := lexical_tokens(w))}
+        stated = {t for found in self.passages.values() for held, _ in found for t in held}
+        by_study: dict[str, set[str]] = {}
+        for pos, c in enumerate(chunks):
+            for study in c.related_studies:
+                by_study.setdefault(study, set()).update(lexical_tokens(spelled[pos]))
+        everywhere = set.intersection(*by_study.values()) if by_study else set()
+        spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
+                         for t in lexical_tokens(long) if t in stated or t in everywhere}
+        self.subgroup_stems -= self.results | shared | names | self.cohort_stems | spelled_words
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         asked = set(query.terms)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.letter import Letter
-from qa.lexicon import lexical_tokens
+from qa.lexicon import lexical_tokens, parenthetical_definitions
 from qa.parse import normalise
 from qa.retrieve import Retriever
 from qa.schemas import AskResponse
@@ -611,6 +611,18 @@ def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None
     cohorts = service.retriever.cohorts
     assert {"os", "orr"} & cohorts.results and "naiv" in cohorts.cohort_stems
     assert "r-iss" in cohorts.subgroup_stems
+    # A word an abbreviation spells out is a subgroup when no results statement names it (HRCA spells out
+    # 'high-risk cytogenetic abnormality'); drugs, which results statements name (D-Pd spelled out), are not.
+    assert "cytogenet" in cohorts.subgroup_stems and "pomalidomid" not in cohorts.subgroup_stems
+
+
+def test_a_term_the_letter_defines_in_brackets_is_one_of_its_abbreviations(service) -> None:  # type: ignore[no-untyped-def]
+    """Inside parentheses the letter defines in brackets: '(hazard ratio [HR], 0.17; …)'. Abdallah et al and
+    Szabo et al report hazard ratios; Tan et al do not, so a hazard ratio asked of them is outside the letter."""
+    assert parenthetical_definitions("longer OS (hazard ratio [HR], 0.59; 95% CI)") == {"HR": "hazard ratio"}
+    assert service.index.lexicons[DOC].abbreviations["hr"] == "hazard ratio"
+    assert service.ask("Did Tan et al give a hazard ratio for PFS after DARZALEX retreatment?").answerable is False
+    assert service.ask("Which hazard ratio for OS did Szabo et al report with DARZALEX retreatment?").answerable
 
 
 @pytest.mark.parametrize(("unreported", "reported"), [
@@ -626,6 +638,11 @@ def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None
     # A subgroup (a row label of their baseline table): ORR by R-ISS stage is given, OS by R-ISS stage is not.
     ("Abdallah et al: median OS of the R-ISS stage III patients after retreatment?",
      ["Abdallah et al: ORR of the R-ISS stage III patients after retreatment?"]),
+    # A subgroup no results statement of the letter names: Tan et al give high-risk cytogenetics at baseline
+    # and PFS for the whole retreated cohort only.
+    ("Tan et al: median PFS of the retreated patients with high-risk cytogenetics?",
+     ["Tan et al: median PFS of the retreated patients?",
+      "Tan et al: how many retreated patients had high-risk cytogenetics?"]),
 ])
 def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: list[str]) -> None:
