@@ -581,6 +581,17 @@ def test_a_study_name_clipped_or_misspelt_names_the_study(service, typed: str, s
     assert not lexicon.misspells_a_study("tank")  # an English word is not taken for a name
 
 
+def test_an_everyday_word_of_a_studys_heading_does_not_name_the_study(service) -> None:  # type: ignore[no-untyped-def]
+    """'group' (Zipf 5.6) is in Souren's heading and no other study's, and named Souren: a question about
+    Szabo's ABCDLP exposure group was asked of Souren, which never says ABCDLP, and refused."""
+    lexicon = service.index.lexicons[DOC]
+    assert "group" not in next(p for p in lexicon.studies if p.id == "souren-2025").names
+    question = "What is the ABCDLP exposure group?"
+    assert lexicon.detect_studies(question) == []
+    assert service.ask(question).answerable is True
+    assert lexicon.detect_studies("How were patients grouped in the Freiburg study?") == ["souren-2025"]
+
+
 def test_an_initialism_of_a_phrase_of_the_letter_is_read_as_the_phrase(service) -> None:  # type: ignore[no-untyped-def]
     """The letter writes 'congestive heart failure' and never 'CHF'; a reader writes CHF."""
     lexicon = service.index.lexicons[DOC]
