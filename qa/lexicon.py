@@ -82,6 +82,12 @@ class Lexicon:
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
 
+    def compound_at(self, tokens: list[str], i: int) -> bool:
+        """Whether word i of a question, with the word before or after it, is a compound the letter writes
+        hyphenated ("high dose" for "high-dose")."""
+        return (i > 0 and f"{tokens[i - 1]}-{tokens[i]}" in self.vocabulary) or (
+            i + 1 < len(tokens) and f"{tokens[i]}-{tokens[i + 1]}" in self.vocabulary)
+
     def detect_studies(self, question: str) -> list[str]:
         """Ids of the studies a question names, best first; [] when it names none or ties. A name may be
         misspelt by an edit or two ("Abdulah", "Szbo")."""

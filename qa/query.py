@@ -155,7 +155,11 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         topic = lexicon.correct_spelling(topic)
     expanded = lexicon.expand(topic)
     intents = _intents(text)
-    label_topics = tuple(w for w in dict.fromkeys(words(topic)) if w in LABEL_SECTIONS)
+    tokens = words(topic)
+    # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
+    # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
+    label_topics = tuple(dict.fromkeys(
+        w for i, w in enumerate(tokens) if w in LABEL_SECTIONS and not lexicon.compound_at(tokens, i)))
     return Query(
         text=text,
         topic=topic,

@@ -581,6 +581,14 @@ def test_a_study_name_clipped_or_misspelt_names_the_study(service, typed: str, s
     assert not lexicon.misspells_a_study("tank")  # an English word is not taken for a name
 
 
+def test_a_compound_of_the_letter_written_apart_is_not_a_label_topic(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter writes 'high-dose melphalan'; typed 'high dose', the 'dose' read as a dosage question."""
+    question = "How many Szabo patients had prior high dose melphalan with a transplant?"
+    assert service.retriever.analyse(question).label_topics == ()
+    assert service.ask(question).answerable is True
+    assert service.retriever.analyse("What dose of daratumumab did Szabo et al use?").label_topics == ("dose",)
+
+
 def test_an_everyday_word_of_a_studys_heading_does_not_name_the_study(service) -> None:  # type: ignore[no-untyped-def]
     """'group' (Zipf 5.6) is in Souren's heading and no other study's, and named Souren: a question about
     Szabo's ABCDLP exposure group was asked of Souren, which never says ABCDLP, and refused."""
