@@ -279,7 +279,9 @@ def _near(token: str, names: set[str]) -> bool:
                <= (1 if len(n) < 8 else 2) for n in names)
 
 
-NAME_ZIPF = 5.5  # no study is named by a word English uses this often (group 5.6, life 5.9)
+# English words this common are wording: grammar (without, within, among) rather than what a study measured,
+# and never a study's name (group 5.6, life 5.9).
+GRAMMAR_ZIPF = 5.5
 CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9
 
 
@@ -418,7 +420,7 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         # A word this common in English is wording, whoever's heading it is in ("group", "life", "working").
-        profile.names = {n for n in profile.names if n == study.author.lower() or zipf(n) < NAME_ZIPF}
+        profile.names = {n for n in profile.names if n == study.author.lower() or zipf(n) < GRAMMAR_ZIPF}
         profiles.append(profile)
     return profiles
 

@@ -30,7 +30,7 @@ from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex, lexical_text, spelled_out
-from qa.lexicon import COMPOUND, STOPWORDS, Lexicon, content_words, lexical_tokens, words, zipf
+from qa.lexicon import COMPOUND, GRAMMAR_ZIPF, STOPWORDS, Lexicon, content_words, lexical_tokens, words, zipf
 from qa.query import Query, analyse
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
@@ -40,7 +40,6 @@ NUMBER = re.compile(r"\d")
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
 OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
-GRAMMAR_ZIPF = 5.5  # English words this common are grammar (without, within, among), not what a study measured
 
 
 @lru_cache(maxsize=65_536)
@@ -132,11 +131,11 @@ class Cohorts:
     result for several cohorts or for one whose words include every cohort word asked, and names every
     subgroup asked."""
 
-    def __init__(self, chunks: list[Chunk], spelled: list[str], outcome_stems: set[str],
+    def __init__(self, chunks: list[Chunk], spelled: list[frozenset[str]], outcome_stems: set[str],
                  lexicons: dict[str, Lexicon], common_zipf: float) -> None:
-        """`spelled`: each chunk's text with the letter's abbreviations spelled out, by position."""
+        """`spelled`: the stems of each chunk's text with the letter's abbreviations spelled out, by position."""
         results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
-        terms = {c.id: set(lexical_tokens(spelled[pos])) for pos, c in enumerate(chunks)
+        terms = {c.id: set(spelled[pos]) for pos, c in enumerate(chunks)
                  if c.section in OUTCOME_SECTIONS}
         every = [set().union(*(terms[c.id] for c in results if sid in c.related_studies))
                  for sid in {sid for c in results for sid in c.related_studies}]
@@ -194,7 +193,7 @@ class Cohorts:
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):
             for study in c.related_studies:
-                by_study.setdefault(study, set()).update(lexical_tokens(spelled[pos]))
+                by_study.setdefault(study, set()).update(spelled[pos])
         everywhere = set.intersection(*by_study.values()) if by_study else set()
         spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
                          for t in lexical_tokens(long) if t in stated or t in everywhere}
@@ -291,7 +290,8 @@ class Retriever:
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
-        self.cohorts = Cohorts(index.chunks, spelled, self.outcome_stems, index.lexicons, settings.common_zipf)
+        spelled_terms = [frozenset(lexical_tokens(text)) for text in spelled]
+        self.cohorts = Cohorts(index.chunks, spelled_terms, self.outcome_stems, index.lexicons, settings.common_zipf)
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
         self.log_tokens = np.log1p([c.tokens for c in index.chunks])
