@@ -138,6 +138,11 @@ class RetrievalSettings(BaseModel):
         "letter must cover. Chosen on dev (2026-11-26) of 3.5-5.0: below it more answerable questions are "
         "refused, above it more out-of-scope ones answered",
     )
+    wordnet_synonyms: bool = Field(
+        True, description="A word the letter lacks is accounted for when the letter uses a WordNet synonym of it "
+        "('citation' for its 'reference', 'supplementary' for its 'supplemental'), so it does not count against "
+        "answerability"
+    )
     label_topic_check: bool = Field(
         True, description="Refuse a question on a topic of the US label (dosage, storage, pregnancy, …) that the "
         "letter's sections, tables and rows never take up"

@@ -93,6 +93,7 @@ class DocumentInfo(BaseModel):
     studies: list[dict[str, Any]]
     vocabulary: list[str]
     initialisms: dict[str, str] = {}
+    thesaurus: dict[str, str] = {}  # stem of a word the letter lacks -> its WordNet synonym the letter uses
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -102,6 +103,7 @@ class DocumentInfo(BaseModel):
                      for s in self.studies],
             vocabulary=set(self.vocabulary),
             initialisms=self.initialisms,
+            thesaurus=self.thesaurus,
         )
 
 
@@ -150,7 +152,7 @@ def corpus_files(settings: Settings) -> list[Path]:
 
 
 # The modules whose output an index stores: a change to any of them makes a built index stale.
-CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "tokens.py")
+CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py")
 
 
 @functools.cache
@@ -214,6 +216,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         studies=[{**asdict(s), "names": sorted(s.names), "phrases": sorted(s.phrases)} for s in lexicon.studies],
         vocabulary=sorted(lexicon.vocabulary),
         initialisms=lexicon.initialisms,
+        thesaurus=lexicon.thesaurus,
     )
 
 

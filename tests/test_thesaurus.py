@@ -1,0 +1,30 @@
+"""WordNet synonyms read from the installed database, and a letter's table of them."""
+
+from __future__ import annotations
+
+from qa.lexicon import _stem, _topical
+from qa.thesaurus import letter_synonyms, synsets, wordnet_dir
+
+
+def test_synsets_are_read_from_the_wordnet_database() -> None:
+    assert (wordnet_dir() / "data.noun").is_file()
+    sets = [s for s in synsets() if "citation" in s]
+    assert any("reference" in s for s in sets)
+    assert all(w.isalpha() and w == w.lower() for s in sets for w in s)  # phrases ("plump_for") left out
+
+
+def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
+    letter = {_stem(w) for w in ["reference", "supplemental", "the", "study"]}
+    table = letter_synonyms(letter, _stem, _topical)
+    assert table[_stem("citation")] == "reference"
+    assert table[_stem("supplementary")] == "supplemental"
+    assert _stem("reference") not in table  # the letter has it: nothing to map
+    assert _stem("amyloidosis") not in table  # no synonym of it in the letter
+
+
+
+def test_grammar_words_and_their_stems_stand_for_no_synonym() -> None:
+    """'after' is a grammar word and 'afters' (dessert) shares its stem: neither makes 'later' or 'dessert'
+    a word of a letter that says 'after'."""
+    assert letter_synonyms({_stem("after")}, _stem, lambda w: True)[_stem("dessert")] == "afters"
+    assert letter_synonyms({_stem("after")}, _stem, _topical) == {}
