@@ -26,6 +26,7 @@ COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
 ABBR_ENTRY = re.compile(r"^\s*(?P<abbr>[^,;]{1,15}?),\s*(?P<long>[^;]+?)\s*$")
 # "(PFS)" and "[HR]": the letter defines terms in parentheses and, inside parentheses, in brackets.
+WORD_RUN = re.compile(r"[A-Za-z][A-Za-z\- ]*")  # words only: no brackets, digits or clause punctuation
 PAREN_ABBR = re.compile(r"[(\[]\s*(?P<abbr>[A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]?)\s*[;)\]]")
 INN_STEM = re.compile(r"\b[a-z]+(?:mab|zomib|lidomide|tinib|ciclib|parib|lisib|clax|nexor|inostat)\b")
 STOPWORDS = frozenset(
@@ -130,7 +131,8 @@ class Lexicon:
         for surface, canonical in self.synonyms.items():
             if " " in surface and surface in lowered:
                 extra.append(canonical)
-        extra = [e for e in dict.fromkeys(extra) if e.lower() not in lowered]
+        # What the question already says, as whole words ("DUR" is not said by "duration").
+        extra = [e for e in dict.fromkeys(extra) if not re.search(rf"(?<!\w){re.escape(e.lower())}(?!\w)", lowered)]
         return f"{question} ({'; '.join(extra)})" if extra else question
 
     def combinations_named(self, question: str) -> list[str]:
@@ -304,24 +306,40 @@ def _is_subsequence(needle: str, hay: list[str]) -> bool:
     return all(ch in it for ch in needle)
 
 
+def _spells(letters: str, phrase: str) -> bool:
+    """Whether an abbreviation's letters occur in order in a phrase, the first at the start of a word: the
+    long-form test of Schwartz and Hearst (2003), which reads 'duration of response' as DUR."""
+    text = phrase.lower()
+    at = len(text) - 1
+    for i in range(len(letters) - 1, -1, -1):
+        while at >= 0 and (text[at] != letters[i] or (i == 0 and at > 0 and text[at - 1].isalnum())):
+            at -= 1
+        if at < 0:
+            return False
+        at -= 1
+    return True
+
+
 def parenthetical_definitions(text: str) -> dict[str, str]:
-    """'progression-free survival (PFS)' -> {'PFS': 'progression-free survival'} (also 'hazard ratio [HR]'),
-    checked by initials."""
+    """'progression-free survival (PFS)' -> {'PFS': 'progression-free survival'} (also 'hazard ratio [HR]'):
+    the shortest phrase before the brackets whose word initials spell the abbreviation; failing that, the
+    shortest run of words before them that spells its letters in order (`_spells`: 'duration of response
+    (DUR)'). A plural's 's' is no letter of it: 'adverse events (AEs)'."""
     found: dict[str, str] = {}
     for m in PAREN_ABBR.finditer(text):
         abbr = m.group("abbr")
-        letters = re.sub(r"[^a-z]", "", abbr.lower())
+        letters = re.sub(r"[^a-z]", "", re.sub(r"(?<=[A-Z])s$", "", abbr).lower())
         if len(letters) < 2 or not any(c.isupper() for c in abbr):
             continue
         before = re.split(r"[\s]+", text[: m.start()].strip())
-        for k in range(1, min(len(before), 10) + 1):
-            candidate = " ".join(before[-k:]).strip(" ,;:(")
-            initials = _initials(candidate)
-            truncation = k == 1 and candidate.lower().startswith(abbr.lower())  # "daratumumab (DARA)"
-            if truncation or (initials and initials[0] == letters[0] and _is_subsequence(letters, initials)):
-                if not candidate.lower().startswith(("the ", "a ", "an ")):
-                    found.setdefault(abbr, candidate)
-                break
+        candidates = [" ".join(before[-k:]).strip(" ,;:(") for k in range(1, min(len(before), 10) + 1)]
+        by_initials = (c for k, c in enumerate(candidates) if _initials(c) and _initials(c)[0] == letters[0] and (
+            _is_subsequence(letters, _initials(c)) or (k == 0 and c.lower().startswith(abbr.lower()))))
+        spelled = (c for c in candidates if c[:1].lower() == letters[0] and WORD_RUN.fullmatch(c)
+                   and _spells(letters, c))
+        long = next(by_initials, None) or next(spelled, None)
+        if long and not long.lower().startswith(("the ", "a ", "an ")):
+            found.setdefault(abbr, long)
     return found
 
 

@@ -500,12 +500,15 @@ def test_the_rarer_words_asked_outweigh_a_row_group_repeating_common_ones(  # ty
 
 
 def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
-    """Talbot et al (EMMY) report no safety data: 'adverse' is an outcome word of the letter (a table title
-    of Souren's Safety section), and none of Talbot's passages uses it."""
-    question = "Which adverse events did Talbot et al report with anti-CD38 retreatment?"
-    assert "advers" in service.retriever.outcome_stems
+    """Talbot et al (EMMY) report no safety data: 'infection' is an outcome word of the letter (a row of
+    Souren's Safety tables), and none of Talbot's passages uses it. 'Adverse events' the letter defines (AEs),
+    so it is refused as a defined term, outcome words or not."""
+    question = "Which infections did Talbot et al report with anti-CD38 retreatment?"
+    assert "infect" in service.retriever.outcome_stems
     assert service.ask(question).answerable is False
     assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    defined = "Which adverse events did Talbot et al report with anti-CD38 retreatment?"
+    assert _without(service, outcome_scope_check=False).search(defined).answerable is False
     # The same words asked of a study that reports them stay answerable.
     assert service.ask("Which adverse events did Souren et al report with DARZALEX retreatment?").answerable is True
 
@@ -642,6 +645,26 @@ def test_a_term_the_letter_defines_in_brackets_is_one_of_its_abbreviations(servi
     assert service.index.lexicons[DOC].abbreviations["hr"] == "hazard ratio"
     assert service.ask("Did Tan et al give a hazard ratio for PFS after DARZALEX retreatment?").answerable is False
     assert service.ask("Which hazard ratio for OS did Szabo et al report with DARZALEX retreatment?").answerable
+
+
+def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None:  # type: ignore[no-untyped-def]
+    """'duration of response (DUR)' takes its U from inside 'duration', so word initials alone (D, O, R) do not
+    spell it; nor do they a plural ('adverse events (AEs)'). Only Abdallah et al give a duration of response
+    (for the DARZALEX-naive cohort): asked of Szabo et al it is outside the letter."""
+    text = "endpoints: overall response rate (ORR), duration of response (DUR), adverse events (AEs)"
+    assert parenthetical_definitions(text) == {
+        "ORR": "overall response rate", "DUR": "duration of response", "AEs": "adverse events"}
+    # Initials first: 'myeloma' alone spells M…M, but the initials of 'multiple myeloma' do.
+    assert parenthetical_definitions("relapsed multiple myeloma (MM)") == {"MM": "multiple myeloma"}
+    # Words only: no run across another bracket or numbers.
+    assert parenthetical_definitions("Age (IQR) 2 (1-3) Prior lines of therapy at retreatment (IQR)") == {}
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.abbreviations["dur"] == "duration of response"
+    # The abbreviation is added to a question spelling it out, though 'dur' begins 'duration'.
+    assert "(DUR)" in lexicon.expand("What was the median duration of response?")
+    assert service.ask("In Szabo et al, how long was the duration of response after retreatment?").answerable is False
+    assert service.ask("What was the duration of response among DARZALEX-naive patients in the Abdallah chart review?"
+                       ).answerable is True
 
 
 @pytest.mark.parametrize(("unreported", "reported"), [
