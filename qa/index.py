@@ -8,6 +8,7 @@
         dense.faiss      FAISS index of the chunk embeddings (inner product on normalised vectors)
         quotes.npy       embeddings of the sentences / row lines a highlight is picked from
         documents.json   per letter: title, date, disclaimer, references, advice notice, lexicon
+                         (with the WordNet synonyms of words the letter lacks)
         bm25/            the bm25s lexical index
         encoder/         the ONNX export of the model (onnx backend): model.onnx, tokenizer.json, export.json
       .lock            held while a build runs
