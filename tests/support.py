@@ -74,8 +74,16 @@ def stand_in_app(tmp: Path, service: Any, **service_settings: Any) -> Any:
 
 
 def copy_index(source: Settings, target: Path, **service_settings: Any) -> Settings:
-    """Settings like `source` whose index is a private copy (the `current` link stays relative)."""
-    shutil.copytree(source.index_dir, target, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
+    """Settings like `source` whose index is a private copy (the `current` link stays relative) of the build
+    it serves: older builds are left behind, each holds its own encoder export of some 45 MB."""
+    builds = source.index_dir / "builds"
+    serving = (source.index_dir / "current").resolve().name
+
+    def left_behind(folder: str, names: list[str]) -> set[str]:
+        older = {name for name in names if name != serving} if Path(folder) == builds else set()
+        return older | {name for name in names if name == ".lock"}
+
+    shutil.copytree(source.index_dir, target, symlinks=True, ignore=left_behind)
     service = source.service.model_copy(update=service_settings)
     return source.model_copy(update={"index_dir": target, "service": service})
 
