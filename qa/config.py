@@ -160,6 +160,11 @@ class RetrievalSettings(BaseModel):
         "Characteristics rows, not only its defined abbreviations: 'adverse events in EMMY' is refused, as EMMY "
         "reports no safety data"
     )
+    measure_initialisms: bool = Field(
+        True, description="In the study-scope check, demand also a measure asked by initials the letter never "
+        "writes (DOR, for the 'duration of response' of its results passages): the study named must say the "
+        "phrase itself, so 'median DOR in EMMY' is refused, as only other studies give a duration of response"
+    )
     cohort_scope_check: bool = Field(
         True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
         "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "

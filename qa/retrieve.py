@@ -89,6 +89,16 @@ class Scores:
     top_dense: float
 
 
+# Words as the letter's initialisms are read from it (`qa.lexicon.initialisms`): letters and hyphens.
+PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
+
+
+def phrases(text: str) -> set[str]:
+    """Every run of 3 to 5 words of a text, lowercased: the phrases an initialism can stand for."""
+    tokens = [w.lower() for w in PHRASE_WORD.findall(text)]
+    return {" ".join(tokens[i:i + n]) for n in range(3, 6) for i in range(len(tokens) - n + 1)}
+
+
 def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
     """What the studies report, as stems: the rarer words (Zipf below `common_zipf`) of the rows of their
     Patient Characteristics, Efficacy and Safety tables and of those tables' titles (cytogenetics, VGPR,
@@ -256,7 +266,7 @@ class Retriever:
         self.all_positions = np.arange(len(index.chunks), dtype=np.int64)
         if index.manifest.index_type == "flat":
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
-        self._stems: dict[str, set[str]] = {}
+        self._stems: dict[str, tuple[set[str], set[str]]] = {}
         self._stems_lock = threading.Lock()
         self.kinds = np.array([c.kind for c in index.chunks])
         self.documents_of = np.array([c.document for c in index.chunks])
@@ -286,6 +296,15 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
+        # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
+        # "duration of response"): initialisms of phrases its results passages use.
+        reported: dict[str, set[str]] = {}
+        for c in index.chunks:
+            if c.section in OUTCOME_SECTIONS:
+                reported.setdefault(c.document, set()).update(phrases(c.text))
+        self.measure_initialisms = {doc: {short: long for short, long in lex.initialisms.items()
+                                          if long in reported.get(doc, set())}
+                                    for doc, lex in index.lexicons.items()}
         # What the letter's structure takes up (its sections, table titles and row labels): a label topic a
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
@@ -341,7 +360,6 @@ class Retriever:
             order = np.array([i for i in order if self.index.chunks[scores.positions[i]].document == document],
                              dtype=np.int64)
         document = document or docs[0]
-        lex = self.index.lexicons[document]
         asked = frozenset(query.content)
         passages = [
             Passage(
@@ -358,7 +376,7 @@ class Retriever:
         # Advice requests are answered with the letter's passages (and flagged), never refused.
         s = self.settings
         answerable = query.advice or (self._answerable(query, scores.top_dense)
-                                      and not self._outside_studies(query, studies, lex)
+                                      and not self._outside_studies(query, studies, document)
                                       and not (s.cohort_scope_check and self.cohorts.unreported(query, studies)))
         return Retrieval(
             question=query.text,
@@ -532,23 +550,37 @@ class Retriever:
         bonus = np.array([0.02 * len(asked & _quote_words(q)) for q in quotes])
         return quotes[int(np.argmax(sims + bonus))]
 
-    def _study_stems(self, study: str) -> set[str]:
-        """The stemmed words of a study's passages, its abbreviations spelled out (built on first use)."""
+    def _study_words(self, study: str) -> tuple[set[str], set[str]]:
+        """The stemmed words of a study's passages, its abbreviations spelled out, and the phrases of those
+        passages as written (built on first use)."""
         with self._stems_lock:
             if study not in self._stems:
                 lexicons = self.index.lexicons
-                self._stems[study] = {
-                    term for c in self.index.chunks if study in c.related_studies
-                    for term in lexical_tokens(lexicons[c.document].expand(c.text))
-                }
+                passages = [c for c in self.index.chunks if study in c.related_studies]
+                self._stems[study] = (
+                    {term for c in passages for term in lexical_tokens(lexicons[c.document].expand(c.text))},
+                    set().union(*(phrases(c.text) for c in passages)),
+                )
             return self._stems[study]
 
-    def _outside_studies(self, query: Query, studies: list[str], lexicon: Lexicon) -> bool:
+    def _study_stems(self, study: str) -> set[str]:
+        return self._study_words(study)[0]
+
+    def _outside_studies(self, query: Query, studies: list[str], document: str) -> bool:
         """A question that names a study but asks for an outcome none of that study's passages mention
         ("ORR in the EMMY study" when EMMY reports no ORR, "grade 3 infections in Tan" when Tan reports no
-        safety data): the letter does not answer it."""
+        safety data, "DOR in EMMY" when only other studies give a duration of response): the letter does not
+        answer it."""
         if not studies or not self.settings.study_scope_check:
             return False
+        lexicon = self.index.lexicons[document]
+        if self.settings.measure_initialisms:
+            # A measure asked by initials the letter never writes: the study must say the phrase itself.
+            said = set().union(*(self._study_words(sid)[1] for sid in studies))
+            initials = self.measure_initialisms[document]
+            if any(initials[w] not in said for w in words(query.topic)
+                   if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations):
+                return True
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.

@@ -513,6 +513,23 @@ def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # 
     assert service.ask("Which adverse events did Souren et al report with DARZALEX retreatment?").answerable is True
 
 
+def test_a_measure_asked_by_initials_the_letter_never_writes_is_judged_by_its_phrase(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter never writes 'DOR' or 'TTNT': Abdallah et al give a 'duration of response' and Szabo et al a
+    'time to next treatment' in their results, Talbot et al and Tan et al neither. Asked of those two, the
+    initials are a measure the study does not report."""
+    initials = service.retriever.measure_initialisms[DOC]
+    assert initials["dor"] == "duration of response" and initials["ttnt"] == "time to next treatment"
+    for refused, answered in [
+        ("What median DOR did Talbot et al report for anti-CD38 retreatment?",
+         "What median DOR did Abdallah et al report after retreatment?"),
+        ("What was the median TTNT in the Tan retrospective study?",
+         "What was the median TTNT in the Szabo real-world study?"),
+    ]:
+        assert service.ask(refused).answerable is False, refused
+        assert _without(service, measure_initialisms=False).search(refused).answerable is True, refused
+        assert service.ask(answered).answerable is True, answered
+
+
 def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # type: ignore[no-untyped-def]
     lexicon = service.index.lexicons[DOC]
     assert lexicon.closest_spelling("dex") == "dexamethasone"
