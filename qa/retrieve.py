@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -241,9 +242,10 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, settings: RetrievalSettings) ->
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, encoder: Encoder, settings: RetrievalSettings) -> None:
+    def __init__(self, index: LoadedIndex, encoder: Encoder | Future[Encoder], settings: RetrievalSettings) -> None:
+        """`encoder` may still be loading (a future): the tables below do not need it, only a search does."""
         self.index = index
-        self.encoder = encoder
+        self._encoder = encoder
         self.settings = settings
         by_document: dict[str, list[int]] = {}
         for pos, chunk in enumerate(index.chunks):
@@ -315,6 +317,12 @@ class Retriever:
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
         self.log_tokens = np.log1p([c.tokens for c in index.chunks])
         self.ranker = self._ranker(index)
+
+    @property
+    def encoder(self) -> Encoder:
+        if isinstance(self._encoder, Future):
+            self._encoder = self._encoder.result()
+        return self._encoder
 
     def _ranker(self, index: LoadedIndex) -> Ranker | None:
         """The learned ranker, when on and trained for the encoder this index was built with."""

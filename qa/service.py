@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,9 +49,9 @@ class QAService:
         self.source_fingerprint = self._encoder.fingerprint if self._encoder else source_fingerprint(settings)
         self._lock = threading.Lock()
         self.observe: Callable[[str, float], None] = _ignore  # stage timings (encode, search), for /metrics
-        index = self._load(rebuild, progress)
-        self.encoder = self._encoder = self._encoder_for(index)
-        self.retriever = Retriever(index, self.encoder, settings.retrieval)
+        self.encoder: Encoder
+        self.retriever: Retriever
+        self._prepare(self._load(rebuild, progress))
 
     def _load(self, rebuild: bool, progress: bool = False) -> LoadedIndex:
         try:
@@ -61,6 +62,19 @@ class QAService:
             logger.warning("%s: building the index now", exc)
             build_index(self.settings, self._encoder, progress=progress)
             return load_index(self.settings, self.source_fingerprint)
+
+    def _prepare(self, index: LoadedIndex) -> Encoder:
+        """The encoder that serves `index` and a retriever over it, made side by side: opening the ONNX
+        session (native code, off the GIL) overlaps the retriever's tables (Python), which cuts the cold start
+        by the shorter of the two (~0.2 s of ~1.5). The retriever is swapped in whole, under the lock."""
+        with ThreadPoolExecutor(1, thread_name_prefix="qa-encoder") as pool:
+            pending = pool.submit(self._encoder_for, index)
+            retriever = Retriever(index, pending, self.settings.retrieval)
+            encoder = pending.result()
+        with self._lock:
+            self.encoder = self._encoder = encoder
+            self.retriever = retriever
+        return encoder
 
     def _encoder_for(self, index: LoadedIndex) -> Encoder:
         """The encoder that serves `index`: the torch model, or the index's own export (kept when unchanged)."""
@@ -84,10 +98,7 @@ class QAService:
     def reload(self) -> str:
         """Load the current index from disk and swap it in; requests in flight finish on the old one."""
         index = load_index(self.settings, self.source_fingerprint)
-        encoder = self._encoder_for(index)
-        with self._lock:
-            self.encoder = self._encoder = encoder
-            self.retriever = Retriever(index, encoder, self.settings.retrieval)
+        self._prepare(index)
         return index.manifest.build_id
 
     def documents(self) -> list[DocumentSummary]:
