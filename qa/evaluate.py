@@ -134,12 +134,52 @@ class SystemScore:
     per_question: dict[str, Ranked] = field(default_factory=dict)
 
 
+def counts(questions: list[EvalQuestion], system: SystemScore) -> dict[str, tuple[int, int]]:
+    """The measures that are shares of questions, as (questions counted, out of how many): what the scores
+    and their confidence intervals are computed from."""
+    scored = [q for q in questions if q.scored]
+    ranks = [system.per_question[q.id].first_hit(q.gold) for q in scored]  # type: ignore[arg-type]
+    cited = [q for q in scored if q.gold and q.gold.citations]
+    unanswerable = [q for q in questions if not q.answerable]
+    answerable = [q for q in questions if q.answerable]
+    refused = {q.id for q in questions if not system.per_question[q.id].answerable}
+    found = {f"hit@{cut}": (sum(1 for r in ranks if r is not None and r <= cut), len(ranks)) for cut in (1, 3, 5)}
+    return {
+        **found,
+        "citation_accuracy": (sum(1 for q in cited if _top_cites(system.per_question[q.id], q.gold)), len(cited)),
+        "refusal_recall": (sum(1 for q in unanswerable if q.id in refused), len(unanswerable)),
+        "answerable_refused": (sum(1 for q in answerable if q.id in refused), len(answerable)),
+    }
+
+
+def wilson(counted: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a share (95% by default): unlike the normal approximation it stays inside
+    [0, 1] and keeps its width at 0 or n of n, where a floor check needs it most. No questions: [0, 1]."""
+    if n == 0:
+        return 0.0, 1.0
+    share = counted / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def intervals(questions: list[EvalQuestion], system: SystemScore) -> dict[str, dict[str, float]]:
+    """Each share measure with its count and its 95% Wilson interval."""
+    out = {}
+    for key, (counted, n) in counts(questions, system).items():
+        low, high = wilson(counted, n)
+        out[key] = {"counted": counted, "of": n, "low": round(low, 4), "high": round(high, 4)}
+    return out
+
+
 def score(questions: list[EvalQuestion], system: SystemScore, k: int) -> dict[str, float]:
     scored = [q for q in questions if q.scored]
     ranks = [system.per_question[q.id].first_hit(q.gold) for q in scored]  # type: ignore[arg-type]
+    shares = counts(questions, system)
     out: dict[str, float] = {"questions": float(len(questions)), "scored": float(len(scored))}
     for cut in (1, 3, 5):
-        out[f"hit@{cut}"] = _mean([1.0 if r is not None and r <= cut else 0.0 for r in ranks])
+        counted, n = shares[f"hit@{cut}"]
+        out[f"hit@{cut}"] = counted / n if n else 0.0
     out["mrr"] = _mean([1.0 / r if r else 0.0 for r in ranks])
     ndcg = []
     for q in scored:
@@ -150,17 +190,14 @@ def score(questions: list[EvalQuestion], system: SystemScore, k: int) -> dict[st
         ideal = sum(1.0 / math.log2(i + 2) for i in range(min(5, max(1, ranked.relevant_total))))
         ndcg.append(dcg / ideal)
     out["ndcg@5"] = _mean(ndcg)
-    cited = [q for q in scored if q.gold and q.gold.citations]
-    out["citation_accuracy"] = _mean([1.0 if _top_cites(system.per_question[q.id], q.gold) else 0.0 for q in cited])
-    unanswerable = [q for q in questions if not q.answerable]
-    answerable = [q for q in questions if q.answerable]
+    counted, n = shares["citation_accuracy"]
+    out["citation_accuracy"] = counted / n if n else 0.0
     refused = [q for q in questions if not system.per_question[q.id].answerable]
-    true_refusals = [q for q in refused if not q.answerable]
-    out["refusal_precision"] = len(true_refusals) / len(refused) if refused else 1.0
-    out["refusal_recall"] = len(true_refusals) / len(unanswerable) if unanswerable else 1.0
-    out["answerable_refused"] = (
-        sum(1 for q in answerable if not system.per_question[q.id].answerable) / len(answerable) if answerable else 0.0
-    )
+    true_refusals, unanswerable = shares["refusal_recall"]
+    out["refusal_precision"] = true_refusals / len(refused) if refused else 1.0
+    out["refusal_recall"] = true_refusals / unanswerable if unanswerable else 1.0
+    counted, n = shares["answerable_refused"]
+    out["answerable_refused"] = counted / n if n else 0.0
     advice = [q for q in questions if q.advice_request]
     flagged = [q for q in questions if system.per_question[q.id].advice]
     out["advice_recall"] = sum(1 for q in advice if system.per_question[q.id].advice) / len(advice) if advice else 1.0
@@ -347,6 +384,7 @@ def evaluate(service: QAService, set_path: Path, split: str | None, k: int, out:
         "model": service.settings.embedding.model,
         "retrieval": service.retriever.settings.model_dump(mode="json"),
         "metrics": metrics,
+        "intervals": intervals(questions, systems[0]),
         "groups": breakdown(questions, current),
         "paired": None,
         "outcomes": {q: o.model_dump(mode="json") for q, o in current.items()},
@@ -381,6 +419,7 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
     ]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(f"{result['metrics'][n].get(key, 0):.3f}" for n in names) + " |")
+    lines += intervals_markdown(result.get("intervals") or {}, result["split"])
     lines += paired_markdown(result.get("paired"))
     lines += groups_markdown(result.get("groups") or {})
     lines += ["", "## Questions (misses first)", "",
@@ -400,6 +439,31 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
                      f"{'yes' if ranked.answerable else 'no'} | {cell(top)} |"))
     lines += [r[2] for r in sorted(rows, key=lambda r: (r[0], r[1]))]
     return "\n".join(lines) + "\n"
+
+
+def floor_verdict(value: float, low: float, high: float, floor: float, at_least: bool) -> str:
+    """Whether a measure meets its floor, and, where it misses, whether the miss is beyond its uncertainty."""
+    if (value >= floor) if at_least else (value <= floor):
+        return "met" if ((low >= floor) if at_least else (high <= floor)) else "met, floor within the interval"
+    return "missed, floor within the interval" if low <= floor <= high else "missed, floor outside the interval"
+
+
+def intervals_markdown(shares: dict[str, dict[str, float]], split: str, floors_path: Path = FLOORS) -> list[str]:
+    """Each share with its count, its 95% Wilson interval and, where evals/floors.json sets one, its floor."""
+    floors = json.loads(floors_path.read_text(encoding="utf-8"))
+    lines = ["", "## Uncertainty and floors", "",
+             f"95% Wilson intervals of this system's shares. The floors are the {floors['split']} split's"
+             + ("." if split == floors["split"] else f"; this is the {split} split, shown for reading only."), "",
+             "| measure | value | counted | 95% interval | floor | verdict |", "|---|---:|---:|---|---|---|"]
+    for key, row in shares.items():
+        value = row["counted"] / row["of"] if row["of"] else 0.0
+        at_least = key in floors.get("min", {})
+        floor = floors.get("min", {}).get(key, floors.get("max", {}).get(key))
+        verdict = "-" if floor is None else floor_verdict(value, row["low"], row["high"], floor, at_least)
+        bound = "-" if floor is None else f"{'≥' if at_least else '≤'} {floor}"
+        lines.append(f"| {key} | {value:.3f} | {int(row['counted'])}/{int(row['of'])} | "
+                     f"{row['low']:.3f}–{row['high']:.3f} | {bound} | {verdict} |")
+    return lines
 
 
 def paired_markdown(paired: dict[str, Any] | None) -> list[str]:
@@ -491,6 +555,10 @@ def summary(result: dict[str, Any]) -> str:
     for n in names:
         values = result["metrics"][n]
         lines.append(n.ljust(width) + "".join(f"{values.get(k, 0):{max(len(k), 6) + 2}.3f}" for k in keys))
+    shares = result.get("intervals")
+    if shares:
+        lines.append("95% intervals: " + ", ".join(
+            f"{key} {row['low']:.3f}–{row['high']:.3f}" for key, row in shares.items() if key != "hit@3"))
     paired = result.get("paired")
     if paired:
         comparison = Comparison.model_validate(paired)

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import DEFAULT_SET, FLOORS, Gold, check_floors, evaluate, load_questions, matches
+from qa.evaluate import (
+    DEFAULT_SET,
+    FLOORS,
+    Gold,
+    check_floors,
+    evaluate,
+    floor_verdict,
+    load_questions,
+    matches,
+    wilson,
+)
 from qa.paired import Comparison
 from qa.ratchet import regressions, staleness
 
@@ -83,6 +93,41 @@ def test_eval_writes_the_three_files_with_baselines(report) -> None:  # type: ig
     assert "## Against the accepted run" in text and "## Per category" in text
     assert set(result["groups"]["category"]) == {q.category for q in load_questions(DEFAULT_SET, "test")}
     assert set(result["paired"]["measures"]) == {"hit@1", "hit@5", "refusal_recall", "answerable_refused"}
+
+
+@pytest.mark.parametrize(("counted", "n"), [(212, 248), (35, 47), (7, 256), (0, 30), (30, 30), (1, 1)])
+def test_the_wilson_interval_is_scipys(counted: int, n: int) -> None:
+    from scipy.stats import binomtest
+
+    expected = binomtest(counted, n).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = wilson(counted, n)
+    assert low == pytest.approx(expected.low, abs=1e-6) and high == pytest.approx(expected.high, abs=1e-6)
+    assert low <= counted / n <= high
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_a_floor_verdict_reads_the_interval() -> None:
+    assert floor_verdict(0.855, 0.806, 0.893, 0.90, at_least=True) == "missed, floor outside the interval"
+    assert floor_verdict(0.976, 0.948, 0.989, 0.98, at_least=True) == "missed, floor within the interval"
+    assert floor_verdict(0.992, 0.970, 0.998, 0.95, at_least=True) == "met"
+    assert floor_verdict(0.92, 0.88, 0.95, 0.90, at_least=True) == "met, floor within the interval"
+    assert floor_verdict(0.027, 0.013, 0.055, 0.01, at_least=False) == "missed, floor outside the interval"
+    assert floor_verdict(0.004, 0.001, 0.02, 0.01, at_least=False) == "met, floor within the interval"
+
+
+def test_the_report_gives_each_share_its_count_interval_and_floor(report) -> None:  # type: ignore[no-untyped-def]
+    out, result = report
+    ours = next(iter(result["metrics"].values()))
+    floors = json.loads(FLOORS.read_text())
+    for key, row in result["intervals"].items():
+        assert row["of"] > 0 and row["low"] <= ours[key] <= row["high"], (key, row)
+        assert ours[key] == pytest.approx(row["counted"] / row["of"], abs=1e-4)
+    assert set(result["intervals"]) >= set(floors["min"]) | set(floors["max"])
+    text = (Path(out) / "report.md").read_text()
+    assert "## Uncertainty and floors" in text
+    hit1 = result["intervals"]["hit@1"]
+    row = f"| hit@1 | {ours['hit@1']:.3f} | {hit1['counted']}/{hit1['of']} | {hit1['low']:.3f}–{hit1['high']:.3f} | ≥ "
+    assert row in text
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
