@@ -162,6 +162,15 @@ class Cohorts:
         found = {t for c in results for w in measured if w in lexicons[c.document].abbreviations
                  for t in lexical_tokens(w)}
         found |= {t for t in outcome_stems if any(t in terms[c.id] for c in results)}
+        # And the letter's abbreviations whose words a results sentence spells out in full: DUR, defined in one
+        # study's Study Design, is the "duration of response" another study's Efficacy bullets give per cohort.
+        sentences: dict[str, list[str]] = {}
+        for c in results:
+            sentences.setdefault(c.document, []).append(" ".join(words(c.text)))
+        for doc, said in sentences.items():
+            text = f" {' | '.join(said)} "
+            found |= {t for abbr, long in lexicons[doc].abbreviations.items()
+                      if len(long.split()) >= 2 and f" {' '.join(words(long))} " in text for t in lexical_tokens(abbr)}
         self.results = {t for t in found if len(t) > 1} - shared - names - described - set(lexical_tokens(COHORT))
         # Who: the columns of every table but the first (its row labels), unless a column is a measure
         # ("Median OS (95% CI), months"), and the scopes of results sentences.
@@ -179,8 +188,12 @@ class Cohorts:
         said = [w for w in words(" ".join([*(h for hs in columns.values() for h in hs),
                                            *(m for found in scopes.values() for m in found)]))
                 if zipf(w) < GRAMMAR_ZIPF]
-        self.cohort_stems = {t for t in lexical_tokens(" ".join(said))
-                             if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - shared - names
+        cohort = {t for t in lexical_tokens(" ".join(said))
+                  if len(t) > 1 and not NUMBER.search(t) and not COMPOUND.search(t)} - names
+        # A word every study's results use is wording, unless a sentence scopes its results by it: "In the
+        # DARZALEX retreatment cohort:" reports for the retreated and not for the naive.
+        scoped = set(lexical_tokens(" ".join(m for found in scopes.values() for m in found)))
+        self.cohort_stems = cohort - (shared - scoped)
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
         self.passages: dict[str, list[tuple[set[str], bool]]] = {}

@@ -702,6 +702,13 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     ("Tan et al: median PFS of the retreated patients with high-risk cytogenetics?",
      ["Tan et al: median PFS of the retreated patients?",
       "Tan et al: how many retreated patients had high-risk cytogenetics?"]),
+    # A result by an abbreviation only another study defines (DUR, in Souren's Study Design), which Abdallah's
+    # bullets spell out for the naive cohort alone; "retreatment", a word every study's results use, is the
+    # scope of their other bullet ("In the DARZALEX retreatment cohort:"), so it names a cohort here.
+    ("Abdallah et al: median DUR of the DARZALEX retreatment cohort?",
+     ["Abdallah et al: median DUR of the DARZALEX-naive cohort?",
+      "Abdallah et al: time to first response of the DARZALEX retreatment cohort?",
+      "Abdallah et al: median OS of the DARZALEX retreatment cohort?"]),
 ])
 def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: list[str]) -> None:
