@@ -165,6 +165,11 @@ class RetrievalSettings(BaseModel):
         "writes (DOR, for the 'duration of response' of its results passages): the study named must say the "
         "phrase itself, so 'median DOR in EMMY' is refused, as only other studies give a duration of response"
     )
+    figures_scope_check: bool = Field(
+        True, description="In the study-scope check, when a number is asked of a defined term, demand it where the "
+        "study reports figures (its baseline and results sections, its tables), not only where its design "
+        "announces it: 'median DUR in Souren' is refused, as Souren name DUR an endpoint and report none"
+    )
     cohort_scope_check: bool = Field(
         True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
         "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "

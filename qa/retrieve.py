@@ -72,6 +72,15 @@ class Retrieval:
     top_dense: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class StudyWords:
+    """What one study's passages say, for the study-scope check."""
+
+    stems: frozenset[str]  # every passage's stemmed words, abbreviations spelled out (and back)
+    reported: frozenset[str]  # the same of the passages that report figures: baseline and results, tables
+    phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
+
+
 @dataclass(slots=True)
 class Scores:
     """One search's candidates and their scores, as parallel arrays (index i: chunk `positions[i]`)."""
@@ -281,7 +290,7 @@ class Retriever:
         self.all_positions = np.arange(len(index.chunks), dtype=np.int64)
         if index.manifest.index_type == "flat":
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
-        self._stems: dict[str, tuple[set[str], set[str]]] = {}
+        self._stems: dict[str, StudyWords] = {}
         self._stems_lock = threading.Lock()
         self.kinds = np.array([c.kind for c in index.chunks])
         self.documents_of = np.array([c.document for c in index.chunks])
@@ -571,21 +580,23 @@ class Retriever:
         bonus = np.array([0.02 * len(asked & _quote_words(q)) for q in quotes])
         return quotes[int(np.argmax(sims + bonus))]
 
-    def _study_words(self, study: str) -> tuple[set[str], set[str]]:
-        """The stemmed words of a study's passages, its abbreviations spelled out, and the phrases of those
-        passages as written (built on first use)."""
+    def _study_words(self, study: str) -> StudyWords:
+        """What a study's passages say (built on first use)."""
         with self._stems_lock:
             if study not in self._stems:
                 lexicons = self.index.lexicons
                 passages = [c for c in self.index.chunks if study in c.related_studies]
-                self._stems[study] = (
-                    {term for c in passages for term in lexical_tokens(lexicons[c.document].expand(c.text))},
-                    set().union(*(phrases(c.text) for c in passages)),
+                stems = {c.id: frozenset(lexical_tokens(lexicons[c.document].expand(c.text))) for c in passages}
+                self._stems[study] = StudyWords(
+                    stems=frozenset().union(*stems.values()),
+                    reported=frozenset().union(*(stems[c.id] for c in passages if c.section in REPORTED_SECTIONS
+                                                 or c.kind in ("table", "row"))),
+                    phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                 )
             return self._stems[study]
 
-    def _study_stems(self, study: str) -> set[str]:
-        return self._study_words(study)[0]
+    def _study_stems(self, study: str) -> frozenset[str]:
+        return self._study_words(study).stems
 
     def _outside_studies(self, query: Query, studies: list[str], document: str) -> bool:
         """A question that names a study but asks for an outcome none of that study's passages mention
@@ -597,7 +608,7 @@ class Retriever:
         lexicon = self.index.lexicons[document]
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
-            said = set().union(*(self._study_words(sid)[1] for sid in studies))
+            said = set().union(*(self._study_words(sid).phrases for sid in studies))
             initials = self.measure_initialisms[document]
             if any(initials[w] not in said for w in words(query.topic)
                    if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations):
@@ -612,6 +623,14 @@ class Retriever:
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.
         wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
                   for t in lexical_tokens(w)}
+        if self.settings.figures_scope_check and query.quantity:
+            # A number asked of a defined term: the study must use it where it reports figures (its baseline
+            # and results sections, its tables), not only where its design announces it ("Secondary endpoint:
+            # … duration of response (DUR)" in a study that reports none).
+            reported = set().union(*(self._study_words(sid).reported for sid in studies))
+            announced = {t for w in asked for t in lexical_tokens(w) if t in known and t not in reported}
+            wanted |= announced
+            known -= announced
         if self.settings.outcome_scope_check:
             # The letter's abbreviations were judged above, spelled out or not.
             plain = [w for w in query.content if not any(

@@ -530,6 +530,19 @@ def test_a_measure_asked_by_initials_the_letter_never_writes_is_judged_by_its_ph
         assert service.ask(answered).answerable is True, answered
 
 
+def test_a_number_of_a_term_a_study_only_announces_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al name duration of response (DUR) among their secondary endpoints, in their Study Design, and
+    report no figure for it: a number asked of it is outside the letter, whether it was measured is not.
+    Abdallah et al give it in their Efficacy bullets."""
+    words = service.retriever._study_words("souren-2025")
+    assert "dur" in words.stems and "dur" not in words.reported
+    asked = "Souren et al: how long was the median DUR?"
+    assert service.ask(asked).answerable is False
+    assert _without(service, figures_scope_check=False).search(asked).answerable is True
+    assert service.ask("Did Souren et al look at duration of response as an endpoint?").answerable is True
+    assert service.ask("What median DUR did Abdallah et al report for the DARZALEX-naive cohort?").answerable is True
+
+
 def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # type: ignore[no-untyped-def]
     lexicon = service.index.lexicons[DOC]
     assert lexicon.closest_spelling("dex") == "dexamethasone"
