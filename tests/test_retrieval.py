@@ -503,7 +503,8 @@ def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # 
     """Talbot et al (EMMY) report no safety data: 'infection' is an outcome word of the letter (a row of
     Souren's Safety tables), and none of Talbot's passages uses it. 'Adverse events' the letter defines (AEs),
     so it is refused as a defined term, outcome words or not."""
-    question = "Which infections did Talbot et al report with anti-CD38 retreatment?"
+    # (Asked "with anti-CD38 retreatment", the cohort check refuses it too: "retreatment" scopes results.)
+    question = "Which infections did Talbot et al report in the EMMY study?"
     assert "infect" in service.retriever.outcome_stems
     assert service.ask(question).answerable is False
     assert _without(service, outcome_scope_check=False).search(question).answerable is True
