@@ -595,9 +595,6 @@ class Retriever:
                 )
             return self._stems[study]
 
-    def _study_stems(self, study: str) -> frozenset[str]:
-        return self._study_words(study).stems
-
     def _outside_studies(self, query: Query, studies: list[str], document: str) -> bool:
         """A question that names a study but asks for an outcome none of that study's passages mention
         ("ORR in the EMMY study" when EMMY reports no ORR, "grade 3 infections in Tan" when Tan reports no
@@ -606,19 +603,20 @@ class Retriever:
         if not studies or not self.settings.study_scope_check:
             return False
         lexicon = self.index.lexicons[document]
+        named = [self._study_words(sid) for sid in studies]
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
-            said = set().union(*(self._study_words(sid).phrases for sid in studies))
             initials = self.measure_initialisms[document]
-            if any(initials[w] not in said for w in words(query.topic)
-                   if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations):
+            measures = [initials[w] for w in query.content
+                        if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations]
+            if any(not any(phrase in study.phrases for study in named) for phrase in measures):
                 return True
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
         # A one-letter abbreviation ("Q", quartile) is more often chat ("quick q") than the term.
         asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1}
-        known = set().union(*(self._study_stems(sid) for sid in studies))
+        known = set().union(*(study.stems for study in named))
         # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.
         wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
@@ -627,8 +625,8 @@ class Retriever:
             # A number asked of a defined term: the study must use it where it reports figures (its baseline
             # and results sections, its tables), not only where its design announces it ("Secondary endpoint:
             # … duration of response (DUR)" in a study that reports none).
-            reported = set().union(*(self._study_words(sid).reported for sid in studies))
-            announced = {t for w in asked for t in lexical_tokens(w) if t in known and t not in reported}
+            announced = {t for w in asked for t in lexical_tokens(w)
+                         if t in known and not any(t in study.reported for study in named)}
             wanted |= announced
             known -= announced
         if self.settings.outcome_scope_check:

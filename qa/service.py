@@ -63,7 +63,7 @@ class QAService:
             build_index(self.settings, self._encoder, progress=progress)
             return load_index(self.settings, self.source_fingerprint)
 
-    def _prepare(self, index: LoadedIndex) -> Encoder:
+    def _prepare(self, index: LoadedIndex) -> None:
         """The encoder that serves `index` and a retriever over it, made side by side: opening the ONNX
         session (native code, off the GIL) overlaps the retriever's tables (Python), which cuts the cold start
         by the shorter of the two (~0.2 s of ~1.5). The retriever is swapped in whole, under the lock."""
@@ -74,7 +74,6 @@ class QAService:
         with self._lock:
             self.encoder = self._encoder = encoder
             self.retriever = retriever
-        return encoder
 
     def _encoder_for(self, index: LoadedIndex) -> Encoder:
         """The encoder that serves `index`: the torch model, or the index's own export (kept when unchanged)."""

@@ -570,7 +570,7 @@ def test_a_study_that_spells_a_term_out_is_asked_it_by_abbreviation(service) -> 
     """EMMY's tables say 'immunomodulatory drug' and never 'IMiD' (which the letter defines elsewhere as
     'immunomodulatory agent'): the question asks what EMMY reports, so it stays answerable."""
     question = "What share of EMMY patients had prior IMiD exposure?"
-    assert "imid" not in service.retriever._study_stems("talbot-2025")
+    assert "imid" not in service.retriever._study_words("talbot-2025").stems
     assert service.ask(question).answerable is True
     # An abbreviation whose rarer words the named study lacks is still outside it.
     assert service.ask("What was the ORR in the EMMY study?").answerable is False
