@@ -38,6 +38,7 @@ from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 logger = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"\d")
+RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
 OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
@@ -146,10 +147,10 @@ class Cohorts:
     sentence's "in the … cohort". A results passage either holds several cohorts side by side (a row of a
     table with two or more cohort columns, or a table whose rows are cohorts) or speaks of one cohort
     ("In the DARZALEX retreatment cohort: The median OS was …"), sentence by sentence. A subgroup is what
-    the other tables' rows describe patients by (D-Kd, R-ISS, high-risk). A question naming a study, a result
-    and a cohort or subgroup word is unreported when none of that study's results rows or sentences holds the
-    result for several cohorts or for one whose words include every cohort word asked, and names every
-    subgroup asked."""
+    the other tables' rows describe patients by (D-Kd, R-ISS, high-risk, an age band 75-79). A question
+    naming a study, a result and a cohort or subgroup word is unreported when none of that study's results
+    rows or sentences holds the result for several cohorts or for one whose words include every cohort word
+    asked, and names every subgroup asked."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[frozenset[str]], outcome_stems: set[str],
                  lexicons: dict[str, Lexicon], common_zipf: float) -> None:
@@ -215,13 +216,14 @@ class Cohorts:
                 set(lexical_tokens(lexicon.expand(q))) | set(lexical_tokens(" ".join(scope))) for q in c.quotes]
             for study in c.related_studies:
                 self.passages.setdefault(study, []).extend((t, several) for t in statements)
-        # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages). A
+        # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages) and
+        # their spans of numbers (age bands; a single number is a count, not a group of patients). A
         # result is reported for a subgroup only where a statement names it. The words the letter's
         # abbreviations spell out (drugs, the disease) are wording that statements vary, unless no statement
         # of any study names them and not every study speaks of them (cytogenetics, transplant).
         rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
         self.subgroup_stems = {stems[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
-                               and not NUMBER.search(w) and (stems := lexical_tokens(w))}
+                               and (not NUMBER.search(w) or RANGE.fullmatch(w)) and (stems := lexical_tokens(w))}
         stated = {t for found in self.passages.values() for held, _ in found for t in held}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):

@@ -664,6 +664,8 @@ def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None
     cohorts = service.retriever.cohorts
     assert {"os", "orr"} & cohorts.results and "naiv" in cohorts.cohort_stems
     assert "r-iss" in cohorts.subgroup_stems
+    # A span of numbers a row stands for ('75-79, n (%)') is a subgroup; a single number ('2') is not.
+    assert "75-79" in cohorts.subgroup_stems and "2" not in cohorts.subgroup_stems
     # A word an abbreviation spells out is a subgroup when no results statement names it (HRCA spells out
     # 'high-risk cytogenetic abnormality'); drugs, which results statements name (D-Pd spelled out), are not.
     assert "cytogenet" in cohorts.subgroup_stems and "pomalidomid" not in cohorts.subgroup_stems
@@ -723,6 +725,11 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
      ["Abdallah et al: median DUR of the DARZALEX-naive cohort?",
       "Abdallah et al: time to first response of the DARZALEX retreatment cohort?",
       "Abdallah et al: median OS of the DARZALEX retreatment cohort?"]),
+    # A span of numbers a baseline row stands for is a subgroup: Talbot et al count patients aged 75-79 and give
+    # OS for all patients only.
+    ("Talbot et al: median OS of the patients aged 75-79 years?",
+     ["Talbot et al: how many patients were aged 75-79 years?",
+      "Talbot et al: median OS of all the patients?"]),
 ])
 def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: list[str]) -> None:
