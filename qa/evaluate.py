@@ -1,7 +1,6 @@
 """`qa eval`: run a question set through the same code path as /v1/ask and score it.
 
-A passage answers a question when its study matches the gold study (if one is given) and every gold answer
-string appears in its text (case-insensitive, white space collapsed). Two baselines run in the same pass
+A passage answers a question as `qa.questions.matches` says. Two baselines run in the same pass
 on the same questions: the tutorial pipeline (RecursiveCharacterTextSplitter 1000/200, the same model,
 FAISS, top k) and BM25 + dense rank fusion over those same fixed-size chunks.
 
@@ -11,7 +10,6 @@ questions that went from right to wrong and back, with an exact McNemar p-value,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -23,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator
 
 from qa.config import REPO_ROOT
 from qa.paired import Comparison, Outcome, compare
-from qa.parse import normalise
+from qa.questions import EvalQuestion, Gold, load_questions, matches
 from qa.ratchet import BASELINE, accepted_outcomes
 from qa.retrieve import Retriever
 from qa.service import QAService
@@ -36,79 +33,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SET = REPO_ROOT / "evals" / "questions.jsonl"
 FLOORS = REPO_ROOT / "evals" / "floors.json"
-# What a question tests, beyond its category: results are reported per tag, so a change can be read per kind.
-TAGS = frozenset({"parent_row", "value_vs_prose", "paraphrase", "regimen_long_form", "comparison", "typing",
-                  "near_miss"})
-
-
-class Gold(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    study: str | None = None
-    section: str | None = None
-    table: str | None = None
-    row: str | None = None
-    answer: list[str] = []
-    citations: list[int] = []
-
-
-class EvalQuestion(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    question: str
-    split: str = "test"
-    answerable: bool = True
-    advice_request: bool = False
-    category: str = ""
-    tags: list[str] = []
-    gold: Gold | None = None
-
-    @field_validator("tags")
-    @classmethod
-    def _known_tags(cls, tags: list[str]) -> list[str]:
-        unknown = sorted(set(tags) - TAGS)
-        if unknown:  # a misspelt tag would quietly become a group of its own
-            raise ValueError(f"unknown tag(s) {', '.join(unknown)}; known: {', '.join(sorted(TAGS))}")
-        return tags
-
-    @property
-    def scored(self) -> bool:
-        """Has a gold passage to find (advice questions with no answer strings are not ranked)."""
-        return self.answerable and self.gold is not None and bool(self.gold.answer)
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies what is asked and what counts as right: an edited question is not paired with its old
-        outcome, while a new split, category or tag leaves it paired."""
-        what = self.model_dump_json(include={"question", "answerable", "advice_request", "gold"})
-        return hashlib.sha256(what.encode()).hexdigest()[:12]
-
-
-def load_questions(path: Path, split: str | None) -> list[EvalQuestion]:
-    questions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                questions.append(EvalQuestion.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: not a question record ({exc.__class__.__name__})") from exc
-    if split and split != "all":
-        questions = [q for q in questions if q.split == split]
-    return questions
-
-
-def _norm(text: str) -> str:
-    return normalise(text).lower()
-
-
-def matches(gold: Gold, text: str, study: str | None) -> bool:
-    if gold.study and (study is None or gold.study.lower() not in study.lower()):
-        return False
-    body = _norm(text)
-    return all(_norm(a) in body for a in gold.answer)
-
-
 @dataclass
 class Ranked:
     """One system's answer to one question: passage texts/studies/citations in rank order."""

@@ -39,7 +39,7 @@ from qa.training import RankerOptions, read_manifest
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.evaluate import EvalQuestion
+    from qa.questions import EvalQuestion
     from qa.retrieve import Retriever
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def mixed(fused: np.ndarray, learned: np.ndarray, weight: float) -> np.ndarray:
 def _labelled(retriever: Retriever, questions: list[EvalQuestion], depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each scored question's candidate features with which of them answer it (only questions with both an
     answering and a wrong candidate teach the ranker anything)."""
-    from qa.evaluate import matches
+    from qa.questions import matches
 
     chunks = retriever.index.chunks
     out = []

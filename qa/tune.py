@@ -34,7 +34,7 @@ from qa.training import TrainOptions, read_manifest
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.evaluate import EvalQuestion
+    from qa.questions import EvalQuestion
     from qa.service import QAService
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def _apply_patch(model: Any, patch: Path) -> None:
 def training_examples(service: QAService, questions: list[EvalQuestion], options: TrainOptions) -> list[Example]:
     """Each answerable question against up to `positives` passages that answer it (and each one's answering
     sentence or row line), with the passages the system ranks above them as hard negatives."""
-    from qa.evaluate import _norm, matches
+    from qa.questions import matches, normalised
 
     retriever = service.retriever
     chunks = retriever.index.chunks
@@ -159,10 +159,10 @@ def training_examples(service: QAService, questions: list[EvalQuestion], options
         negatives = tuple(p.chunk.text for p in ranked if not matches(q.gold, p.chunk.text, p.chunk.study))
         negatives = negatives[: options.hard_negatives]
         text = retriever.dense_text(query)
-        answers = [_norm(a) for a in q.gold.answer]
+        answers = [normalised(a) for a in q.gold.answer]
         for chunk in answering[: options.positives]:
             examples.append(Example(text, chunk.text, negatives, group))
-            quote = next((s for s in chunk.quotes if all(a in _norm(s) for a in answers)), None)
+            quote = next((s for s in chunk.quotes if all(a in normalised(s) for a in answers)), None)
             if quote and quote != chunk.text:
                 examples.append(Example(text, quote, negatives, group))
     return examples
@@ -237,7 +237,7 @@ def train_patch(base_path: str, examples: list[Example], options: TrainOptions, 
 
 def training_questions(path: Path, split: str) -> list[EvalQuestion]:
     """The questions of `split` in `path` to train on: never the test split, and not none."""
-    from qa.evaluate import load_questions
+    from qa.questions import load_questions
 
     if split == "test":
         raise ValueError("the test split is only for reporting: train on `train` or `dev`")

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from qa.chunk import Chunk, chunk_letter
-from qa.evaluate import DEFAULT_SET, Gold, matches
+from qa.evaluate import DEFAULT_SET
 from qa.letter import Letter
 from qa.parse import normalise
+from qa.questions import Gold, matches
 from qa.tokens import word_piece_counter
 from qa.tune import TRAIN_SET
 
