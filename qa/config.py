@@ -112,6 +112,10 @@ class RetrievalSettings(BaseModel):
         "label path outscored the one row naming the rarer word asked. Chosen on dev (2026-11-26) of 0.1-1.5: "
         "0.5 (hit@1 +6/-2)"
     )
+    distinct_passages: bool = Field(
+        True, description="Leave out of the top k a passage every sentence or row line of which a passage ranked "
+        "above it already shows (a row under its row group's passage); the next candidate takes its place"
+    )
     learned_ranker: bool = Field(
         True, description="Re-order the fused top `ranker_depth` by the learned ranker's score mixed with the "
         "fused one (`qa train-ranker`, `ranker`)"

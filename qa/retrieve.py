@@ -340,6 +340,8 @@ class Retriever:
         self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
                                                        else " ".join(c.quotes or [c.text]))) for c in index.chunks])
         self.log_tokens = np.log1p([c.tokens for c in index.chunks])
+        # What each passage shows a reader: its sentences or row lines, in their study and table.
+        self.shown = [frozenset((c.study_id, c.table, q) for q in (c.quotes or [c.text])) for c in index.chunks]
         self.ranker = self._ranker(index)
 
     @property
@@ -386,7 +388,8 @@ class Retriever:
 
         order = np.flatnonzero(np.isfinite(scores.final))
         # The candidates the learned ranker re-ordered stay ahead of the rest.
-        order = order[np.lexsort((scores.positions[order], -scores.final[order], ~scores.reranked[order]))][:k]
+        order = order[np.lexsort((scores.positions[order], -scores.final[order], ~scores.reranked[order]))]
+        order = self._distinct(order, scores.positions, k) if self.settings.distinct_passages else order[:k]
         if document is None and len(order):
             document = self.index.chunks[scores.positions[order[0]]].document
             order = np.array([i for i in order if self.index.chunks[scores.positions[i]].document == document],
@@ -419,6 +422,22 @@ class Retriever:
             studies=studies,
             top_dense=round(scores.top_dense, 6),
         )
+
+    def _distinct(self, order: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray:
+        """The first `k` candidates of `order` that each show something those before them do not. A table's
+        row-group passage and the passage of one of its rows hold the same row lines: the one ranked lower
+        is left out when every line of it is already shown, and the next candidate takes its place."""
+        kept: list[int] = []
+        shown: set[tuple[str | None, str | None, str]] = set()
+        for i in order.tolist():
+            lines = self.shown[int(positions[i])]
+            if lines <= shown:
+                continue
+            kept.append(i)
+            shown |= lines
+            if len(kept) == k:
+                break
+        return np.array(kept, dtype=np.int64)
 
     def _scored(self, question: str, document: str | None) -> tuple[Query, np.ndarray, list[str], Scores]:
         """The question analysed and embedded, the studies it names, and every candidate's scores."""

@@ -13,7 +13,7 @@ import pytest
 from qa.letter import Letter
 from qa.lexicon import lexical_tokens, parenthetical_definitions
 from qa.parse import normalise
-from qa.retrieve import Retriever
+from qa.retrieve import Passage, Retriever
 from qa.schemas import AskResponse
 
 pytestmark = pytest.mark.slow
@@ -752,3 +752,25 @@ def test_a_word_whose_wordnet_synonym_the_letter_uses_is_not_unknown(service) ->
     assert without.analyse(question).unknown == ("citation",)
     assert without.search(question).answerable is False
     assert service.retriever.analyse("Is daratumumab retreatment studied in amyloidosis?").unknown == ("amyloidosis",)
+
+
+def test_a_row_its_group_passage_already_shows_gives_way_to_the_next_passage(service) -> None:  # type: ignore[no-untyped-def]
+    """Talbot et al's 'Non-consecutive lines of anti-CD38' rows are also one row-group passage. Ranked below
+    it, a row of it shows a reader nothing new: the next passage takes its place. Switched off, the rows fill
+    the top 5 under their group. What is kept stays in its order."""
+    question = "How many EMMY patients had a middle line between their anti-CD38 lines?"
+
+    def repeated(passages: list[Passage]) -> int:
+        shown: set[tuple[str | None, str]] = set()
+        count = 0
+        for p in passages:
+            lines = {(p.chunk.table, q) for q in p.chunk.quotes or [p.chunk.text]}
+            count += lines <= shown
+            shown |= lines
+        return count
+
+    on = service.retriever.search(question, k=5).passages
+    off = _without(service, distinct_passages=False).search(question, k=5).passages
+    assert len(on) == 5 and repeated(on) == 0 and repeated(off) >= 2
+    kept = [p.chunk.id for p in off if p.chunk.id in {q.chunk.id for q in on}]
+    assert kept == [p.chunk.id for p in on][:len(kept)] and [p.rank for p in on] == [1, 2, 3, 4, 5]
