@@ -31,13 +31,24 @@ from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
 from qa.index import LoadedIndex, lexical_text, spelled_out
-from qa.lexicon import COMPOUND, GRAMMAR_ZIPF, STOPWORDS, Lexicon, content_words, lexical_tokens, words, zipf
+from qa.lexicon import (
+    COMPARISONS,
+    COMPOUND,
+    GRAMMAR_ZIPF,
+    STOPWORDS,
+    Lexicon,
+    content_words,
+    lexical_tokens,
+    words,
+    zipf,
+)
 from qa.query import Query, analyse
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
 logger = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"\d")
+COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or better", "at least" -> atleast, …
 RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
@@ -540,7 +551,9 @@ class Retriever:
 
     def _structure(self, query: Query) -> np.ndarray:
         """Table structure as a score: the share of a row's own label the question names (so the ORR row
-        beats its "ORR › PR" child when only ORR is asked), and a number where the question asks one."""
+        beats its "ORR › PR" child when only ORR is asked), a comparison the question asks that a row's own
+        label makes (the share alone ties "≥CR" with "CR" for "complete response or better": both labels are
+        all named), and a number where the question asks one."""
         s = self.settings
         hits = np.zeros(len(self.index.chunks))
         for stem in set(query.terms):
@@ -548,6 +561,8 @@ class Retriever:
                 hits[pos] += 1
         score = s.label_weight * np.divide(hits, self.label_size, out=np.zeros_like(hits),
                                            where=self.label_size > 0)
+        for term in set(query.terms) & COMPARISON_TERMS:
+            score[self.rows_by_label_stem.get(term, [])] += s.label_weight
         if query.quantity:
             score += s.quantity_weight * self.has_number
         return score

@@ -774,3 +774,14 @@ def test_a_row_its_group_passage_already_shows_gives_way_to_the_next_passage(ser
     assert len(on) == 5 and repeated(on) == 0 and repeated(off) >= 2
     kept = [p.chunk.id for p in off if p.chunk.id in {q.chunk.id for q in on}]
     assert kept == [p.chunk.id for p in on][:len(kept)] and [p.rank for p in on] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("question", [
+    "In Abdallah et al, what share of retreated patients reached a complete response or better?",
+    "Abdallah chart review: CR or better after DARZALEX retreatment?",
+])
+def test_a_comparison_asked_finds_the_row_whose_label_makes_it(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al's Efficacy Outcomes table has a 'CR' row and a '≥CR' row. Both labels are wholly named by
+    'CR or better', so the label share alone ties them; the comparison the question asks picks '≥CR'."""
+    top = service.retriever.search(question).passages[0].chunk
+    assert top.row == ["≥CR"], top.text
