@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qa.config import RetrievalSettings
-from qa.evaluate import EvalQuestion, outcomes, run_service, score
+from qa.evaluate import outcomes, run_service, score
 from qa.paired import Change, Outcome, compare
+from qa.questions import EvalQuestion
 from qa.retrieve import Retriever
 from qa.service import QAService
 

@@ -218,8 +218,9 @@ def evaluate_command(set_path: Path | None, split: str, k: int, out: Path | None
     """Score retrieval on a question set; write metrics.json, report.md and report.png."""
     from qa.ablate import ablation, ablation_summary, parse_overrides, with_overrides, write_ablations
     from qa.config import REPO_ROOT
-    from qa.evaluate import DEFAULT_SET, check_floors, evaluate, load_questions, summary
+    from qa.evaluate import DEFAULT_SET, check_floors, evaluate, summary
     from qa.paired import Comparison, Outcome
+    from qa.questions import load_questions
     from qa.ratchet import accept as accept_run
     from qa.ratchet import regressions
     from qa.service import QAService

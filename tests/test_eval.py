@@ -11,18 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import (
-    DEFAULT_SET,
-    FLOORS,
-    Gold,
-    check_floors,
-    evaluate,
-    floor_verdict,
-    load_questions,
-    matches,
-    wilson,
-)
+from qa.evaluate import DEFAULT_SET, FLOORS, check_floors, evaluate, floor_verdict, wilson
 from qa.paired import Comparison
+from qa.questions import Gold, load_questions, matches
 from qa.ratchet import regressions, staleness
 
 pytestmark = pytest.mark.slow

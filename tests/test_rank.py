@@ -15,8 +15,8 @@ import pytest
 
 from qa.config import REPO_ROOT, Settings
 from qa.errors import IndexCorrupt, ModelUnavailable
-from qa.evaluate import load_questions
 from qa.index import sha256_file
+from qa.questions import load_questions
 from qa.rank import FEATURES, MANIFEST, RankerOptions, fingerprint, fit, load_ranker, mixed, train_ranker
 from qa.retrieve import Retriever
 from qa.tune import TRAIN_SET, read_tuning

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from qa.ablate import parse_overrides, switches, variants, with_overrides
 from qa.cli import main
 from qa.config import RetrievalSettings
-from qa.evaluate import EvalQuestion, breakdown, check_floors
+from qa.evaluate import breakdown, check_floors
 from qa.paired import Outcome, compare, mcnemar_p
+from qa.questions import EvalQuestion
 from qa.ratchet import accept, accepted_outcomes, regressions, staleness
 
 

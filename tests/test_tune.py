@@ -14,8 +14,8 @@ import pytest
 from qa.config import REPO_ROOT, EmbeddingSettings, Settings
 from qa.embed import model_fingerprint
 from qa.errors import IndexCorrupt, ModelUnavailable
-from qa.evaluate import load_questions
 from qa.index import sha256_file
+from qa.questions import load_questions
 from qa.tune import (
     MANIFEST,
     PATCH,
