@@ -180,6 +180,11 @@ class RetrievalSettings(BaseModel):
         "the … cohort:' bullet): 'median OS in the DARZALEX-naive cohort' of a study reporting OS only for "
         "its retreated cohort"
     )
+    top_study_check: bool = Field(
+        True, description="Refuse a question naming a study by a name of its own (author, site, acronym) when "
+        "the first passage is another study's: the named study's passages, boosted, were not the best answer, "
+        "so it does not report what is asked ('percentage of EMMY patients who were White' finds Tan's race row)"
+    )
     max_unknown_terms: int = Field(
         0, ge=0, description="Topic words absent from the letter a question may carry and still count as answerable"
     )

@@ -423,6 +423,7 @@ class Retriever:
         s = self.settings
         answerable = query.advice or (self._answerable(query, scores.top_dense)
                                       and not self._outside_studies(query, studies, document)
+                                      and not self._another_study_first(query, studies, passages)
                                       and not (s.cohort_scope_check and self.cohorts.unreported(query, studies)))
         return Retrieval(
             question=query.text,
@@ -672,6 +673,14 @@ class Retriever:
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         return any(not _named(t, known) for t in wanted - known)
+
+    def _another_study_first(self, query: Query, studies: list[str], passages: list[Passage]) -> bool:
+        """The question names a study by a name of its own, and the best passage, though that study's passages
+        were boosted, is another study's (a summary or reference passage, of no one study, does not count)."""
+        if not (self.settings.top_study_check and query.study_named and studies and passages):
+            return False
+        first = passages[0].chunk.study_id
+        return first is not None and first not in studies
 
     def _spelled_out(self, expansion: str, known: set[str]) -> bool:
         rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]

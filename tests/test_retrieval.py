@@ -330,7 +330,7 @@ def test_one_unfamiliar_word_is_taken_as_phrasing_when_a_study_is_named(service)
 
 def test_everyday_english_is_wording_not_an_unknown_topic(service) -> None:  # type: ignore[no-untyped-def]
     """'share' and 'proportion' are not in the letter, but they are common English: no refusal for them."""
-    question = "What share of the EMMY patients were triple-class refractory?"
+    question = "What share of the EMMY patients were penta-refractory?"
     assert service.retriever.analyse(question).unknown == ()
     assert service.ask(question).answerable is True
     strict = _without(service, common_zipf=8.0, wordnet_synonyms=False)  # nothing counts as everyday English
@@ -596,7 +596,7 @@ def test_contractions_are_read_as_their_words(service) -> None:  # type: ignore[
 def test_who_the_question_is_for_is_courtesy_not_topic(service) -> None:  # type: ignore[no-untyped-def]
     """'hematologist' shares its stem with the letter's 'Hematologic' (a Safety row), so asked of EMMY it made
     the question look like a safety question EMMY does not answer."""
-    question = "Quick question for a hematologist: how many EMMY patients were female?"
+    question = "Quick question for a hematologist: how many EMMY patients were male?"
     query = service.retriever.analyse(question)
     assert "hematologist" not in query.topic
     assert service.ask(question).answerable is True
@@ -655,7 +655,9 @@ def test_a_baseline_characteristic_a_named_study_never_reports_is_refused(servic
     assert "cytogenet" in retriever.outcome_stems and "without" not in retriever.outcome_stems
     question = "How many patients in the Souren cohort had high-risk cytogenetics?"
     assert service.ask(question).answerable is False
-    assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    # EMMY's cytogenetics row comes first, which the another-study-first check refuses on its own: it is off
+    # too, so that this measures the outcome check alone.
+    assert _without(service, outcome_scope_check=False, top_study_check=False).search(question).answerable is True
     assert service.ask("How many EMMY patients had high-risk cytogenetics?").answerable is True
     assert service.ask("How many EMMY patients were without high-risk cytogenetics?").answerable is True
 
@@ -785,3 +787,21 @@ def test_a_comparison_asked_finds_the_row_whose_label_makes_it(service, question
     'CR or better', so the label share alone ties them; the comparison the question asks picks '≥CR'."""
     top = service.retriever.search(question).passages[0].chunk
     assert top.row == ["≥CR"], top.text
+
+
+@pytest.mark.parametrize(("unreported", "reported"), [
+    # Only Tan et al report race, and Abdallah et al sex: a named study's boosted passages lose to theirs.
+    ("Talbot et al: how many of the patients were of Asian race?", "Tan et al: how many patients were White?"),
+    ("Souren et al: how many patients were Asian?", "Tan et al: how many patients were Asian?"),
+    ("Szabo et al: what proportion of patients were female?", "Szabo et al: median age of the patients?"),
+])
+def test_a_named_study_whose_passages_lose_to_another_studys_does_not_answer(  # type: ignore[no-untyped-def]
+        service, unreported: str, reported: str) -> None:
+    """The first passage of a question naming a study by a name of its own is another study's: refused. The
+    same topic asked of the study that reports it is answered."""
+    without = _without(service, top_study_check=False)
+    found = without.search(unreported)
+    assert found.answerable is True and found.passages[0].chunk.study_id not in found.studies
+    assert service.ask(unreported).answerable is False
+    answered = service.retriever.search(reported)
+    assert answered.answerable is True and answered.passages[0].chunk.study_id in answered.studies
