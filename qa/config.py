@@ -174,6 +174,11 @@ class RetrievalSettings(BaseModel):
         "study reports figures (its baseline and results sections, its tables), not only where its design "
         "announces it: 'median DUR in Souren' is refused, as Souren name DUR an endpoint and report none"
     )
+    dates_scope_check: bool = Field(
+        True, description="Refuse a question asking dates (a period, a span of dates: 'over what dates', 'which "
+        "years') of studies none of whose passages gives a calendar date: Abdallah et al give no treatment "
+        "period"
+    )
     cohort_scope_check: bool = Field(
         True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
         "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "

@@ -39,6 +39,13 @@ INTENTS: dict[str, re.Pattern[str]] = {
                           r"literature|(which|what) stud(y|ies))\b", re.I),
 }
 
+# A question asking for dates: when something ran, a period or a span of dates ("over what dates", "which
+# years", "what time frame"). Not "when" alone, which as often asks how long after something ("when did they
+# respond"), nor "what year", which a study's label answers ("Szabo et al (2022)").
+DATES_ASKED = re.compile(
+    r"\b(?:what|which|over what|during what|between what|between which) (?:calendar )?(?:dates?|years|"
+    r"(?:time )?(?:period|frame|window|span)s?)\b|\bbetween which\b|\btime ?(?:frame|window)\b", re.I)
+
 # A question asking for a number: counts, rates, shares, medians, durations.
 QUANTITY = re.compile(
     r"\b(how (many|much|long|often|quickly)|what (percentage|proportion|share|fraction|number|rate|median|mean)|"
@@ -110,6 +117,7 @@ class Query:
     study_named: bool  # names a study by a name of its own (author, site, acronym), not a common word
     intents: tuple[str, ...]  # passage kinds it asks for
     quantity: bool  # asks for a number
+    dates: bool  # asks for dates: a period, a span of dates
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
     label_topics: tuple[str, ...]  # words naming a topic of the US label (dosage, storage, pregnancy, …)
@@ -149,7 +157,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         terms = lexical_tokens(topic)
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
-                     quantity=bool(QUANTITY.search(text)), advice=bool(ADVICE.search(text)), unknown=(),
+                     quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(text)),
+                     advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:
         topic = lexicon.correct_spelling(topic)
@@ -170,6 +179,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
         quantity=bool(QUANTITY.search(text)),
+        dates=bool(DATES_ASKED.search(topic)),
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,

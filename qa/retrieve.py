@@ -53,6 +53,10 @@ RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" ye
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
 OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
+MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# A calendar date as letters write them: a month and a year (with a day or not), or day/month/year in digits.
+CALENDAR_DATE = re.compile(rf"\b{MONTH}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d\b|\b\d{{1,2}}\s+{MONTH}\s+(?:19|20)\d\d\b|"
+                           r"\b\d{1,2}/\d{1,2}/(?:19|20)\d\d\b", re.I)
 
 
 @lru_cache(maxsize=65_536)
@@ -91,6 +95,7 @@ class StudyWords:
     stems: frozenset[str]  # every passage's stemmed words, abbreviations spelled out (and back)
     reported: frozenset[str]  # the same of the passages that report figures: baseline and results, tables
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
+    dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
 
 
 @dataclass(slots=True)
@@ -629,6 +634,7 @@ class Retriever:
                     reported=frozenset().union(*(stems[c.id] for c in passages if c.section in REPORTED_SECTIONS
                                                  or c.kind in ("table", "row"))),
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
+                    dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                 )
             return self._stems[study]
 
@@ -641,6 +647,8 @@ class Retriever:
             return False
         lexicon = self.index.lexicons[document]
         named = [self._study_words(sid) for sid in studies]
+        if self.settings.dates_scope_check and query.dates and not any(study.dated for study in named):
+            return True  # dates asked of studies that give none ("which years" of Abdallah's chart review)
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
             initials = self.measure_initialisms[document]

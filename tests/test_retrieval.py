@@ -805,3 +805,19 @@ def test_a_named_study_whose_passages_lose_to_another_studys_does_not_answer(  #
     assert service.ask(unreported).answerable is False
     answered = service.retriever.search(reported)
     assert answered.answerable is True and answered.passages[0].chunk.study_id in answered.studies
+
+
+@pytest.mark.parametrize(("undated", "dated"), [
+    ("Abdallah et al: which years did the chart review cover?", "Talbot et al: which years did the study cover?"),
+    ("Szabo et al: between which dates were the patients treated?",
+     "Souren et al: over what period were the patients treated?"),
+])
+def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-untyped-def]
+        service, undated: str, dated: str) -> None:
+    """Talbot, Souren and Tan et al give the dates their patients were treated; Abdallah and Szabo et al give
+    no calendar date at all."""
+    assert service.retriever.analyse(undated).dates is True
+    assert service.ask(undated).answerable is False
+    assert _without(service, dates_scope_check=False).search(undated).answerable is True
+    assert service.ask(dated).answerable is True
+    assert service.retriever.analyse("Abdallah et al: how many patients were treated?").dates is False
