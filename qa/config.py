@@ -133,6 +133,12 @@ class RetrievalSettings(BaseModel):
     set_courtesy_aside: bool = Field(
         True, description="Judge and search a question by what it asks, not by greetings or who is asking"
     )
+    read_self_reference: bool = Field(
+        True, description="Read 'this' before a noun for a piece of writing (a noun whose commonest WordNet sense "
+        "is in noun.communication: 'this document', 'is this an advertisement'), in a question naming nothing "
+        "else of the letter, as the letter itself: the question asks for the disclaimer, the letter's account of "
+        "itself, and is not refused as naming nothing"
+    )
     correct_spelling: bool = Field(
         True, description="Correct rare words one or two edits from a word or study name of the letter"
     )

@@ -95,6 +95,7 @@ class DocumentInfo(BaseModel):
     vocabulary: list[str]
     initialisms: dict[str, str] = {}
     thesaurus: dict[str, str] = {}  # stem of a word the letter lacks -> its WordNet synonym the letter uses
+    document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -105,6 +106,7 @@ class DocumentInfo(BaseModel):
             vocabulary=set(self.vocabulary),
             initialisms=self.initialisms,
             thesaurus=self.thesaurus,
+            document_nouns=frozenset(self.document_nouns),
         )
 
 
@@ -218,6 +220,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         vocabulary=sorted(lexicon.vocabulary),
         initialisms=lexicon.initialisms,
         thesaurus=lexicon.thesaurus,
+        document_nouns=sorted(lexicon.document_nouns),
     )
 
 

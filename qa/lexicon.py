@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
-from qa.thesaurus import letter_synonyms
+from qa.thesaurus import communication_nouns, letter_synonyms
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
@@ -79,6 +79,8 @@ class Lexicon:
     vocabulary: set[str]
     initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
     thesaurus: dict[str, str] = field(default_factory=dict)  # stem of a word it lacks -> its synonym it uses
+    # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
+    document_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
@@ -518,6 +520,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
         thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
+        document_nouns=communication_nouns(),
     )
 
 

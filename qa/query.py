@@ -39,6 +39,19 @@ INTENTS: dict[str, re.Pattern[str]] = {
                           r"literature|(which|what) stud(y|ies))\b", re.I),
 }
 
+# "this" before a noun for a piece of writing, in a question naming nothing else of the letter, points at the
+# letter itself ("Is this document promotional?", "Is this an advertisement?"): the question asks the letter's
+# account of itself, its disclaimer. "this" before anything else ("Is this covered by insurance?") points at
+# something the letter does not say, most often the drug.
+THIS = re.compile(r"\bthis (?:(?:a|an|the) )?([\w-]+)(?: ([\w-]+))?", re.I)
+
+
+def points_at_letter(topic: str, lexicon: Lexicon) -> bool:
+    """'this' before a noun for a piece of writing, with an article or one word between at most: "this
+    document", "is this an advertisement", "this promotional piece"."""
+    return any(w and w.lower() in lexicon.document_nouns for m in THIS.finditer(topic) for w in m.groups())
+
+
 # A question asking for dates: when something ran, a period or a span of dates ("over what dates", "which
 # years", "what time frame"). Not "when" alone, which as often asks how long after something ("when did they
 # respond"), nor "what year", which a study's label answers ("Szabo et al (2022)").
@@ -147,7 +160,8 @@ def set_courtesy_aside(text: str) -> str:
 
 
 def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, courtesy: bool = True,
-            spelling: bool = True, common_zipf: float = 4.5, synonyms: bool = True) -> Query:
+            spelling: bool = True, common_zipf: float = 4.5, synonyms: bool = True,
+            self_reference: bool = True) -> Query:
     """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
     text = normalise_question(question)
     topic = read_shorthand(text) if shorthand else text
@@ -164,6 +178,9 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         topic = lexicon.correct_spelling(topic)
     expanded = lexicon.expand(topic)
     intents = _intents(text)
+    anchored = lexicon.anchored(topic, common_zipf=common_zipf)
+    if self_reference and not anchored and points_at_letter(topic, lexicon) and "disclaimer" not in intents:
+        intents += ("disclaimer",)
     tokens = words(topic)
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
@@ -183,7 +200,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,
-        anchored=bool(intents) or lexicon.anchored(topic, common_zipf=common_zipf),
+        anchored=bool(intents) or anchored,
     )
 
 

@@ -390,7 +390,8 @@ class Retriever:
         lexicon = self.index.lexicons[docs[0]] if len(docs) == 1 else None
         s = self.settings
         return analyse(question, lexicon, shorthand=s.read_shorthand, courtesy=s.set_courtesy_aside,
-                       spelling=s.correct_spelling, common_zipf=s.common_zipf, synonyms=s.wordnet_synonyms)
+                       spelling=s.correct_spelling, common_zipf=s.common_zipf, synonyms=s.wordnet_synonyms,
+                       self_reference=s.read_self_reference)
 
     def dense_text(self, query: Query) -> str:
         """What is embedded for a question: its topic, with the letter's expansions when `expand_dense`."""

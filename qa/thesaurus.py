@@ -7,6 +7,9 @@ the letter uses is the letter's topic in other words.
 
 Only synonyms proper are read (the words of one synset), not the wider relations (derived forms, similar
 adjectives, hypernyms): those make nearly any word a neighbour of some word of the letter.
+
+The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
+for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from qa.errors import ModelUnavailable
 
 WORDNET_VERSION = "3.0"
 PARTS_OF_SPEECH = ("noun", "verb", "adj", "adv")
+COMMUNICATION = "10"  # the lexicographer file noun.communication
 
 
 def wordnet_dir() -> Path:
@@ -34,21 +38,51 @@ def wordnet_dir() -> Path:
     return folder
 
 
-def synsets(folder: Path | None = None) -> Iterator[list[str]]:
-    """The single-word lemmas of every synset, lower-cased ("plump_for" and other phrases left out).
+def _synset_lines(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str]]]:
+    """Each synset of one part of speech: its offset, its lexicographer file and its single-word lemmas,
+    lower-cased ("plump_for" and other phrases left out).
 
     A data line reads: offset, lexicographer file, type, word count (hex), then each word and its lexical id
     ("endorse 0 indorse 0 …"), then pointers and a gloss; lines opening with spaces are the licence."""
+    with open(folder / f"data.{pos}", encoding="latin-1") as lines:
+        for line in lines:
+            if line.startswith("  "):
+                continue
+            fields = line.split()
+            count = int(fields[3], 16)
+            lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
+            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()]
+
+
+def synsets(folder: Path | None = None) -> Iterator[list[str]]:
+    """The single-word lemmas of every synset."""
     folder = folder or wordnet_dir()
     for pos in PARTS_OF_SPEECH:
-        with open(folder / f"data.{pos}", encoding="latin-1") as lines:
-            for line in lines:
-                if line.startswith("  "):
-                    continue
-                fields = line.split()
-                count = int(fields[3], 16)
-                lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
-                yield [w for w in lemmas if w.isalpha()]
+        for _, _, lemmas in _synset_lines(folder, pos):
+            yield lemmas
+
+
+def communication_nouns(folder: Path | None = None) -> frozenset[str]:
+    """The nouns whose first sense, the commonest, is in WordNet's noun.communication file: letter, document,
+    information, advertisement, brochure …, the words a question may call the letter itself by ("Is this
+    document promotional?"). Taken by the first sense only: "patient" is first a person (and then a
+    grammatical role), "study" first an inspection.
+
+    An index line reads: lemma, part of speech, synset count, pointer count, the pointer symbols, sense
+    count, tagged sense count, then the lemma's synset offsets, commonest sense first."""
+    folder = folder or wordnet_dir()
+    files = {offset: lexfile for offset, lexfile, _ in _synset_lines(folder, "noun")}
+    nouns = set()
+    with open(folder / "index.noun", encoding="latin-1") as lines:
+        for line in lines:
+            if line.startswith("  "):
+                continue
+            fields = line.split()
+            lemma, pointers = fields[0], int(fields[3])
+            first = fields[4 + pointers + 2]
+            if lemma.isalpha() and files[first] == COMMUNICATION:
+                nouns.add(lemma)
+    return frozenset(nouns)
 
 
 @functools.cache

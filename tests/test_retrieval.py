@@ -807,6 +807,35 @@ def test_a_named_study_whose_passages_lose_to_another_studys_does_not_answer(  #
     assert answered.answerable is True and answered.passages[0].chunk.study_id in answered.studies
 
 
+@pytest.mark.parametrize("question", ["Is this an advertisement?", "Is this a marketing document?",
+                                      "Which company is this information from?",
+                                      "What is the purpose of this document?"])
+def test_this_before_a_noun_for_a_piece_of_writing_asks_about_the_letter(  # type: ignore[no-untyped-def]
+        service, question: str) -> None:
+    """'this document', 'this information', 'is this an advertisement', in a question naming nothing else of
+    the letter, point at the letter: its disclaimer answers. Without that reading the question names nothing
+    of the letter and is refused."""
+    assert service.retriever.analyse(question).intents == ("disclaimer",)
+    found = service.retriever.search(question)
+    assert found.answerable is True and found.passages[0].chunk.section == "Disclaimer"
+    assert _without(service, read_self_reference=False).search(question).answerable is False
+
+
+@pytest.mark.parametrize("question", ["Is this covered by insurance?", "How much does this cost?",
+                                      "Can this be given at home?", "What is the price of this medicine?"])
+def test_this_before_anything_else_is_not_the_letter(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    """'this' before a verb or a noun that is no piece of writing points at something the letter does not
+    say (the drug, most often): the question still names nothing of the letter."""
+    assert service.retriever.analyse(question).intents == ()
+    assert service.ask(question).answerable is False
+
+
+def test_this_beside_something_the_letter_names_is_not_the_letter(service) -> None:  # type: ignore[no-untyped-def]
+    question = "What does this letter say about PFS in the EMMY study?"
+    assert "disclaimer" not in service.retriever.analyse(question).intents
+    assert service.retriever.search(question).passages[0].chunk.section != "Disclaimer"
+
+
 @pytest.mark.parametrize(("undated", "dated"), [
     ("Abdallah et al: which years did the chart review cover?", "Talbot et al: which years did the study cover?"),
     ("Szabo et al: between which dates were the patients treated?",

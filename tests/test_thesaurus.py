@@ -8,7 +8,7 @@ import pytest
 
 from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
-from qa.thesaurus import letter_synonyms, synsets, wordnet_dir
+from qa.thesaurus import communication_nouns, letter_synonyms, synsets, wordnet_dir
 
 
 def test_synsets_are_read_from_the_wordnet_database() -> None:
@@ -26,6 +26,15 @@ def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
     assert _stem("reference") not in table  # the letter has it: nothing to map
     assert _stem("amyloidosis") not in table  # no synonym of it in the letter
 
+
+def test_the_nouns_for_a_piece_of_writing_are_wordnets_communication_nouns() -> None:
+    """The nouns whose commonest sense is in the lexicographer file noun.communication, one of 26 noun files:
+    a document, an advertisement, a brochure; not the weather or a drug, nor a patient or a study, which have
+    a sense there (a grammatical role, a piece of writing) but are first a person and an inspection."""
+    nouns = communication_nouns()
+    assert {"letter", "document", "information", "advertisement", "brochure", "pamphlet"} <= nouns
+    assert not {"weather", "drug", "hospital", "patient", "study", "price", "cost"} & nouns
+    assert all(w.isalpha() and w == w.lower() for w in nouns)
 
 
 def test_grammar_words_and_their_stems_stand_for_no_synonym() -> None:
