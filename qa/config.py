@@ -185,6 +185,10 @@ class RetrievalSettings(BaseModel):
         "years') of studies none of whose passages gives a calendar date: Abdallah et al give no treatment "
         "period"
     )
+    landmark_scope_check: bool = Field(
+        True, description="Refuse a question asking a rate at a time point ('18-month PFS', '2-year OS') of studies "
+        "that give none at that time point: Souren et al give PFS at 6, 9, 12 and 24 months, Abdallah et al at none"
+    )
     cohort_scope_check: bool = Field(
         True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
         "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "

@@ -59,6 +59,17 @@ DATES_ASKED = re.compile(
     r"\b(?:what|which|over what|during what|between what|between which) (?:calendar )?(?:dates?|years|"
     r"(?:time )?(?:period|frame|window|span)s?)\b|\bbetween which\b|\btime ?(?:frame|window)\b", re.I)
 
+# A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a
+# "3-month period"): the number and unit right before an outcome.
+LANDMARK = re.compile(r"\b(\d{1,3})[- ]?(months?|mo|years?|yrs?)\b(?=[- ](?:pfs|os|progression|overall|survival|"
+                      r"event|rate|response)\b)", re.I)
+
+
+def landmarks(text: str) -> frozenset[int]:
+    """The landmarks a text names, in months ("2-year OS" is 24)."""
+    return frozenset(int(n) * (12 if unit.lower().startswith("y") else 1) for n, unit in LANDMARK.findall(text))
+
+
 # A question asking for a number: counts, rates, shares, medians, durations.
 QUANTITY = re.compile(
     r"\b(how (many|much|long|often|quickly)|what (percentage|proportion|share|fraction|number|rate|median|mean)|"
@@ -131,6 +142,7 @@ class Query:
     intents: tuple[str, ...]  # passage kinds it asks for
     quantity: bool  # asks for a number
     dates: bool  # asks for dates: a period, a span of dates
+    landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
     label_topics: tuple[str, ...]  # words naming a topic of the US label (dosage, storage, pregnancy, …)
@@ -172,6 +184,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(text)),
+                     landmarks=landmarks(text),
                      advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:
@@ -197,6 +210,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         quantity=bool(QUANTITY.search(text)),
         dates=bool(DATES_ASKED.search(topic)),
+        landmarks=landmarks(topic),
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,

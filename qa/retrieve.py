@@ -42,7 +42,7 @@ from qa.lexicon import (
     words,
     zipf,
 )
-from qa.query import Query, analyse
+from qa.query import Query, analyse, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class StudyWords:
     reported: frozenset[str]  # the same of the passages that report figures: baseline and results, tables
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
+    landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
 
 
 @dataclass(slots=True)
@@ -636,6 +637,7 @@ class Retriever:
                                                  or c.kind in ("table", "row"))),
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
+                    landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                 )
             return self._stems[study]
 
@@ -650,6 +652,8 @@ class Retriever:
         named = [self._study_words(sid) for sid in studies]
         if self.settings.dates_scope_check and query.dates and not any(study.dated for study in named):
             return True  # dates asked of studies that give none ("which years" of Abdallah's chart review)
+        if self.settings.landmark_scope_check and query.landmarks - set().union(*(study.landmarks for study in named)):
+            return True  # a rate at a time point the studies do not give ("18-month PFS" of Souren: 6, 9, 12, 24)
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
             initials = self.measure_initialisms[document]

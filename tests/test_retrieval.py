@@ -13,6 +13,7 @@ import pytest
 from qa.letter import Letter
 from qa.lexicon import lexical_tokens, parenthetical_definitions
 from qa.parse import normalise
+from qa.query import landmarks
 from qa.retrieve import Passage, Retriever
 from qa.schemas import AskResponse
 
@@ -850,3 +851,22 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     assert _without(service, dates_scope_check=False).search(undated).answerable is True
     assert service.ask(dated).answerable is True
     assert service.retriever.analyse("Abdallah et al: how many patients were treated?").dates is False
+
+
+@pytest.mark.parametrize(("unreported", "reported"), [
+    # Souren et al give PFS at 6, 9, 12 and 24 months; "2-year" is their 24 months, "6-mo" their 6.
+    ("Souren et al: what was the 18-month PFS of the first retreatment?",
+     "Souren et al: what was the 2-year PFS of the first DARZALEX treatment?"),
+    ("Abdallah et al: what was the 12-month PFS after retreatment?",
+     "Souren et al: what was the 6-mo PFS rate of the first retreatment?"),
+])
+def test_a_rate_at_a_time_point_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
+        service, unreported: str, reported: str) -> None:
+    assert service.ask(unreported).answerable is False
+    assert _without(service, landmark_scope_check=False).search(unreported).answerable is True
+    assert service.ask(reported).answerable is True
+
+
+def test_landmarks_are_read_in_months_and_only_before_an_outcome() -> None:
+    assert landmarks("2-year OS rate and 6-mo PFS") == {24, 6}
+    assert landmarks("relapsed 10 months after D-Rd, over a 3-month period, a PFS of about 5 months") == set()
