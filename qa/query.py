@@ -183,8 +183,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         terms = lexical_tokens(topic)
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
-                     quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(text)),
-                     landmarks=landmarks(text),
+                     quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(topic)),
+                     landmarks=landmarks(topic),
                      advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:

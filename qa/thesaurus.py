@@ -62,6 +62,7 @@ def synsets(folder: Path | None = None) -> Iterator[list[str]]:
             yield lemmas
 
 
+@functools.cache  # read once per process: every letter of a build shares it
 def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     """The nouns whose first sense, the commonest, is in WordNet's noun.communication file: letter, document,
     information, advertisement, brochure …, the words a question may call the letter itself by ("Is this
