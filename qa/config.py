@@ -189,6 +189,11 @@ class RetrievalSettings(BaseModel):
         True, description="Refuse a question asking a rate at a time point ('18-month PFS', '2-year OS') of studies "
         "that give none at that time point: Souren et al give PFS at 6, 9, 12 and 24 months, Abdallah et al at none"
     )
+    grade_scope_check: bool = Field(
+        True, description="Refuse a question asking an adverse-event grade the named studies do not give for what "
+        "it asks: Souren et al give anemia at grades 1, 2 and 3, so 'grade 4 anemia' is refused; Abdallah et al "
+        "give grade 3/4 together, so 'grade 4 neutropenia' alone is refused and 'grade 3 or higher' is answered"
+    )
     cohort_scope_check: bool = Field(
         True, description="Refuse a question asking a result of a cohort when no Efficacy or Safety passage of the "
         "study it names holds that result with that cohort's words (a cohort is a column of a table or an 'In "

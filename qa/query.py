@@ -70,6 +70,38 @@ def landmarks(text: str) -> frozenset[int]:
     return frozenset(int(n) * (12 if unit.lower().startswith("y") else 1) for n, unit in LANDMARK.findall(text))
 
 
+# An adverse event's grade (CTCAE): "grade 3/4", "gr 3-4", "grades 3 and 4", "grade ≥3", "grade 3 or higher",
+# "Grade 1"; "any grade" and "all grades" name none. A number with a share after it is a table's count under an
+# "All Grades" column ("All Grades 3 (50)"), not a grade.
+_GRADE_NUMBER = r"([1-5]|iv|v|i{1,3})\b(?!\s*\(\d)"
+GRADE = re.compile(
+    rf"(?:(≥|>=|>)\s*)?\b(?:grades?|gr\.?)\s*(≥|>=|>)?\s*{_GRADE_NUMBER}"
+    rf"(?:\s*(?:/|-|–|to|or|and|,)\s*(?:grade\s*)?{_GRADE_NUMBER}(?!\s*(?:months?|weeks?|days?|years?)))?"
+    r"(\s*\+|\s+or (?:higher|above|greater|worse|more)\b|\s+and (?:higher|above)\b)?", re.I)
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+
+
+def _grade(number: str) -> int:
+    return int(number) if number.isdigit() else ROMAN[number.lower()]
+
+
+def grade_sets(text: str) -> frozenset[frozenset[int]]:
+    """The grades a text names, each as the set it spans: "Grade 3/4" is {3, 4}, "grade ≥3" {3, 4, 5}."""
+    found = set()
+    for before, after, low, high, upward in GRADE.findall(text):
+        first = _grade(low)
+        last = _grade(high) if high else first
+        if before or after or upward:
+            last = 5
+        found.add(frozenset(range(min(first, last), max(first, last) + 1)))
+    return frozenset(found)
+
+
+def grades(text: str) -> frozenset[int]:
+    """Every grade a question asks, as one set ("any grade and grade 3/4": {3, 4}); empty when it names none."""
+    return frozenset().union(*grade_sets(text))
+
+
 # A question asking for a number: counts, rates, shares, medians, durations.
 QUANTITY = re.compile(
     r"\b(how (many|much|long|often|quickly)|what (percentage|proportion|share|fraction|number|rate|median|mean)|"
@@ -143,6 +175,7 @@ class Query:
     quantity: bool  # asks for a number
     dates: bool  # asks for dates: a period, a span of dates
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
+    grades: frozenset[int]  # adverse-event grades it asks ("grade 4 anemia": {4}; "grade 3/4": {3, 4})
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
     label_topics: tuple[str, ...]  # words naming a topic of the US label (dosage, storage, pregnancy, …)
@@ -184,7 +217,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(topic)),
-                     landmarks=landmarks(topic),
+                     landmarks=landmarks(topic), grades=grades(topic),
                      advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:
@@ -210,7 +243,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         quantity=bool(QUANTITY.search(text)),
         dates=bool(DATES_ASKED.search(topic)),
-        landmarks=landmarks(topic),
+        landmarks=landmarks(topic), grades=grades(topic),
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,

@@ -42,7 +42,7 @@ from qa.lexicon import (
     words,
     zipf,
 )
-from qa.query import Query, analyse, landmarks
+from qa.query import Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,8 @@ class StudyWords:
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
+    # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
+    graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
 
 
 @dataclass(slots=True)
@@ -116,6 +118,9 @@ class Scores:
     coverage: np.ndarray
     top_dense: float
 
+
+# What names a grade rather than the event graded ("grade 3/4", "all grades", "any grade").
+GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))
 
 # Words as the letter's initialisms are read from it (`qa.lexicon.initialisms`): letters and hyphens.
 PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
@@ -638,6 +643,7 @@ class Retriever:
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
+                    graded=tuple((stems[c.id], given) for c in passages for given in [grade_sets(c.text)] if given),
                 )
             return self._stems[study]
 
@@ -654,6 +660,8 @@ class Retriever:
             return True  # dates asked of studies that give none ("which years" of Abdallah's chart review)
         if self.settings.landmark_scope_check and query.landmarks - set().union(*(study.landmarks for study in named)):
             return True  # a rate at a time point the studies do not give ("18-month PFS" of Souren: 6, 9, 12, 24)
+        if self.settings.grade_scope_check and self._grade_unreported(query, named):
+            return True  # a grade the studies do not give ("grade 4 anemia" where anemia is given at grades 1-3)
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
             initials = self.measure_initialisms[document]
@@ -686,6 +694,17 @@ class Retriever:
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         return any(not _named(t, known) for t in wanted - known)
+
+    def _grade_unreported(self, query: Query, named: list[StudyWords]) -> bool:
+        """The question asks a grade, and no passage of the named studies that speaks of what it asks (its
+        outcome words: anemia, neutropenia …; any graded passage when it names none) gives that grade or a
+        part of it. "Grade 3/4" answers "grade 3 or higher" and "grade 3 or 4", not "grade 4" alone: the
+        letter does not break it down."""
+        if not query.grades:
+            return False
+        events = {t for t in query.terms if t in self.outcome_stems} - GRADE_STEMS
+        given = [sets for study in named for stems, sets in study.graded if not events or events & stems]
+        return not any(g <= query.grades for sets in given for g in sets)
 
     def _another_study_first(self, query: Query, studies: list[str], passages: list[Passage]) -> bool:
         """The question names a study by a name of its own, and the best passage, though that study's passages

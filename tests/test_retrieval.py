@@ -13,7 +13,7 @@ import pytest
 from qa.letter import Letter
 from qa.lexicon import lexical_tokens, parenthetical_definitions
 from qa.parse import normalise
-from qa.query import landmarks
+from qa.query import grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
 from qa.schemas import AskResponse
 
@@ -853,20 +853,35 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     assert service.retriever.analyse("Abdallah et al: how many patients were treated?").dates is False
 
 
-@pytest.mark.parametrize(("unreported", "reported"), [
+@pytest.mark.parametrize(("check", "unreported", "reported"), [
     # Souren et al give PFS at 6, 9, 12 and 24 months; "2-year" is their 24 months, "6-mo" their 6.
-    ("Souren et al: what was the 18-month PFS of the first retreatment?",
+    ("landmark_scope_check", "Souren et al: what was the 18-month PFS of the first retreatment?",
      "Souren et al: what was the 2-year PFS of the first DARZALEX treatment?"),
-    ("Abdallah et al: what was the 12-month PFS after retreatment?",
+    ("landmark_scope_check", "Abdallah et al: what was the 12-month PFS after retreatment?",
      "Souren et al: what was the 6-mo PFS rate of the first retreatment?"),
+    # Souren et al grade anemia 1, 2 and 3, and leukopenia and thrombocytopenia "Grade 3/4" only.
+    ("grade_scope_check", "Souren et al: how many D2 patients had grade 4 anaemia?",
+     "Souren et al: how many D2 patients had grade 2 anaemia?"),
+    ("grade_scope_check", "Souren et al: grade 2 thrombocytopenia in D1?",
+     "Souren et al: grade 3-4 thrombocytopenia in D1?"),
+    # Abdallah et al give grade 3/4 together: "grade 3 or higher" is what they give, grade 4 alone is not.
+    ("grade_scope_check", "Abdallah et al: how many retreated patients had grade 4 neutropenia?",
+     "Abdallah et al: how many retreated patients had grade 3 or higher neutropenia?"),
 ])
-def test_a_rate_at_a_time_point_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
-        service, unreported: str, reported: str) -> None:
+def test_a_time_point_or_grade_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
+        service, check: str, unreported: str, reported: str) -> None:
     assert service.ask(unreported).answerable is False
-    assert _without(service, landmark_scope_check=False).search(unreported).answerable is True
+    assert _without(service, **{check: False}).search(unreported).answerable is True
     assert service.ask(reported).answerable is True
 
 
 def test_landmarks_are_read_in_months_and_only_before_an_outcome() -> None:
     assert landmarks("2-year OS rate and 6-mo PFS") == {24, 6}
     assert landmarks("relapsed 10 months after D-Rd, over a 3-month period, a PFS of about 5 months") == set()
+
+
+def test_grades_are_read_as_the_sets_they_span() -> None:
+    assert grade_sets("Grade 3/4 and grade 1 events; all grades") == {frozenset({3, 4}), frozenset({1})}
+    assert grades("gr 3-4 anemia") == grades("grades 3 and 4") == grades("grade 3 or 4") == {3, 4}
+    assert grades("grade ≥3") == grades("grade 3 or higher") == grades("grade III+") == {3, 4, 5}
+    assert grades("any grade anemia, high-grade lesions, an upgrade 2 years on") == set()
