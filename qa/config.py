@@ -189,6 +189,11 @@ class RetrievalSettings(BaseModel):
         True, description="Refuse a question asking a rate at a time point ('18-month PFS', '2-year OS') of studies "
         "that give none at that time point: Souren et al give PFS at 6, 9, 12 and 24 months, Abdallah et al at none"
     )
+    statistic_scope_check: bool = Field(
+        True, description="Refuse a question asking a P value, a hazard ratio or whether a difference was "
+        "significant when no statement of the named studies giving one speaks of every measure it asks: Szabo et "
+        "al test OS (HR, P), not their ORR of 48% vs 41%"
+    )
     grade_scope_check: bool = Field(
         True, description="Refuse a question asking an adverse-event grade the named studies do not give for what "
         "it asks: Souren et al give anemia at grades 1, 2 and 3, so 'grade 4 anemia' is refused; Abdallah et al "

@@ -102,6 +102,9 @@ def grades(text: str) -> frozenset[int]:
     return frozenset().union(*grade_sets(text))
 
 
+# A question asking a test statistic: a P value, a hazard ratio, whether a difference was significant.
+STATISTIC = re.compile(r"\b(?:p[- ]?values?|hazard ratios?|hrs?|significan(?:t|tly|ce))\b", re.I)
+
 # A question asking for a number: counts, rates, shares, medians, durations.
 QUANTITY = re.compile(
     r"\b(how (many|much|long|often|quickly)|what (percentage|proportion|share|fraction|number|rate|median|mean)|"
@@ -175,6 +178,7 @@ class Query:
     quantity: bool  # asks for a number
     dates: bool  # asks for dates: a period, a span of dates
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
+    statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
     grades: frozenset[int]  # adverse-event grades it asks ("grade 4 anemia": {4}; "grade 3/4": {3, 4})
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
@@ -217,7 +221,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(topic)),
-                     landmarks=landmarks(topic), grades=grades(topic),
+                     landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
                      advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:
@@ -243,7 +247,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         quantity=bool(QUANTITY.search(text)),
         dates=bool(DATES_ASKED.search(topic)),
-        landmarks=landmarks(topic), grades=grades(topic),
+        landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,

@@ -99,6 +99,9 @@ class StudyWords:
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
+    # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
+    # the words of a sentence, or of a table passage, abbreviations spelled out and back
+    tested: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -118,6 +121,11 @@ class Scores:
     coverage: np.ndarray
     top_dense: float
 
+
+# A statement giving a test statistic: a P value, a hazard ratio, or whether a difference was significant.
+STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\bsignifican", re.I)
+# The statistics' own abbreviations, which are not what was compared (hazard ratio, confidence interval).
+STATISTIC_TERMS = frozenset({"hr", "ci"})
 
 # What names a grade rather than the event graded ("grade 3/4", "all grades", "any grade").
 GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))
@@ -644,6 +652,9 @@ class Retriever:
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     graded=tuple((stems[c.id], given) for c in passages for given in [grade_sets(c.text)] if given),
+                    tested=tuple(frozenset(words(lexicons[c.document].expand(unit))) for c in passages
+                                 for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
+                                 if STATISTIC_GIVEN.search(unit)),
                 )
             return self._stems[study]
 
@@ -660,6 +671,8 @@ class Retriever:
             return True  # dates asked of studies that give none ("which years" of Abdallah's chart review)
         if self.settings.landmark_scope_check and query.landmarks - set().union(*(study.landmarks for study in named)):
             return True  # a rate at a time point the studies do not give ("18-month PFS" of Souren: 6, 9, 12, 24)
+        if self.settings.statistic_scope_check and query.statistic and self._untested(query, lexicon, named):
+            return True  # a P value or hazard ratio of a comparison the studies give none for (ORR in Szabo et al)
         if self.settings.grade_scope_check and self._grade_unreported(query, named):
             return True  # a grade the studies do not give ("grade 4 anemia" where anemia is given at grades 1-3)
         if self.settings.measure_initialisms:
@@ -694,6 +707,13 @@ class Retriever:
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         return any(not _named(t, known) for t in wanted - known)
+
+    def _untested(self, query: Query, lexicon: Lexicon, named: list[StudyWords]) -> bool:
+        """The question asks a test statistic, and no statement of the named studies that gives one speaks of
+        every measure it asks (the letter's defined terms: ORR, PFS, OS, D-Rd …): Szabo et al give a P value and
+        a hazard ratio for OS, none for their ORR of 48% vs 41%."""
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - STATISTIC_TERMS
+        return not any(asked <= statement for study in named for statement in study.tested)
 
     def _grade_unreported(self, query: Query, named: list[StudyWords]) -> bool:
         """The question asks a grade, and no passage of the named studies that speaks of what it asks (its

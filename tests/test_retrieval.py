@@ -867,8 +867,15 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     # Abdallah et al give grade 3/4 together: "grade 3 or higher" is what they give, grade 4 alone is not.
     ("grade_scope_check", "Abdallah et al: how many retreated patients had grade 4 neutropenia?",
      "Abdallah et al: how many retreated patients had grade 3 or higher neutropenia?"),
+    # Souren and Tan et al test nothing; Szabo et al give a hazard ratio and P value for OS, none for their ORR.
+    ("statistic_scope_check", "Souren et al: what was the P value comparing median PFS of D1 and D2?",
+     "Szabo et al: was the OS benefit of DARZALEX retreatment significant?"),
+    ("statistic_scope_check", "Tan et al: what was the P value for the ORR of retreatment vs first treatment?",
+     "Abdallah et al: what was the hazard ratio for PFS in responders vs non-responders?"),
+    ("statistic_scope_check", "Szabo et al: what was the P value for the ORR with vs without retreatment?",
+     "Szabo et al: what was the P value for median OS by index regimen?"),
 ])
-def test_a_time_point_or_grade_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
+def test_a_time_point_grade_or_statistic_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
         service, check: str, unreported: str, reported: str) -> None:
     assert service.ask(unreported).answerable is False
     assert _without(service, **{check: False}).search(unreported).answerable is True
