@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import threading
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -198,6 +199,10 @@ class Cohorts:
                  for t in lexical_tokens(w)}
         described = {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                      for t in lexical_tokens(" ".join([*c.row, c.table or ""]))}
+        # A row label the results of two or more studies use is a result, though a baseline table describes
+        # patients by it too ("ORR" of the response to the index regimen, a baseline of Szabo et al).
+        labelled = Counter(t for sid, found in _row_label_stems(results).items() for t in found)
+        described -= {t for t, n in labelled.items() if n >= 2}
         measured = {w for c in results for w in words(" ".join([*(c.row or []), c.table or ""]))}
         found = {t for c in results for w in measured if w in lexicons[c.document].abbreviations
                  for t in lexical_tokens(w)}
@@ -252,8 +257,22 @@ class Cohorts:
         # abbreviations spell out (drugs, the disease) are wording that statements vary, unless no statement
         # of any study names them and not every study speaks of them (cytogenetics, transplant).
         rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
-        self.subgroup_stems = {stems[0] for w in rows if (COMPOUND.search(w) or zipf(w) < common_zipf)
-                               and (not NUMBER.search(w) or RANGE.fullmatch(w)) and (stems := lexical_tokens(w))}
+        drugs = {w.lower() for lex in lexicons.values() for w in [*lex.synonyms, *lex.synonyms.values()]}
+
+        def subgroup(word: str) -> bool:
+            """A span of numbers ("75-79"); a compound ("D-Kd", "R-ISS", "high-risk"), unless it is a drug's
+            name with everyday words ("DARZALEX-based"); a rare word. Not a single number."""
+            if RANGE.fullmatch(word):
+                return True
+            if NUMBER.search(word):
+                return False
+            if not COMPOUND.search(word):
+                return zipf(word) < common_zipf
+            parts = [p for p in COMPOUND.split(word) if p]
+            return not any(p in drugs for p in parts) or any(
+                p not in drugs and zipf(p) < common_zipf for p in parts)
+
+        self.subgroup_stems = {stems[0] for w in rows if subgroup(w) and (stems := lexical_tokens(w))}
         stated = {t for found in self.passages.values() for held, _ in found for t in held}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):
@@ -266,13 +285,24 @@ class Cohorts:
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         asked = set(query.terms)
-        results = asked & self.results
+        # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
+        parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
+        results = asked & self.results - parts
         cohort = asked & self.cohort_stems - results
         subgroup = asked & self.subgroup_stems - results
         if not studies or not results or not (cohort or subgroup):
             return False
         return not any(results & terms and (several or cohort <= terms) and all(_named(t, terms) for t in subgroup)
                        for sid in studies for terms, several in self.passages.get(sid, []))
+
+
+def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
+    """Each study's stems of the row labels of `chunks`."""
+    found: dict[str, set[str]] = {}
+    for c in chunks:
+        if c.row and c.study_id:
+            found.setdefault(c.study_id, set()).update(lexical_tokens(" ".join(c.row)))
+    return found
 
 
 def _named(term: str, terms: set[str]) -> bool:

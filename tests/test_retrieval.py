@@ -665,8 +665,10 @@ def test_a_baseline_characteristic_a_named_study_never_reports_is_refused(servic
 
 def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None:  # type: ignore[no-untyped-def]
     cohorts = service.retriever.cohorts
-    assert {"os", "orr"} & cohorts.results and "naiv" in cohorts.cohort_stems
+    assert {"os", "orr"} <= cohorts.results and "naiv" in cohorts.cohort_stems
     assert "r-iss" in cohorts.subgroup_stems
+    # A compound is a subgroup ("D-Kd", "high-risk") unless it is a drug's name with everyday words.
+    assert {"d-kd", "high-risk"} <= cohorts.subgroup_stems and "darzalex-bas" not in cohorts.subgroup_stems
     # A span of numbers a row stands for ('75-79, n (%)') is a subgroup; a single number ('2') is not.
     assert "75-79" in cohorts.subgroup_stems and "2" not in cohorts.subgroup_stems
     # A word an abbreviation spells out is a subgroup when no results statement names it (HRCA spells out
@@ -728,6 +730,17 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
      ["Abdallah et al: median DUR of the DARZALEX-naive cohort?",
       "Abdallah et al: time to first response of the DARZALEX retreatment cohort?",
       "Abdallah et al: median OS of the DARZALEX retreatment cohort?"]),
+    # ORR is a result, though Szabo et al's baseline table also describes patients by their response to the
+    # index regimen: Souren et al give ORR by DARZALEX line, not by monotherapy or combination, and Szabo et al
+    # none by index regimen.
+    ("Souren et al: ORR of the patients retreated with DARZALEX monotherapy?",
+     ["Souren et al: ORR of the first DARZALEX retreatment (D2)?",
+      "Abdallah et al: ORR with retreatment versus the first DARZALEX-based line?"]),
+    ("Szabo et al: ORR to the index regimen in the D-Vd cohort?",
+     ["Szabo et al: how many patients had D-Vd as their index regimen?"]),
+    # The Pd of D-Pd is not PD, progressive disease, which Abdallah et al's response rows give.
+    ("Abdallah et al: median PFS of the patients retreated with D-Pd versus D-Kd?",
+     ["Abdallah et al: how many patients had PD as best response after retreatment?"]),
     # A span of numbers a baseline row stands for is a subgroup: Talbot et al count patients aged 75-79 and give
     # OS for all patients only.
     ("Talbot et al: median OS of the patients aged 75-79 years?",
