@@ -44,6 +44,7 @@ class Ranked:
     advice: bool = False
     latency: float = 0.0
     relevant_total: int = 1
+    refused_by: str | None = None  # the rule that refused it (`Retrieval.refused_by`)
 
     def first_hit(self, gold: Gold) -> int | None:
         for rank, (text, study) in enumerate(zip(self.texts, self.studies, strict=True), start=1):
@@ -165,6 +166,9 @@ def run_service(service: QAService, questions: list[EvalQuestion], k: int, progr
             response = service.respond(service.retrieve(q.question, k, None, retriever), retriever.index)
         elapsed = time.perf_counter() - start
         relevant = sum(1 for c in chunks if q.gold and matches(q.gold, c.text, c.study)) if q.scored else 1
+        # Why it was refused: the search again, outside the timing (the response does not say).
+        refused_by = None if response.answerable else (retriever or service.retriever).search(
+            q.question, k, response.document.id).refused_by
         system.per_question[q.id] = Ranked(
             texts=[p.text for p in response.passages],
             studies=[p.study for p in response.passages],
@@ -173,8 +177,22 @@ def run_service(service: QAService, questions: list[EvalQuestion], k: int, progr
             advice=response.advice_request,
             latency=elapsed,
             relevant_total=relevant,
+            refused_by=refused_by,
         )
     return system
+
+
+def refusals_by_rule(questions: list[EvalQuestion], system: SystemScore) -> dict[str, dict[str, int]]:
+    """How many questions each rule refused (its setting's name, what it found missing left out), out of
+    scope ones and answerable ones apart."""
+    found: dict[str, dict[str, int]] = {}
+    for q in questions:
+        reason = system.per_question[q.id].refused_by
+        if reason is None:
+            continue
+        row = found.setdefault(reason.split(":")[0], {"out_of_scope": 0, "answerable": 0})
+        row["answerable" if q.answerable else "out_of_scope"] += 1
+    return dict(sorted(found.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
 
 
 class TutorialPipeline:
@@ -310,6 +328,7 @@ def evaluate(service: QAService, set_path: Path, split: str | None, k: int, out:
         "metrics": metrics,
         "intervals": intervals(questions, systems[0]),
         "groups": breakdown(questions, current),
+        "refusals": refusals_by_rule(questions, systems[0]),
         "paired": None,
         "outcomes": {q: o.model_dump(mode="json") for q, o in current.items()},
     }
@@ -346,6 +365,7 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
     lines += intervals_markdown(result.get("intervals") or {}, result["split"])
     lines += paired_markdown(result.get("paired"))
     lines += groups_markdown(result.get("groups") or {})
+    lines += refusals_markdown(result.get("refusals") or {})
     lines += ["", "## Questions (misses first)", "",
               "| id | question | gold | rank found | answerable | top passage |", "|---|---|---|---|---|---|"]
     rows = []
@@ -359,8 +379,9 @@ def report_markdown(result: dict[str, Any], questions: list[EvalQuestion], syste
         )
         top = ranked.texts[0].replace("\n", " ")[:140] if ranked.texts else ""
         cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+        said = "yes" if ranked.answerable else f"no ({ranked.refused_by})" if ranked.refused_by else "no"
         rows.append((not miss, q.id, f"| {q.id} | {cell(q.question)} | {cell(gold)} | {rank or '-'} | "
-                     f"{'yes' if ranked.answerable else 'no'} | {cell(top)} |"))
+                     f"{cell(said)} | {cell(top)} |"))
     lines += [r[2] for r in sorted(rows, key=lambda r: (r[0], r[1]))]
     return "\n".join(lines) + "\n"
 
@@ -421,6 +442,16 @@ def groups_markdown(groups: dict[str, dict[str, dict[str, float]]]) -> list[str]
             hits = [_count_share(row, key, "scored") for key in ("hit@1", "hit@5")]
             lines.append(f"| {name} | {int(row['questions'])} | {hits[0]} | {hits[1]} | "
                          f"{_count_share(row, 'refusal_recall', 'unanswerable')} |")
+    return lines
+
+
+def refusals_markdown(refusals: dict[str, dict[str, int]]) -> list[str]:
+    if not refusals:
+        return []
+    lines = ["", "## Refusals by rule", "", "The first rule that refused each refused question; one named by its "
+             "setting is switched off with `--set retrieval.<name>=false`.", "",
+             "| rule | out of scope refused | answerable refused |", "|---|---:|---:|"]
+    lines += [f"| {rule} | {row['out_of_scope']} | {row['answerable']} |" for rule, row in refusals.items()]
     return lines
 
 

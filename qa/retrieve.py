@@ -87,6 +87,7 @@ class Retrieval:
     advice_request: bool
     studies: list[str] = field(default_factory=list)
     top_dense: float = 0.0
+    refused_by: str | None = None  # the rule that refused the question ("grade_scope_check: 4"), None if answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,19 +471,16 @@ class Retriever:
             for pos in [int(scores.positions[i])]
         ]
         # Advice requests are answered with the letter's passages (and flagged), never refused.
-        s = self.settings
-        answerable = query.advice or (self._answerable(query, scores.top_dense)
-                                      and not self._outside_studies(query, studies, document)
-                                      and not self._another_study_first(query, studies, passages)
-                                      and not (s.cohort_scope_check and self.cohorts.unreported(query, studies)))
+        refused_by = None if query.advice else self._refusal(query, scores.top_dense, studies, document, passages)
         return Retrieval(
             question=query.text,
             document=document,
             passages=passages,
-            answerable=answerable,
+            answerable=refused_by is None,
             advice_request=query.advice,
             studies=studies,
             top_dense=round(scores.top_dense, 6),
+            refused_by=refused_by,
         )
 
     def _distinct(self, order: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray:
@@ -688,30 +686,47 @@ class Retriever:
                 )
             return self._stems[study]
 
-    def _outside_studies(self, query: Query, studies: list[str], document: str) -> bool:
+    def _refusal(self, query: Query, top_dense: float, studies: list[str], document: str,
+                 passages: list[Passage]) -> str | None:
+        """The first rule that refuses the question, as its setting's name and what it found missing; None
+        when every rule lets it through."""
+        if reason := self._unsupported(query, top_dense):
+            return reason
+        if reason := self._outside_studies(query, studies, document):
+            return reason
+        if self._another_study_first(query, studies, passages):
+            return f"top_study_check: {passages[0].chunk.study_id} first"
+        if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
+            return "cohort_scope_check"
+        return None
+
+    def _outside_studies(self, query: Query, studies: list[str], document: str) -> str | None:
         """A question that names a study but asks for an outcome none of that study's passages mention
         ("ORR in the EMMY study" when EMMY reports no ORR, "grade 3 infections in Tan" when Tan reports no
         safety data, "DOR in EMMY" when only other studies give a duration of response): the letter does not
-        answer it."""
+        answer it. The rule that found it so, with what is missing."""
         if not studies or not self.settings.study_scope_check:
-            return False
+            return None
         lexicon = self.index.lexicons[document]
         named = [self._study_words(sid) for sid in studies]
         if self.settings.dates_scope_check and query.dates and not any(study.dated for study in named):
-            return True  # dates asked of studies that give none ("which years" of Abdallah's chart review)
-        if self.settings.landmark_scope_check and query.landmarks - set().union(*(study.landmarks for study in named)):
-            return True  # a rate at a time point the studies do not give ("18-month PFS" of Souren: 6, 9, 12, 24)
+            return "dates_scope_check"  # dates asked of studies that give none ("which years" of Abdallah et al)
+        if self.settings.landmark_scope_check and (
+                months := query.landmarks - set().union(*(study.landmarks for study in named))):
+            # a rate at a time point the studies do not give ("18-month PFS" of Souren: 6, 9, 12, 24)
+            return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
         if self.settings.statistic_scope_check and query.statistic and self._untested(query, lexicon, named):
-            return True  # a P value or hazard ratio of a comparison the studies give none for (ORR in Szabo et al)
+            return "statistic_scope_check"  # a P value or HR of a comparison the studies give none for
         if self.settings.grade_scope_check and self._grade_unreported(query, named):
-            return True  # a grade the studies do not give ("grade 4 anemia" where anemia is given at grades 1-3)
+            # a grade the studies do not give ("grade 4 anemia" where anemia is given at grades 1-3)
+            return f"grade_scope_check: grade {'/'.join(map(str, sorted(query.grades)))}"
         if self.settings.measure_initialisms:
             # A measure asked by initials the letter never writes: the study must say the phrase itself.
             initials = self.measure_initialisms[document]
             measures = [initials[w] for w in query.content
                         if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations]
-            if any(not any(phrase in study.phrases for study in named) for phrase in measures):
-                return True
+            if missing_phrases := [m for m in measures if not any(m in study.phrases for study in named)]:
+                return f"measure_initialisms: {', '.join(missing_phrases)}"
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
@@ -736,7 +751,8 @@ class Retriever:
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
-        return any(not _named(t, known) for t in wanted - known)
+        missing = sorted(t for t in wanted - known if not _named(t, known))
+        return f"study_scope_check: {', '.join(missing)}" if missing else None
 
     def _untested(self, query: Query, lexicon: Lexicon, named: list[StudyWords]) -> bool:
         """The question asks a test statistic, and no statement of the named studies that gives one speaks of
@@ -769,16 +785,22 @@ class Retriever:
         stems = set(lexical_tokens(" ".join(rare)))
         return bool(stems) and stems <= known
 
-    def _answerable(self, query: Query, top_dense: float) -> bool:
-        """Supported when the question names something of the letter, asks no label topic the letter's
+    def _unsupported(self, query: Query, top_dense: float) -> str | None:
+        """Supported (None) when the question names something of the letter, asks no label topic the letter's
         structure never takes up, every topic word of it is accounted for (one may be missing from a long
-        question), and some passage is semantically close enough."""
+        question), and some passage is semantically close enough; else what is wrong with it."""
         s = self.settings
-        if not query.content or not query.anchored or top_dense < s.min_dense:
-            return False
-        if s.label_topic_check and any(t not in self.structure_stems for w in query.label_topics
-                                       for t in lexical_tokens(w)):
-            return False
+        if not query.content:
+            return "no topic words"
+        if not query.anchored:
+            return "names nothing of the letter"
+        if top_dense < s.min_dense:
+            return f"min_dense: best cosine {top_dense:.2f}"
+        if s.label_topic_check and (topics := [w for w in query.label_topics if any(
+                t not in self.structure_stems for t in lexical_tokens(w))]):
+            return f"label_topic_check: {', '.join(topics)}"
         long = s.long_question_words and len(query.content) >= s.long_question_words
         named = s.named_study_allowance and query.study_named
-        return len(query.unknown) <= s.max_unknown_terms + (1 if long or named else 0)
+        if len(query.unknown) > s.max_unknown_terms + (1 if long or named else 0):
+            return f"unknown words: {', '.join(query.unknown)}"
+        return None

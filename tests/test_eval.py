@@ -145,3 +145,31 @@ def test_variants_take_the_service_path_and_the_ablation_covers_every_switch(ser
     assert on, "no retrieval switch is on: nothing to ablate"
     assert [r["setting"] for r in rows] == ["as configured"] + [f"{name}=False" for name in on]
     assert all(r["hit@1_vs_full"]["b"] <= 15 for r in rows[1:])
+
+
+def test_the_report_says_which_rule_refused_each_refused_question(dev_report) -> None:  # type: ignore[no-untyped-def]
+    """Every refused question is counted under the first rule that refused it, and its row says which."""
+    out, result = dev_report
+    refusals = result["refusals"]
+    outcomes = result["outcomes"].values()
+    assert sum(row["out_of_scope"] + row["answerable"] for row in refusals.values()) == sum(
+        1 for o in outcomes if o["refused"])
+    assert sum(row["out_of_scope"] for row in refusals.values()) == sum(
+        1 for o in outcomes if o["refused"] and not o["answerable"])
+    assert {"study_scope_check", "label_topic_check"} <= set(refusals)
+    text = (Path(out) / "report.md").read_text()
+    assert "## Refusals by rule" in text and "| no (label_topic_check: " in text
+
+
+@pytest.mark.parametrize(("question", "rule"), [
+    ("What is the recommended dosage of DARZALEX?", "label_topic_check: dosage"),
+    ("What was the overall response rate in the EMMY study?", "study_scope_check: orr"),
+    ("Souren et al: what was the 18-month PFS of the first retreatment?", "landmark_scope_check: 18 months"),
+    ("Souren et al: how many D2 patients had grade 4 anaemia?", "grade_scope_check: grade 4"),
+    ("What is the capital of France?", "names nothing of the letter"),
+    ("What was the median OS of the DARZALEX retreatment cohort in Abdallah et al?", None),
+])
+def test_a_search_names_the_rule_that_refused_it(service, question: str, rule: str | None) -> None:  # type: ignore[no-untyped-def]
+    found = service.retriever.search(question)
+    assert found.refused_by == rule
+    assert found.answerable is (rule is None)
