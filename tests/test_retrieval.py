@@ -563,7 +563,9 @@ def test_safety_asked_of_a_study_without_a_safety_section_is_refused(service) ->
     question = "How common were grade 3 or 4 infections in the Szabo real-world study?"
     assert {"grade", "infect"} <= service.retriever.outcome_stems
     assert service.ask(question).answerable is False
-    assert _without(service, outcome_scope_check=False).search(question).answerable is True
+    # Szabo et al give no grade at all, so the grade check refuses it too; off, this measures the outcome check.
+    assert _without(service, grade_scope_check=False).search(question).answerable is False
+    assert _without(service, outcome_scope_check=False, grade_scope_check=False).search(question).answerable is True
     assert service.ask("How common was grade 3/4 neutropenia on retreatment in the Abdallah review?").answerable
 
 
