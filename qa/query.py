@@ -104,6 +104,7 @@ def grades(text: str) -> frozenset[int]:
 
 # A question asking a test statistic: a P value, a hazard ratio, whether a difference was significant.
 STATISTIC = re.compile(r"\b(?:p[- ]?values?|hazard ratios?|hrs?|significan(?:t|tly|ce))\b", re.I)
+HAZARD_RATIO = re.compile(r"\b(?:hazard ratios?|hrs?)\b", re.I)
 
 # A question asking for a number: counts, rates, shares, medians, durations.
 QUANTITY = re.compile(
@@ -179,6 +180,7 @@ class Query:
     dates: bool  # asks for dates: a period, a span of dates
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
     statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
+    hazard_ratio: bool  # asks a hazard ratio, which a P value alone does not give
     grades: frozenset[int]  # adverse-event grades it asks ("grade 4 anemia": {4}; "grade 3/4": {3, 4})
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
@@ -222,6 +224,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(topic)),
                      landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
+                     hazard_ratio=bool(HAZARD_RATIO.search(topic)),
                      advice=bool(ADVICE.search(text)), unknown=(),
                      label_topics=(), anchored=True)
     if spelling:
@@ -248,6 +251,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         quantity=bool(QUANTITY.search(text)),
         dates=bool(DATES_ASKED.search(topic)),
         landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
+        hazard_ratio=bool(HAZARD_RATIO.search(topic)),
         advice=bool(ADVICE.search(text)),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,

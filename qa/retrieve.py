@@ -102,8 +102,9 @@ class StudyWords:
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
     # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
-    # the words of a sentence, or of a table passage, abbreviations spelled out and back
-    tested: tuple[frozenset[str], ...] = ()
+    # the words of a sentence, or of a table passage, abbreviations spelled out and back; and whether it gives
+    # a hazard ratio
+    tested: tuple[tuple[frozenset[str], bool], ...] = ()
 
 
 @dataclass(slots=True)
@@ -126,6 +127,7 @@ class Scores:
 
 # A statement giving a test statistic: a P value, a hazard ratio, or whether a difference was significant.
 STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\bsignifican", re.I)
+HAZARD_RATIO_GIVEN = re.compile(r"\bHR\b|hazard ratio", re.I)
 # The statistics' own abbreviations, which are not what was compared (hazard ratio, confidence interval).
 STATISTIC_TERMS = frozenset({"hr", "ci"})
 
@@ -680,7 +682,8 @@ class Retriever:
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     graded=tuple((stems[c.id], given) for c in passages for given in [grade_sets(c.text)] if given),
-                    tested=tuple(frozenset(words(lexicons[c.document].expand(unit))) for c in passages
+                    tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
+                                  bool(HAZARD_RATIO_GIVEN.search(unit))) for c in passages
                                  for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
                                  if STATISTIC_GIVEN.search(unit)),
                 )
@@ -755,11 +758,13 @@ class Retriever:
         return f"study_scope_check: {', '.join(missing)}" if missing else None
 
     def _untested(self, query: Query, lexicon: Lexicon, named: list[StudyWords]) -> bool:
-        """The question asks a test statistic, and no statement of the named studies that gives one speaks of
-        every measure it asks (the letter's defined terms: ORR, PFS, OS, D-Rd …): Szabo et al give a P value and
-        a hazard ratio for OS, none for their ORR of 48% vs 41%."""
+        """The question asks a test statistic, and no statement of the named studies that gives one (a hazard
+        ratio, when it asks one) speaks of every measure it asks (the letter's defined terms: ORR, PFS, OS, D-Rd
+        …): Szabo et al give a P value and a hazard ratio for OS, none for their ORR of 48% vs 41%, and a P
+        value, no hazard ratio, for OS across index regimens."""
         asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - STATISTIC_TERMS
-        return not any(asked <= statement for study in named for statement in study.tested)
+        return not any(asked <= statement and (hazard_ratio or not query.hazard_ratio)
+                       for study in named for statement, hazard_ratio in study.tested)
 
     def _grade_unreported(self, query: Query, named: list[StudyWords]) -> bool:
         """The question asks a grade, and no passage of the named studies that speaks of what it asks (its

@@ -889,6 +889,9 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Abdallah et al: what was the hazard ratio for PFS in responders vs non-responders?"),
     ("statistic_scope_check", "Szabo et al: what was the P value for the ORR with vs without retreatment?",
      "Szabo et al: what was the P value for median OS by index regimen?"),
+    # A hazard ratio needs a statement giving one: Szabo et al give a P value for OS across index regimens only.
+    ("statistic_scope_check", "Szabo et al: what was the hazard ratio for OS of the D-Vd vs the D-Rd index regimen?",
+     "Szabo et al: what hazard ratio for OS went with DARZALEX retreatment?"),
 ])
 def test_a_time_point_grade_or_statistic_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
         service, check: str, unreported: str, reported: str) -> None:
