@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from qa.lexicon import Lexicon, content_words, lexical_tokens, words
 
@@ -222,11 +223,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         terms = lexical_tokens(topic)
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
-                     quantity=bool(QUANTITY.search(text)), dates=bool(DATES_ASKED.search(topic)),
-                     landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
-                     hazard_ratio=bool(HAZARD_RATIO.search(topic)),
-                     advice=bool(ADVICE.search(text)), unknown=(),
-                     label_topics=(), anchored=True)
+                     **_asked(text, topic), unknown=(), label_topics=(), anchored=True)
     if spelling:
         topic = lexicon.correct_spelling(topic)
     expanded = lexicon.expand(topic)
@@ -248,15 +245,19 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         studies=tuple(lexicon.detect_studies(topic)),
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
-        quantity=bool(QUANTITY.search(text)),
-        dates=bool(DATES_ASKED.search(topic)),
-        landmarks=landmarks(topic), grades=grades(topic), statistic=bool(STATISTIC.search(topic)),
-        hazard_ratio=bool(HAZARD_RATIO.search(topic)),
-        advice=bool(ADVICE.search(text)),
+        **_asked(text, topic),
         unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )
+
+
+def _asked(text: str, topic: str) -> dict[str, Any]:
+    """What a question asks for, read the same with a lexicon or without: a number, dates, time points, grades,
+    a test statistic, patient advice."""
+    return {"quantity": bool(QUANTITY.search(text)), "dates": bool(DATES_ASKED.search(topic)),
+            "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),
+            "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text))}
 
 
 def _intents(text: str) -> tuple[str, ...]:

@@ -87,7 +87,7 @@ class Retrieval:
     advice_request: bool
     studies: list[str] = field(default_factory=list)
     top_dense: float = 0.0
-    refused_by: str | None = None  # the rule that refused the question ("grade_scope_check: 4"), None if answered
+    refused_by: str | None = None  # the rule that refused it and what it found missing ("grade_scope_check: grade 4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +260,8 @@ class Cohorts:
         # abbreviations spell out (drugs, the disease) are wording that statements vary, unless no statement
         # of any study names them and not every study speaks of them (cytogenetics, transplant).
         rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
-        drugs = {w.lower() for lex in lexicons.values() for w in [*lex.synonyms, *lex.synonyms.values()]}
+        def drug(part: str) -> bool:
+            return bool(stems := lexical_tokens(part)) and set(stems) <= names
 
         def subgroup(word: str) -> bool:
             """A span of numbers ("75-79"); a compound ("D-Kd", "R-ISS", "high-risk"), unless it is a drug's
@@ -272,8 +273,7 @@ class Cohorts:
             if not COMPOUND.search(word):
                 return zipf(word) < common_zipf
             parts = [p for p in COMPOUND.split(word) if p]
-            return not any(p in drugs for p in parts) or any(
-                p not in drugs and zipf(p) < common_zipf for p in parts)
+            return not any(drug(p) for p in parts) or any(not drug(p) and zipf(p) < common_zipf for p in parts)
 
         self.subgroup_stems = {stems[0] for w in rows if subgroup(w) and (stems := lexical_tokens(w))}
         stated = {t for found in self.passages.values() for held, _ in found for t in held}
