@@ -182,12 +182,20 @@ class Lexicon:
                 stem = _stem(part)
                 if stem in stems or any(part in p.names for p in self.studies):
                     continue
-                if zipf(part) >= common_zipf or part in self.initialisms or self.closest_spelling(part):
+                if everyday(part, common_zipf) or part in self.initialisms or self.closest_spelling(part):
+                    continue
+                if self.repeats(part, stems, common_zipf):
                     continue
                 if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus):
                     continue
                 unknown.append(part)
         return unknown
+
+    def repeats(self, word: str, stems: set[str], common_zipf: float) -> bool:
+        """A word of the iterative prefix re- on a word the letter or everyday English has ("rechallenged",
+        "restarting"): the letter's subject is doing again what it reports done once."""
+        rest = word[len(REPEAT):] if word.startswith(REPEAT) else ""
+        return len(rest) >= 4 and (_stem(rest) in stems or everyday(rest, common_zipf))
 
     def misspells_a_study(self, word: str) -> bool:
         """A word neither the letter nor English has, within an edit or two of a study's name ("Szab")."""
@@ -290,6 +298,18 @@ def _near(token: str, names: set[str]) -> bool:
 # and never a study's name (group 5.6, life 5.9).
 GRAMMAR_ZIPF = 5.5
 CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9
+
+
+REPEAT = "re"
+# WordNet's detachment rules (morphy) for nouns and verbs: an inflected form is rarer than its base form.
+DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""))
+
+
+def everyday(word: str, common_zipf: float) -> bool:
+    """Whether a word, or the base form it inflects ("challenged": "challenge"), is everyday English."""
+    forms = [word] + [word[: -len(end)] + base for end, base in DETACHMENTS
+                      if word.endswith(end) and len(word) - len(end) >= 3]
+    return any(zipf(f) >= common_zipf for f in forms)
 
 
 @functools.lru_cache(maxsize=65_536)

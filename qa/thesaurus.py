@@ -5,8 +5,10 @@ A question may ask for something the letter covers in other words: "citation" fo
 everyday English would count against the question's answerability; a word one of whose WordNet synonyms
 the letter uses is the letter's topic in other words.
 
-Only synonyms proper are read (the words of one synset), not the wider relations (derived forms, similar
-adjectives, hypernyms): those make nearly any word a neighbour of some word of the letter.
+Only synonyms proper are read (the words of one synset), and one narrow relation: an adjective that WordNet
+files as a satellite of a head adjective is read with that head ("inadequate" with "insufficient", "deficient").
+Not the wider relations (derived forms, a head's other satellites, hypernyms): those make nearly any word a
+neighbour of some word of the letter.
 
 The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
 for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
@@ -40,10 +42,19 @@ def wordnet_dir() -> Path:
 
 def _synset_lines(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str]]]:
     """Each synset of one part of speech: its offset, its lexicographer file and its single-word lemmas,
-    lower-cased ("plump_for" and other phrases left out).
+    lower-cased ("plump_for" and other phrases left out)."""
+    for offset, lexfile, lemmas, _ in _synset_records(folder, pos):
+        yield offset, lexfile, lemmas
 
-    A data line reads: offset, lexicographer file, type, word count (hex), then each word and its lexical id
-    ("endorse 0 indorse 0 …"), then pointers and a gloss; lines opening with spaces are the licence."""
+
+def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str], list[str]]]:
+    """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas and, for
+    a satellite adjective, the offsets of its head adjectives.
+
+    A data line reads: offset, lexicographer file, type ("s" for a satellite), word count (hex), then each word
+    and its lexical id ("endorse 0 indorse 0 …"), then the pointer count and pointers of four fields each
+    (symbol, offset, part of speech, source/target; "&" points a satellite at its head), then a gloss; lines
+    opening with spaces are the licence."""
     with open(folder / f"data.{pos}", encoding="latin-1") as lines:
         for line in lines:
             if line.startswith("  "):
@@ -51,7 +62,10 @@ def _synset_lines(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str]]
             fields = line.split()
             count = int(fields[3], 16)
             lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
-            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()]
+            at = 4 + 2 * count
+            pointers = [fields[at + 1 + 4 * j: at + 3 + 4 * j] for j in range(int(fields[at]))]
+            heads = [offset for symbol, offset in pointers if symbol == "&"] if fields[2] == "s" else []
+            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()], heads
 
 
 def synsets(folder: Path | None = None) -> Iterator[list[str]]:
@@ -60,6 +74,16 @@ def synsets(folder: Path | None = None) -> Iterator[list[str]]:
     for pos in PARTS_OF_SPEECH:
         for _, _, lemmas in _synset_lines(folder, pos):
             yield lemmas
+
+
+def satellites(folder: Path | None = None) -> Iterator[list[str]]:
+    """The lemmas of each satellite adjective synset with those of its head ("inadequate", "poor", "short" with
+    "insufficient", "deficient"). A head's satellites are not read with one another."""
+    records = list(_synset_records(folder or wordnet_dir(), "adj"))
+    lemmas = {offset: words for offset, _, words, _ in records}
+    for _, _, words, heads in records:
+        if heads:
+            yield words + [w for h in heads for w in lemmas[h] if w not in words]
 
 
 @functools.cache  # read once per process: every letter of a build shares it
@@ -88,7 +112,7 @@ def communication_nouns(folder: Path | None = None) -> frozenset[str]:
 
 @functools.cache
 def _synsets_cached() -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(s) for s in synsets() if len(s) > 1)
+    return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
 
 
 def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.letter import Letter
-from qa.lexicon import lexical_tokens, parenthetical_definitions
+from qa.lexicon import everyday, lexical_tokens, parenthetical_definitions, zipf
 from qa.parse import normalise
 from qa.query import grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
@@ -336,6 +336,40 @@ def test_everyday_english_is_wording_not_an_unknown_topic(service) -> None:  # t
     assert service.ask(question).answerable is True
     strict = _without(service, common_zipf=8.0, wordnet_synonyms=False)  # nothing counts as everyday English
     assert strict.analyse(question).unknown == ("share",)
+
+
+def test_an_inflected_everyday_word_is_wording_too(service) -> None:  # type: ignore[no-untyped-def]
+    """"challenged" is rarer in English than "challenge", the word it inflects: both are everyday English."""
+    assert zipf("challenged") < 4.5 <= zipf("challenge")
+    assert everyday("challenged", 4.5) and everyday("challenges", 4.5)
+    assert not everyday("amyloidosis", 4.5)
+    question = "How many Tan et al patients were challenged with daratumumab a second time?"
+    assert "challenged" in service.retriever.analyse(question).content
+    assert service.retriever.analyse(question).unknown == ()
+
+
+def test_a_satellite_of_a_letters_adjective_is_its_word(service) -> None:  # type: ignore[no-untyped-def]
+    """Szabo et al give "insufficient response" as a reason to stop the index regimen; WordNet files
+    "inadequate" as a satellite of "insufficient"."""
+    question = "How many stopped the index regimen due to inadequate response?"
+    assert service.retriever.analyse(question).unknown == ()
+    assert service.ask(question).answerable is True
+    assert _without(service, wordnet_synonyms=False).search(question).answerable is False
+
+
+def test_a_word_done_again_is_the_letters_subject(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter reports retreatment: "rechallenged" (re- on an everyday word) and "restarting" ask of it, while
+    "rekindle" (re- on "kindle", rare in English) and words with no such prefix stay unknown."""
+    lexicon = service.index.lexicons[DOC]
+    stems = lexicon.stems()
+    assert lexicon.repeats("rechallenged", stems, 4.5) and lexicon.repeats("restarting", stems, 4.5)
+    assert not lexicon.repeats("rekindle", stems, 4.5) and not lexicon.repeats("renal", stems, 4.5)
+    assert not lexicon.repeats("challenged", stems, 4.5)
+    question = "Of those who went on to a next line after T0, what fraction were rechallenged with daratumumab?"
+    assert service.retriever.analyse(question).unknown == ()
+    response = service.ask(question)
+    assert response.answerable is True  # refused while "rechallenged" was an unknown topic word
+    assert "192 (51%) were retreated" in response.passages[0].text
 
 
 @pytest.mark.parametrize("question", ["hello", "thanks, that's all!", "What's the weather like today?",

@@ -8,7 +8,7 @@ import pytest
 
 from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
-from qa.thesaurus import communication_nouns, letter_synonyms, synsets, wordnet_dir
+from qa.thesaurus import communication_nouns, letter_synonyms, satellites, synsets, wordnet_dir
 
 
 def test_synsets_are_read_from_the_wordnet_database() -> None:
@@ -25,6 +25,17 @@ def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
     assert table[_stem("supplementary")] == "supplemental"
     assert _stem("reference") not in table  # the letter has it: nothing to map
     assert _stem("amyloidosis") not in table  # no synonym of it in the letter
+
+
+def test_a_satellite_adjective_is_read_with_its_head_and_not_with_its_siblings() -> None:
+    """WordNet files "inadequate" (not sufficient to meet a need) as a satellite of "insufficient"; "understaffed"
+    is a satellite of another head, "inadequate" (unequal): it is read with that head, not with "insufficient"."""
+    groups = list(satellites())
+    assert any({"inadequate", "insufficient"} <= set(g) for g in groups)
+    assert not any({"understaffed", "insufficient"} <= set(g) for g in groups)
+    table = letter_synonyms({_stem(w) for w in ["insufficient", "response"]}, _stem, _topical)
+    assert table[_stem("inadequate")] == "insufficient"
+    assert _stem("understaffed") not in table
 
 
 def test_the_nouns_for_a_piece_of_writing_are_wordnets_communication_nouns() -> None:
