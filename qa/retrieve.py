@@ -153,7 +153,9 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
     none of that study's passages uses it."""
     labels = {section: [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
               for section in REPORTED_SECTIONS}
-    rare = {w for ws in labels.values() for w in words(" ".join(ws)) if w.isalpha() and zipf(w) < common_zipf}
+    # A compound's parts count as its words ("DARZALEX-cycles": cycles).
+    parts = [p for ws in labels.values() for w in words(" ".join(ws)) for p in [w, *COMPOUND.split(w)]]
+    rare = {p for p in parts if p.isalpha() and zipf(p) < common_zipf}
     stems = set(lexical_tokens(" ".join(sorted(rare))))
     used: dict[str | None, set[str]] = {}
     for c in chunks:
@@ -295,8 +297,11 @@ class Cohorts:
         subgroup = asked & self.subgroup_stems - results
         if not studies or not results or not (cohort or subgroup):
             return False
-        return not any(results & terms and (several or cohort <= terms) and all(_named(t, terms) for t in subgroup)
-                       for sid in studies for terms, several in self.passages.get(sid, []))
+        held = [(terms, several) for sid in studies for terms, several in self.passages.get(sid, []) if results & terms]
+        if not held:
+            return False  # no results passage of the study holds it: asked of its design ("cycles required")
+        return not any((several or cohort <= terms) and all(_named(t, terms) for t in subgroup)
+                       for terms, several in held)
 
 
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:

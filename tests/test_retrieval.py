@@ -791,6 +791,23 @@ def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refus
         assert service.ask(question).answerable is True, question
 
 
+def test_a_part_of_a_results_row_compound_is_a_result(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al's efficacy table gives the "Median number of DARZALEX-cycles": cycles are a result, which
+    Abdallah et al never give. Tan et al speak of cycles only in their inclusion criteria: a question about them
+    asks of the design, not of a cohort's results, and the cohort check leaves it be."""
+    assert "cycl" in service.retriever.outcome_stems
+    assert service.ask("Abdallah et al: median number of DARZALEX cycles at retreatment?").answerable is False
+    assert service.ask("Souren et al: median number of DARZALEX cycles in the D2 line?").answerable is True
+    design = "Minimum number of initial dara cycles required for inclusion at MSK?"
+    assert service.ask(design).answerable is True
+    held = service.retriever.cohorts.passages
+    service.retriever.cohorts.passages = {**held, "tan-2024": [*held["tan-2024"], ({"cycl"}, False)]}
+    try:  # were "cycles" a result Tan et al report, the "initial" cohort would have to be named with it
+        assert service.ask(design).answerable is False
+    finally:
+        service.retriever.cohorts.passages = held
+
+
 def test_a_word_whose_wordnet_synonym_the_letter_uses_is_not_unknown(service) -> None:  # type: ignore[no-untyped-def]
     """The letter never says 'citation' but does say 'reference', a WordNet synonym of it: a question asking for
     a study's citation is answered, not refused for a word the letter lacks. A word with no synonym in the
