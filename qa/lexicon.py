@@ -561,6 +561,18 @@ def comparisons_as_words(text: str) -> str:
     return text
 
 
+# A bound on a number, not on a grade ("grade 3 or higher" is a grade the question asks, no group of patients).
+COMPARED = re.compile(r"(?<!grade )(?<!grades )(?<!gr )\b(atleast|atmost|lessthan|morethan) (\d+(?:\.\d+)?)\b")
+NUMBER_FIRST = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*\+?\s+(atleast|atmost)\b")  # "6 or more" -> "6 atleast"
+
+
+def thresholds(text: str) -> set[str]:
+    """The open-ended groups a text names, each as one term: "≥6", "6 or more" and "at least 6" are all
+    "atleast6", "<65" is "lessthan65". Its words alone ("atleast", "6") do not say which number is bounded."""
+    text = NUMBER_FIRST.sub(r"\2 \1", re.sub(r"\s+", " ", comparisons_as_words(text.lower())))
+    return {f"{bound}{number}" for bound, number in COMPARED.findall(text)}
+
+
 _STEMMER = None
 
 

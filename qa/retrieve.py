@@ -40,6 +40,7 @@ from qa.lexicon import (
     Lexicon,
     content_words,
     lexical_tokens,
+    thresholds,
     words,
     zipf,
 )
@@ -192,7 +193,7 @@ class Cohorts:
                  lexicons: dict[str, Lexicon], common_zipf: float) -> None:
         """`spelled`: the stems of each chunk's text with the letter's abbreviations spelled out, by position."""
         results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
-        terms = {c.id: set(spelled[pos]) for pos, c in enumerate(chunks)
+        terms = {c.id: set(spelled[pos]) | thresholds(c.text) for pos, c in enumerate(chunks)
                  if c.section in OUTCOME_SECTIONS}
         every = [set().union(*(terms[c.id] for c in results if sid in c.related_studies))
                  for sid in {sid for c in results for sid in c.related_studies}]
@@ -253,7 +254,8 @@ class Cohorts:
                 not scope or bool(WHOLE & set(scope)))
             lexicon = lexicons[c.document]
             statements = [terms[c.id]] if c.row is not None or len(c.quotes) < 2 else [
-                set(lexical_tokens(lexicon.expand(q))) | set(lexical_tokens(" ".join(scope))) for q in c.quotes]
+                set(lexical_tokens(lexicon.expand(q))) | thresholds(q) | set(lexical_tokens(" ".join(scope)))
+                for q in c.quotes]
             for study in c.related_studies:
                 self.passages.setdefault(study, []).extend((t, several) for t in statements)
         # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages) and
@@ -287,9 +289,13 @@ class Cohorts:
         spelled_words = {t for lex in lexicons.values() for long in lex.abbreviations.values()
                          for t in lexical_tokens(long) if t in stated or t in everywhere}
         self.subgroup_stems -= self.results | shared | names | self.cohort_stems | spelled_words
+        # And the open-ended groups those rows bound ("≥6" previous lines: "atleast6"), which a question may
+        # write "6 or more"; a results row for "≥2 middle lines" is no result for them.
+        self.subgroup_stems |= {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
+                                for t in thresholds(" ".join(c.row))}
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
-        asked = set(query.terms)
+        asked = set(query.terms) | thresholds(query.topic)
         # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
         parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
         results = asked & self.results - parts

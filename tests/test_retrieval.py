@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.letter import Letter
-from qa.lexicon import everyday, lexical_tokens, parenthetical_definitions, zipf
+from qa.lexicon import everyday, lexical_tokens, parenthetical_definitions, thresholds, zipf
 from qa.parse import normalise
 from qa.query import grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
@@ -782,6 +782,11 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     ("Talbot et al: median OS of the patients aged 75-79 years?",
      ["Talbot et al: how many patients were aged 75-79 years?",
       "Talbot et al: median OS of all the patients?"]),
+    # So is an open-ended group, however written: Talbot et al count patients with ≥6 previous lines and give
+    # OS for ≥2 middle lines, which is another group.
+    ("Talbot et al: median OS of the patients with 6 or more previous lines of treatment?",
+     ["Talbot et al: how many patients had 6 or more previous lines of treatment?",
+      "Talbot et al: median OS of the patients with 2 or more middle lines?"]),
 ])
 def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: list[str]) -> None:
@@ -789,6 +794,14 @@ def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refus
     assert _without(service, cohort_scope_check=False).search(unreported).answerable is True
     for question in reported:
         assert service.ask(question).answerable is True, question
+
+
+def test_an_open_ended_group_is_one_term_however_it_is_written() -> None:
+    for text in ["≥6", "6 or more previous lines", "at least 6 lines", "6+ or more"]:
+        assert thresholds(text) == {"atleast6"}, text
+    assert thresholds("<65 years") == {"lessthan65"} and thresholds("aged 75 or older") == {"atleast75"}
+    assert thresholds("grade 3 or higher") == thresholds("Grade ≥3 anemia") == set()  # a grade, not a group
+    assert thresholds("≥VGPR") == set()
 
 
 def test_a_part_of_a_results_row_compound_is_a_result(service) -> None:  # type: ignore[no-untyped-def]
