@@ -179,6 +179,8 @@ class Lexicon:
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
                 if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
                     continue
+                if part.endswith("s") and part[:-1] in self.abbreviations:  # a plural: "PIs", "IMiDs"
+                    continue
                 stem = _stem(part)
                 if stem in stems or any(part in p.names for p in self.studies):
                     continue

@@ -79,6 +79,7 @@ GRADE = re.compile(
     rf"(?:(≥|>=|>)\s*)?\b(?:grades?|gr\.?)\s*(≥|>=|>)?\s*{_GRADE_NUMBER}"
     rf"(?:\s*(?:/|-|–|to|or|and|,)\s*(?:grade\s*)?{_GRADE_NUMBER}(?!\s*(?:months?|weeks?|days?|years?)))?"
     r"(\s*\+|\s+or (?:higher|above|greater|worse|more)\b|\s+and (?:higher|above)\b)?", re.I)
+GRADE_MARKER = re.compile(r"\bgr\b\.?(?=\s*(?:≥|>=|>)?\s*(?:[1-5]|iv|v|i{1,3})\b)", re.I)  # "gr 3": grade 3
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 
 
@@ -246,7 +247,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
         **_asked(text, topic),
-        unknown=tuple(lexicon.unknown_terms(topic, common_zipf=common_zipf, synonyms=synonyms)),
+        unknown=tuple(lexicon.unknown_terms(GRADE_MARKER.sub("grade", topic), common_zipf=common_zipf,
+                                            synonyms=synonyms)),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )

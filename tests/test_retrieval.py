@@ -579,6 +579,19 @@ def test_a_number_of_a_term_a_study_only_announces_is_refused(service) -> None: 
     assert service.ask("What median DUR did Abdallah et al report for the DARZALEX-naive cohort?").answerable is True
 
 
+def test_a_plural_abbreviation_and_a_clipped_grade_are_the_letters_words(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter defines PI (proteasome inhibitor), and "gr 3" is read as grade 3 by the grade analysis: neither
+    "PIs" nor "gr" is a topic the letter lacks. A word that only looks like them still is."""
+    lexicon = service.index.lexicons[DOC]
+    assert "pi" in lexicon.abbreviations and "pis" not in lexicon.abbreviations
+    plural = "How many patients had received two PIs before retreatment?"
+    assert service.retriever.analyse(plural).unknown == ()
+    graded = "How many retreated patients had gr 3-4 neutropenia?"
+    assert service.retriever.analyse(graded).grades == frozenset({3, 4})
+    assert service.retriever.analyse(graded).unknown == ()
+    assert service.retriever.analyse("Which gr of patients got a dara retreatment?").unknown == ("gr",)
+
+
 def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # type: ignore[no-untyped-def]
     lexicon = service.index.lexicons[DOC]
     assert lexicon.closest_spelling("dex") == "dexamethasone"
