@@ -194,8 +194,8 @@ class Lexicon:
         return unknown
 
     def repeats(self, word: str, stems: set[str], common_zipf: float) -> bool:
-        """A word of the iterative prefix re- on a word the letter or everyday English has ("rechallenged",
-        "restarting"): the letter's subject is doing again what it reports done once."""
+        """Whether a word is the prefix re- on a word the letter or everyday English has ("rechallenged",
+        "restarting"): doing again what the letter reports done once is its subject, retreatment."""
         rest = word[len(REPEAT):] if word.startswith(REPEAT) else ""
         return len(rest) >= 4 and (_stem(rest) in stems or everyday(rest, common_zipf))
 

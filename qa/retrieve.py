@@ -184,10 +184,11 @@ class Cohorts:
     sentence's "in the … cohort". A results passage either holds several cohorts side by side (a row of a
     table with two or more cohort columns, or a table whose rows are cohorts) or speaks of one cohort
     ("In the DARZALEX retreatment cohort: The median OS was …"), sentence by sentence. A subgroup is what
-    the other tables' rows describe patients by (D-Kd, R-ISS, high-risk, an age band 75-79). A question
-    naming a study, a result and a cohort or subgroup word is unreported when none of that study's results
-    rows or sentences holds the result for several cohorts or for one whose words include every cohort word
-    asked, and names every subgroup asked."""
+    the other tables' rows describe patients by (D-Kd, R-ISS, high-risk, an age band 75-79, an open-ended
+    band however a question writes it: "≥6", "6 or more"). A question naming a study, a result and a cohort
+    or subgroup word is unreported when none of that study's results rows or sentences holds the result for
+    several cohorts or for one whose words include every cohort word asked, and names every subgroup asked;
+    a result none of them holds at all is asked of something else (the study's design), not of a cohort."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[frozenset[str]], outcome_stems: set[str],
                  lexicons: dict[str, Lexicon], common_zipf: float) -> None:
