@@ -17,6 +17,7 @@ Each stage past the first can be switched off in `RetrievalSettings`, so `qa eva
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import re
@@ -150,8 +151,9 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
     Patient Characteristics, Efficacy and Safety tables and of those tables' titles (cytogenetics, VGPR,
     neutropenia …), and the words of the Efficacy and Safety rows and titles that no passage of another
     sub-section uses, however common in English (grade, infection …), but for the commonest words of English,
-    which are grammar (without, within). A question naming a study and one of them is outside the letter when
-    none of that study's passages uses it."""
+    which are grammar (without, within), and what their passages give medians of when it is rarer than everyday
+    English (follow-up). A question naming a study and one of them is outside the letter when none of that
+    study's passages uses it."""
     labels = {section: [w for c in chunks if c.section == section and c.row for w in [*c.row, c.table or ""]]
               for section in REPORTED_SECTIONS}
     # A compound's parts count as its words ("DARZALEX-cycles": cycles).
@@ -167,6 +169,14 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
         elsewhere = set().union(*(found for other, found in used.items() if other != section))
         content = [w for w in words(" ".join(own)) if any(ch.isalpha() for ch in w) and zipf(w) < GRAMMAR_ZIPF]
         stems |= set(lexical_tokens(" ".join(content))) - elsewhere
+    # And what the studies give medians of, in their sentences as in their rows ("median follow-up duration"):
+    # the word after "median" when it is a compound or rarer than everyday English (not "time", "age").
+    for c in chunks:
+        if c.section in REPORTED_SECTIONS:
+            tokens = words(c.text)
+            after = [t for m, t in itertools.pairwise(tokens) if m == "median" and t not in STOPWORDS]
+            stems |= {lexical_tokens(t)[0] for t in after if any(ch.isalpha() for ch in t) and
+                      (COMPOUND.search(t) or zipf(t) < common_zipf)}
     return stems
 
 

@@ -534,6 +534,17 @@ def test_the_rarer_words_asked_outweigh_a_row_group_repeating_common_ones(  # ty
     assert not off.highlight.startswith(start)
 
 
+def test_what_the_studies_give_medians_of_is_an_outcome(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan, Abdallah and Szabo et al give a "median follow-up duration" in their sentences; Talbot et al (EMMY)
+    give none, so a follow-up asked of them is refused, and of Tan et al answered."""
+    assert "follow-up" in service.retriever.outcome_stems
+    assert "time" not in service.retriever.outcome_stems  # "median time to first response": everyday English
+    asked = "whats the median f/u in the EMMY study?"
+    assert service.ask(asked).answerable is False
+    assert _without(service, outcome_scope_check=False).search(asked).answerable is True
+    assert service.ask("What was the median follow-up duration in the Tan et al retreatment study?").answerable is True
+
+
 def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """Talbot et al (EMMY) report no safety data: 'infection' is an outcome word of the letter (a row of
     Souren's Safety tables), and none of Talbot's passages uses it. 'Adverse events' the letter defines (AEs),
