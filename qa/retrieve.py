@@ -234,6 +234,10 @@ class Cohorts:
             found |= {t for abbr, long in lexicons[doc].abbreviations.items()
                       if len(long.split()) >= 2 and f" {' '.join(words(long))} " in text for t in lexical_tokens(abbr)}
         self.results = {t for t in found if len(t) > 1} - shared - names - described - set(lexical_tokens(COHORT))
+        # The letter's abbreviations of two or more words, by their words: a question may ask a measure by an
+        # initialism the letter never writes ("DOR"), which the analysis spells out.
+        self.long_forms = {" ".join(words(long)): set(lexical_tokens(abbr)) for lex in lexicons.values()
+                           for abbr, long in lex.abbreviations.items() if len(long.split()) >= 2}
         # Who: the columns of every table but the first (its row labels), unless a column is a measure
         # ("Median OS (95% CI), months"), and the scopes of results sentences.
         columns: dict[str | None, list[str]] = {}
@@ -307,6 +311,8 @@ class Cohorts:
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         asked = set(query.terms) | thresholds(query.topic)
+        spelled = f" {' '.join(words(query.expanded))} "
+        asked |= {t for long, abbr in self.long_forms.items() if f" {long} " in spelled for t in abbr}
         # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
         parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
         results = asked & self.results - parts

@@ -801,6 +801,10 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     # The Pd of D-Pd is not PD, progressive disease, which Abdallah et al's response rows give.
     ("Abdallah et al: median PFS of the patients retreated with D-Pd versus D-Kd?",
      ["Abdallah et al: how many patients had PD as best response after retreatment?"]),
+    # A measure asked by an initialism the letter never writes is the letter's measure: DOR is its DUR, which
+    # Abdallah et al give for the DARZALEX-naive cohort only.
+    ("Abdallah et al: median DOR of the patients retreated with DARZALEX?",
+     ["Abdallah et al: median DOR in the DARZALEX-naive cohort?"]),
     # A span of numbers a baseline row stands for is a subgroup: Talbot et al count patients aged 75-79 and give
     # OS for all patients only.
     ("Talbot et al: median OS of the patients aged 75-79 years?",
