@@ -561,14 +561,15 @@ def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # 
 
 
 def test_a_measure_asked_by_initials_the_letter_never_writes_is_judged_by_its_phrase(service) -> None:  # type: ignore[no-untyped-def]
-    """The letter never writes 'DOR' or 'TTNT': Abdallah et al give a 'duration of response' and Szabo et al a
-    'time to next treatment' in their results, Talbot et al and Tan et al neither. Asked of those two, the
-    initials are a measure the study does not report."""
+    """The letter never writes 'DOR' or 'TTNT': Abdallah et al give a 'duration of response' (for their
+    DARZALEX-naive cohort, not after retreatment) and Szabo et al a 'time to next treatment' in their results,
+    Talbot et al and Tan et al neither. Asked of those two, the initials are a measure the study does not
+    report."""
     initials = service.retriever.measure_initialisms[DOC]
     assert initials["dor"] == "duration of response" and initials["ttnt"] == "time to next treatment"
     for refused, answered in [
         ("What median DOR did Talbot et al report for anti-CD38 retreatment?",
-         "What median DOR did Abdallah et al report after retreatment?"),
+         "What median DOR did Abdallah et al report for the DARZALEX-naive cohort?"),
         ("What was the median TTNT in the Tan retrospective study?",
          "What was the median TTNT in the Szabo real-world study?"),
     ]:
