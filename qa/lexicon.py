@@ -52,6 +52,8 @@ DEMONYMS = {
 
 def fold(text: str) -> str:
     """Accents folded ('naïve' -> 'naive') so spellings meet."""
+    if text.isascii():  # nothing to fold: most of the letter and most questions
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
