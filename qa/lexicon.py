@@ -139,6 +139,13 @@ class Lexicon:
         extra = [e for e in dict.fromkeys(extra) if not re.search(rf"(?<!\w){re.escape(e.lower())}(?!\w)", lowered)]
         return f"{question} ({'; '.join(extra)})" if extra else question
 
+    def abbreviations_spelled_out(self, text: str) -> list[str]:
+        """The abbreviations of two or more words whose words `text` writes in full, as whole words: "duration
+        of response" spells out DUR, whether the letter or a question's spelled-out initialism ("DOR") says it."""
+        said = f" {' '.join(words(text))} "
+        return [abbr for abbr, long in self.abbreviations.items()
+                if len(long.split()) >= 2 and f" {' '.join(words(long))} " in said]
+
     def combinations_named(self, question: str) -> list[str]:
         """Abbreviations of combinations ("D-Pd, DARZALEX + pomalidomide + dexamethasone") whose every
         component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with

@@ -79,7 +79,7 @@ GRADE = re.compile(
     rf"(?:(≥|>=|>)\s*)?\b(?:grades?|gr\.?)\s*(≥|>=|>)?\s*{_GRADE_NUMBER}"
     rf"(?:\s*(?:/|-|–|to|or|and|,)\s*(?:grade\s*)?{_GRADE_NUMBER}(?!\s*(?:months?|weeks?|days?|years?)))?"
     r"(\s*\+|\s+or (?:higher|above|greater|worse|more)\b|\s+and (?:higher|above)\b)?", re.I)
-GRADE_MARKER = re.compile(r"\bgr\b\.?(?=\s*(?:≥|>=|>)?\s*(?:[1-5]|iv|v|i{1,3})\b)", re.I)  # "gr 3": grade 3
+GRADE_MARKER = re.compile(rf"\bgr\b\.?(?=\s*(?:≥|>=|>)?\s*{_GRADE_NUMBER})", re.I)  # the "gr" of "gr 3": grade
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 
 

@@ -45,7 +45,7 @@ from qa.lexicon import (
     words,
     zipf,
 )
-from qa.query import Query, analyse, grade_sets, landmarks
+from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,6 @@ class Scores:
 
 # A statement giving a test statistic: a P value, a hazard ratio, or whether a difference was significant.
 STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\bsignifican", re.I)
-HAZARD_RATIO_GIVEN = re.compile(r"\bHR\b|hazard ratio", re.I)
 # The statistics' own abbreviations, which are not what was compared (hazard ratio, confidence interval).
 STATISTIC_TERMS = frozenset({"hr", "ci"})
 
@@ -226,18 +225,10 @@ class Cohorts:
         found |= {t for t in outcome_stems if any(t in terms[c.id] for c in results)}
         # And the letter's abbreviations whose words a results sentence spells out in full: DUR, defined in one
         # study's Study Design, is the "duration of response" another study's Efficacy bullets give per cohort.
-        sentences: dict[str, list[str]] = {}
-        for c in results:
-            sentences.setdefault(c.document, []).append(" ".join(words(c.text)))
-        for doc, said in sentences.items():
-            text = f" {' | '.join(said)} "
-            found |= {t for abbr, long in lexicons[doc].abbreviations.items()
-                      if len(long.split()) >= 2 and f" {' '.join(words(long))} " in text for t in lexical_tokens(abbr)}
+        found |= {t for c in results for abbr in lexicons[c.document].abbreviations_spelled_out(c.text)
+                  for t in lexical_tokens(abbr)}
         self.results = {t for t in found if len(t) > 1} - shared - names - described - set(lexical_tokens(COHORT))
-        # The letter's abbreviations of two or more words, by their words: a question may ask a measure by an
-        # initialism the letter never writes ("DOR"), which the analysis spells out.
-        self.long_forms = {" ".join(words(long)): set(lexical_tokens(abbr)) for lex in lexicons.values()
-                           for abbr, long in lex.abbreviations.items() if len(long.split()) >= 2}
+        self.lexicons = lexicons
         # Who: the columns of every table but the first (its row labels), unless a column is a measure
         # ("Median OS (95% CI), months"), and the scopes of results sentences.
         columns: dict[str | None, list[str]] = {}
@@ -311,8 +302,9 @@ class Cohorts:
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         asked = set(query.terms) | thresholds(query.topic)
-        spelled = f" {' '.join(words(query.expanded))} "
-        asked |= {t for long, abbr in self.long_forms.items() if f" {long} " in spelled for t in abbr}
+        # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
+        asked |= {t for lex in self.lexicons.values() for abbr in lex.abbreviations_spelled_out(query.expanded)
+                  for t in lexical_tokens(abbr)}
         # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
         parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
         results = asked & self.results - parts
@@ -711,7 +703,7 @@ class Retriever:
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     graded=tuple((stems[c.id], given) for c in passages for given in [grade_sets(c.text)] if given),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
-                                  bool(HAZARD_RATIO_GIVEN.search(unit))) for c in passages
+                                  bool(HAZARD_RATIO.search(unit))) for c in passages
                                  for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
                                  if STATISTIC_GIVEN.search(unit)),
                 )
