@@ -88,6 +88,7 @@ class Lexicon:
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
+    _long_forms: list[tuple[str, str]] | None = None  # (abbreviation, its words) of the multi-word ones
 
     def compound_at(self, tokens: list[str], i: int) -> bool:
         """Whether word i of a question, with the word before or after it, is a compound the letter writes
@@ -142,9 +143,11 @@ class Lexicon:
     def abbreviations_spelled_out(self, text: str) -> list[str]:
         """The abbreviations of two or more words whose words `text` writes in full, as whole words: "duration
         of response" spells out DUR, whether the letter or a question's spelled-out initialism ("DOR") says it."""
+        if self._long_forms is None:
+            self._long_forms = [(abbr, f" {' '.join(words(long))} ") for abbr, long in self.abbreviations.items()
+                                if len(long.split()) >= 2]
         said = f" {' '.join(words(text))} "
-        return [abbr for abbr, long in self.abbreviations.items()
-                if len(long.split()) >= 2 and f" {' '.join(words(long))} " in said]
+        return [abbr for abbr, long in self._long_forms if long in said]
 
     def combinations_named(self, question: str) -> list[str]:
         """Abbreviations of combinations ("D-Pd, DARZALEX + pomalidomide + dexamethasone") whose every
