@@ -50,11 +50,26 @@ DEMONYMS = {
 }
 
 
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def fold(text: str) -> str:
     """Accents folded ('naïve' -> 'naive') so spellings meet."""
-    if text.isascii():  # nothing to fold: most of the letter and most questions
+    if text.isascii():  # nothing to fold: most questions
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    # Character by character: decomposing each alone and dropping the combining marks is the same as decomposing
+    # the whole text (only the order of the marks, which all go, can differ), and the letter's few distinct
+    # non-ASCII characters are each folded once.
+    return NON_ASCII.sub(_fold_character, text)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: questions may bring any character
+def _fold(character: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
+
+
+def _fold_character(match: re.Match[str]) -> str:
+    return _fold(match.group())
 
 
 def words(text: str) -> list[str]:
@@ -569,7 +584,15 @@ COMPARISONS = (
 )
 
 
+# What every one of those patterns holds: a text with none of it compares nothing (most texts).
+COMPARISON_MARKS = ("≥", "≤", "<", ">", "better", "more", "higher", "greater", "above", "older", "over", "least",
+                    "less", "fewer", "lower", "below", "younger", "under", "most", "than")
+
+
 def comparisons_as_words(text: str) -> str:
+    folded = text.casefold()  # as the patterns' case-insensitive matching reads it
+    if not any(mark in folded for mark in COMPARISON_MARKS):
+        return text
     for pattern, term in COMPARISONS:
         text = pattern.sub(f" {term} ", text)
     return text

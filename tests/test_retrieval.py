@@ -5,13 +5,14 @@ questions must be flagged; and every response must carry the letter's compliance
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from qa.letter import Letter
-from qa.lexicon import everyday, lexical_tokens, parenthetical_definitions, thresholds, zipf
+from qa.lexicon import comparisons_as_words, everyday, fold, lexical_tokens, parenthetical_definitions, thresholds, zipf
 from qa.parse import normalise
 from qa.query import grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
@@ -250,6 +251,25 @@ def test_comparisons_in_words_meet_the_tables_symbols(service, letter: Letter) -
     assert any(p.text.splitlines()[1].startswith("≥CR:") for p in response.passages[:2])
     fused = _without(service, learned_ranker=False).search(question)
     assert fused.passages[0].chunk.text.splitlines()[1].startswith("≥CR:")
+
+
+def test_every_comparison_survives_the_quick_test_for_none() -> None:
+    """Each way of writing a comparison, in any case, is still read after the shortcut that skips texts
+    holding none of the comparison words or symbols."""
+    for text, term in [("≥6", "atleast"), ("=>6", "atleast"), ("CR OR BETTER", "atleast"), ("and older", "atleast"),
+                       ("At Least 6", "atleast"), ("≤2", "atmost"), ("=<2", "atmost"), ("or fewer", "atmost"),
+                       ("AT MOST 2", "atmost"), ("no more than 2", "atmost"), ("<65", "lessthan"),
+                       ("Younger Than 65", "lessthan"), ("below 65", "lessthan"), (">65", "morethan"),
+                       ("OLDER THAN 65", "morethan"), ("above 65", "morethan")]:
+        assert term in comparisons_as_words(text).split(), text
+    assert comparisons_as_words("Median OS, months") == "Median OS, months"
+
+
+def test_folding_character_by_character_equals_folding_the_whole_text() -> None:
+    for text in ["naïve", "DARZALEX-Naïve (n=43)", "e\u0301te", "ﬁrst-line", "Ångström ≥ 5 – 6", "x\u0327\u0301y"]:
+        whole = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        assert fold(text) == whole, text
+    assert fold("naïve") == "naive" and fold("≥CR") == "≥CR"
 
 
 def test_a_plus_joined_compound_is_split_like_a_hyphenated_one() -> None:
