@@ -60,16 +60,12 @@ def fold(text: str) -> str:
     # Character by character: decomposing each alone and dropping the combining marks is the same as decomposing
     # the whole text (only the order of the marks, which all go, can differ), and the letter's few distinct
     # non-ASCII characters are each folded once.
-    return NON_ASCII.sub(_fold_character, text)
+    return NON_ASCII.sub(lambda match: _fold(match.group()), text)
 
 
 @functools.lru_cache(maxsize=4096)  # bounded: questions may bring any character
 def _fold(character: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
-
-
-def _fold_character(match: re.Match[str]) -> str:
-    return _fold(match.group())
 
 
 def words(text: str) -> list[str]:
@@ -606,7 +602,7 @@ NUMBER_FIRST = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*\+?\s+(atleast|atmost)\b
 def thresholds(text: str) -> set[str]:
     """The open-ended groups a text names, each as one term: "≥6", "6 or more" and "at least 6" are all
     "atleast6", "<65" is "lessthan65". Its words alone ("atleast", "6") do not say which number is bounded."""
-    text = NUMBER_FIRST.sub(r"\2 \1", re.sub(r"\s+", " ", comparisons_as_words(text.lower())))
+    text = NUMBER_FIRST.sub(r"\2 \1", normalise(comparisons_as_words(text.lower())))
     return {f"{bound}{number}" for bound, number in COMPARED.findall(text)}
 
 
