@@ -266,11 +266,13 @@ class Lexicon:
         """The letter's word (or study name) a rare word misspells or cuts short: the one rare word of the
         letter it begins ("dex" for dexamethasone, "pom" for pomalidomide: clinicians clip drug names; the
         clipped word may be a little more common, "dex" being a word of its own), or one edit away for words
-        of 5-7 letters, two for longer ones. None for a word the letter has, a word under 3 letters or a
-        common English word."""
-        if len(word) < 3 or not word.isalpha() or word in self.vocabulary or zipf(word) >= CLIPPED_ZIPF:
+        of 5-7 letters, two for longer ones; or its American spelling of a British one. None for a word the
+        letter has, a word under 3 letters or a common English word the letter does not spell otherwise."""
+        if len(word) < 3 or not word.isalpha() or word in self.vocabulary:
             return None
-        if _stem(word) in self.stems():  # another form of a word the letter has
+        if (us := american_spelling(word)) and (us in self.vocabulary or _stem(us) in self.stems()):
+            return us  # "centres" for the letter's "centers", "tumour" for its "tumor"
+        if zipf(word) >= CLIPPED_ZIPF or _stem(word) in self.stems():  # common, or a form of the letter's word
             return None
         if self._spellings is None:
             names = {n for p in self.studies for n in p.names}
@@ -335,6 +337,14 @@ def everyday(word: str, common_zipf: float) -> bool:
     forms = [word] + [word[: -len(end)] + base for end, base in DETACHMENTS
                       if word.endswith(end) and len(word) - len(end) >= 3]
     return any(zipf(f) >= common_zipf for f in forms)
+
+
+def american_spelling(word: str) -> str | None:
+    """The American spelling of a British one ("centres" -> "centers", "anaemia" -> "anemia"), from the
+    British-American spelling pairs of `breame`; None for any other word."""
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    return BRITISH_ENGLISH_SPELLINGS.get(word)
 
 
 @functools.lru_cache(maxsize=65_536)

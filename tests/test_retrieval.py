@@ -636,6 +636,21 @@ def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # ty
     assert "dexamethasone" not in _without(service, correct_spelling=False).analyse(question).topic
 
 
+def test_a_british_spelling_is_read_as_the_letters_american_one(service) -> None:  # type: ignore[no-untyped-def]
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.closest_spelling("centres") == "centers"
+    assert lexicon.closest_spelling("anaemia") == "anemia"
+    assert lexicon.closest_spelling("labelled") == "labeled"  # the letter has "label"
+    assert lexicon.closest_spelling("colour") is None  # the letter has no "color" to read it as
+    question = "number of centres in the EMMY study"
+    assert "centers" in service.retriever.analyse(question).topic
+    assert service.ask(question).passages[0].highlight.startswith("Study conducted in 73 centers in France")
+    # Unread, "centres" (stem "centr") misses the letter's "centers" (stem "center"), and the passage on the
+    # patients included outranks the one giving the centres.
+    unread = _without(service, correct_spelling=False).search(question)
+    assert not unread.passages[0].highlight.startswith("Study conducted in 73 centers")
+
+
 def test_safety_asked_of_a_study_without_a_safety_section_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """'grade' and 'infection' are words only the letter's Safety rows use; Szabo et al have no Safety
     sub-section, Abdallah et al have one."""
