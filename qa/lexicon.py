@@ -271,7 +271,7 @@ class Lexicon:
         if len(word) < 3 or not word.isalpha() or word in self.vocabulary:
             return None
         if (us := american_spelling(word)) and (us in self.vocabulary or _stem(us) in self.stems()):
-            return us  # "centres" for the letter's "centers", "tumour" for its "tumor"
+            return us  # "centres" for the letter's "centers", "anaemia" for its "anemia"
         if zipf(word) >= CLIPPED_ZIPF or _stem(word) in self.stems():  # common, or a form of the letter's word
             return None
         if self._spellings is None:
