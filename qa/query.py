@@ -31,10 +31,11 @@ ADVICE = re.compile(
 INTENTS: dict[str, re.Pattern[str]] = {
     "references": re.compile(
         r"\b(journal|published|publication|cite[sd]?|citation|reference[sd]?|author(s|ed)?|poster|abstract|"
-        r"presented (at|by)|congress|meeting|conference|workshop|supplement|volume|pages?)\b", re.I),
+        r"presented (at|by)|congress|meeting|conference|workshop|supplement|volume|pages?|"
+        r"who (wrote|authored)(?! (this|it)\b)|written by)\b", re.I),
     "disclaimer": re.compile(
-        r"\b(promotional|medical advice|intended for|who (prepared|wrote|is this)|disclaimer|last updated|"
-        r"updated|audience|healthcare professionals)\b", re.I),
+        r"\b(promotional|medical advice|intended for|who (prepared|is this)|who wrote (this|it)|disclaimer|"
+        r"last updated|updated|audience|healthcare professionals)\b", re.I),
     "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
     "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
                           r"literature|(which|what) stud(y|ies))\b", re.I),

@@ -179,6 +179,27 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
     return stems
 
 
+def bound_parts(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """The stems of the compound parts the letter never writes as words of their own, with their spellings:
+    "Tri-" of "Tri-refractory", "Nivolumab" of "DARZALEX/Nivolumab". A part's stem may be an everyday word's
+    too ("trying" stems to "tri"), so a question names such a part only by spelling it."""
+    standalone = set(lexical_tokens(" ".join(w for c in chunks for w in words(c.text) if not COMPOUND.search(w))))
+    found: dict[str, set[str]] = {}
+    for c in chunks:
+        for w in words(c.text):
+            for part in COMPOUND.split(w) if COMPOUND.search(w) else []:
+                for stem in lexical_tokens(part):
+                    if stem not in standalone:
+                        found.setdefault(stem, set()).add(part.lower())
+    return {stem: frozenset(spellings) for stem, spellings in found.items()}
+
+
+def _spells_part(word: str, stem: str, bound: dict[str, frozenset[str]]) -> bool:
+    """`word` of a question names the letter's `stem`: by its stem, or for a bound part by its spelling."""
+    spellings = bound.get(stem)
+    return spellings is None or any(p.lower() in spellings for p in [word, *COMPOUND.split(word)])
+
+
 COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
 COHORT = "cohort"
 SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
@@ -405,6 +426,7 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
+        self.bound_parts = bound_parts(index.chunks)
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -772,7 +794,8 @@ class Retriever:
             # The letter's abbreviations were judged above, spelled out or not.
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
-            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems}
+            wanted |= {t for w in plain for t in lexical_tokens(w)
+                       if t in self.outcome_stems and _spells_part(w, t, self.bound_parts)}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None

@@ -580,6 +580,19 @@ def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # 
     assert service.ask("Which adverse events did Souren et al report with DARZALEX retreatment?").answerable is True
 
 
+def test_a_prefix_the_letter_only_writes_joined_is_named_by_its_spelling(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """'Tri-' of EMMY's "Tri-refractory" is an outcome word whose stem is also that of "trying": an everyday
+    question about Szabo's aim is not an outcome Szabo lacks. Spelled as the letter spells it, it still is,
+    and a whole word the letter only writes joined ("DARZALEX/Nivolumab") still counts by its stem."""
+    everyday = "What was the Szabo paper trying to find out?"
+    assert service.retriever.bound_parts["tri"] == frozenset({"tri"})
+    assert service.ask(everyday).answerable is True
+    assert service.ask("How many Szabo patients were tri-refractory?").answerable is False
+    assert service.ask("How many patients in Szabo got nivolumab?").answerable is False
+    monkeypatch.setattr(service.retriever, "bound_parts", {})
+    assert service.retriever.search(everyday).refused_by == "study_scope_check: tri"
+
+
 def test_a_measure_asked_by_initials_the_letter_never_writes_is_judged_by_its_phrase(service) -> None:  # type: ignore[no-untyped-def]
     """The letter never writes 'DOR' or 'TTNT': Abdallah et al give a 'duration of response' (for their
     DARZALEX-naive cohort, not after retreatment) and Szabo et al a 'time to next treatment' in their results,
@@ -978,6 +991,17 @@ def test_this_beside_something_the_letter_names_is_not_the_letter(service) -> No
     question = "What does this letter say about PFS in the EMMY study?"
     assert "disclaimer" not in service.retriever.analyse(question).intents
     assert service.retriever.search(question).passages[0].chunk.section != "Disclaimer"
+
+
+@pytest.mark.parametrize(("question", "reference"), [("who wrote the EMMY paper", 1),
+                                                     ("Who wrote the Tan study?", 3)])
+def test_who_wrote_a_study_asks_its_reference(service, question: str, reference: int) -> None:  # type: ignore[no-untyped-def]
+    """'Who wrote' a study asks for its authors, which its reference entry gives; 'who wrote this' asks the
+    letter's account of itself, its disclaimer."""
+    assert service.retriever.analyse(question).intents == ("references",)
+    first = service.retriever.search(question).passages[0].chunk
+    assert first.kind == "references" and first.citations == [reference]
+    assert service.retriever.analyse("Who wrote this?").intents == ("disclaimer",)
 
 
 @pytest.mark.parametrize(("undated", "dated"), [
