@@ -183,14 +183,13 @@ def bound_parts(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
     """The stems of the compound parts the letter never writes as words of their own, with their spellings:
     "Tri-" of "Tri-refractory", "Nivolumab" of "DARZALEX/Nivolumab". A part's stem may be an everyday word's
     too ("trying" stems to "tri"), so a question names such a part only by spelling it."""
-    standalone = set(lexical_tokens(" ".join(w for c in chunks for w in words(c.text) if not COMPOUND.search(w))))
+    every = {w for c in chunks for w in words(c.text)}
+    standalone = {t for w in every if not COMPOUND.search(w) for t in lexical_tokens(w)}
     found: dict[str, set[str]] = {}
-    for c in chunks:
-        for w in words(c.text):
-            for part in COMPOUND.split(w) if COMPOUND.search(w) else []:
-                for stem in lexical_tokens(part):
-                    if stem not in standalone:
-                        found.setdefault(stem, set()).add(part.lower())
+    for part in {p for w in every if COMPOUND.search(w) for p in COMPOUND.split(w)}:
+        for stem in lexical_tokens(part):
+            if stem not in standalone:
+                found.setdefault(stem, set()).add(part.lower())
     return {stem: frozenset(spellings) for stem, spellings in found.items()}
 
 
