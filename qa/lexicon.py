@@ -95,6 +95,7 @@ class Lexicon:
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
     document_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
+    _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
@@ -239,6 +240,7 @@ class Lexicon:
         rarely does (a drug, an endpoint, a design word), an abbreviation it defines, or a study. Greetings,
         small talk and questions made only of everyday words name nothing the letter could answer."""
         stems = self.stems()
+        rare = self.rare_stems(common_zipf)
         asked = content_words(question)
         named = False
         for word in asked:
@@ -252,7 +254,7 @@ class Lexicon:
                 named = True  # a study named by a common word ("France") anchors only beside another letter word
                 continue
             parts = [p for p in COMPOUND.split(word) if p] or [word]
-            if any(_stem(p) in stems and zipf(p) < common_zipf and not p.isdigit() for p in parts):
+            if any(_stem(p) in rare and zipf(p) < common_zipf and not p.isdigit() for p in parts):
                 return True
         return named and any(_stem(w) in stems for w in asked if not any(w in p.names for p in self.studies))
 
@@ -261,6 +263,15 @@ class Lexicon:
         if self._stem_cache is None:
             self._stem_cache = vocabulary_stems(self.vocabulary)
         return self._stem_cache
+
+    def rare_stems(self, common_zipf: float) -> set[str]:
+        """Stems of the letter's words (compounds split) that everyday English uses less than `common_zipf`: a
+        rare word of a question names the letter by one of these, not by the stem of a common word it shares
+        ("onc" and the letter's "once" both stem to "onc")."""
+        if common_zipf not in self._rare_stem_cache:
+            parts = {p for w in self.vocabulary for p in [w, *COMPOUND.split(w)] if p}
+            self._rare_stem_cache[common_zipf] = {_stem(p) for p in parts if zipf(p) < common_zipf}
+        return self._rare_stem_cache[common_zipf]
 
     def closest_spelling(self, word: str) -> str | None:
         """The letter's word (or study name) a rare word misspells or cuts short: the one rare word of the

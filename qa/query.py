@@ -128,6 +128,22 @@ COURTESY = re.compile(
     re.I,
 )
 
+# Who is asking, said in a clause of its own: "I'm a hem/onc pharmacist.", "I'm a medical information agent
+# handling a call from a hematologist: …", "I work in a myeloma clinic and …" (up to a clause's end or a dash).
+INTRODUCTION = re.compile(r"(?:^|(?<=[.!?;:,]\s))(?:i'?m|i am|i work|this is|we'?re|we are|we work)\b[^.!?;:]*?"
+                          r"(?:[.!?;:]|\s[-–—]\s)", re.I)
+
+
+def set_introductions_aside(topic: str, lexicon: Lexicon, common_zipf: float) -> str:
+    """A self-introduction that names nothing of the letter set aside (its words are who asks, not what)."""
+    kept = topic
+    for clause in INTRODUCTION.findall(topic):
+        rest = kept.replace(clause, " ", 1)
+        if not lexicon.anchored(clause, common_zipf=common_zipf) and lexicon.anchored(rest, common_zipf=common_zipf):
+            kept = rest
+    return re.sub(r"\s+", " ", kept).strip()
+
+
 # Shorthand of clinical chat and notes, read as the words they stand for.
 SHORTHAND = {
     "pt": "patient", "pts": "patients", "tx": "treatment", "txs": "treatments", "dx": "diagnosis",
@@ -220,12 +236,15 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     text = normalise_question(question)
     topic = read_shorthand(text) if shorthand else text
     topic = set_courtesy_aside(topic) if courtesy else topic
-    topic = read_contractions(topic)
     if lexicon is None:
+        topic = read_contractions(topic)
         terms = lexical_tokens(topic)
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      **_asked(text, topic), unknown=(), label_topics=(), anchored=True)
+    if courtesy:
+        topic = set_introductions_aside(topic, lexicon, common_zipf)
+    topic = read_contractions(topic)
     if spelling:
         topic = lexicon.correct_spelling(topic)
     expanded = lexicon.expand(topic)

@@ -713,6 +713,32 @@ def test_who_the_question_is_for_is_courtesy_not_topic(service) -> None:  # type
     assert _without(service, set_courtesy_aside=False).search(question).answerable is False
 
 
+@pytest.mark.parametrize(("question", "asked"), [
+    ("I'm a medical information agent handling a call from a hematologist: in Abdallah et al, how many retreated "
+     "patients had lymphopenia of any grade?", "in Abdallah et al"),
+    ("Hi, I'm a hem/onc pharmacist. Where was the Kim et al poster on daratumumab retreatment presented?", "Where"),
+])
+def test_a_self_introduction_naming_nothing_of_the_letter_is_set_aside(  # type: ignore[no-untyped-def]
+        service, question: str, asked: str) -> None:
+    """A clause saying who asks ("I'm a … agent handling a call from …:") is not what is asked: its words
+    ("handling", a label topic; "pharmacist", a word the letter lacks) refused the question."""
+    assert service.retriever.analyse(question).topic.startswith(asked)
+    assert service.ask(question).answerable is True
+    assert _without(service, set_courtesy_aside=False).search(question).answerable is False
+    # A clause naming something of the letter is kept: it may be what is asked.
+    kept = "I'm looking at the EMMY study: what was the median OS?"
+    assert service.retriever.analyse(kept).topic.startswith("I")
+
+
+def test_a_rare_word_names_the_letter_by_a_rare_word_of_it(service) -> None:  # type: ignore[no-untyped-def]
+    """'onc' (hem/onc) shares its stem with the letter's 'once', an everyday word: it names nothing of the
+    letter, while 'oncology' (a word of the reference list) does."""
+    lexicon = service.index.lexicons[DOC]
+    assert "onc" in lexicon.stems() and "onc" not in lexicon.rare_stems(4.5)
+    assert not lexicon.anchored("hem/onc fellow")
+    assert lexicon.anchored("oncology")
+
+
 @pytest.mark.parametrize(("typed", "study"),
                          [("Szab", "szabo-2022"), ("Tann", "tan-2024"), ("Abdala", "abdallah-2023")])
 def test_a_study_name_clipped_or_misspelt_names_the_study(service, typed: str, study: str) -> None:  # type: ignore[no-untyped-def]
