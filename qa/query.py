@@ -153,6 +153,10 @@ SHORTHAND = {
     "re-tx": "retreatment", "retx": "retreatment", "re-treatment": "retreatment", "re-treated": "retreated",
     "resp": "response", "pop": "population", "tox": "toxicity", "eff": "efficacy", "abt": "about",
     "med": "medical", "meds": "medications", "pls": "please", "plz": "please", "thx": "thanks",
+    "info": "information", "lit": "literature", "ref": "reference", "refs": "references", "combo": "combination",
+    "combos": "combinations", "chemo": "chemotherapy", "dz": "disease", "trt": "treatment", "avg": "average",
+    "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
+    "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -248,7 +252,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     if spelling:
         topic = lexicon.correct_spelling(topic)
     expanded = lexicon.expand(topic)
-    intents = _intents(text)
+    intents = tuple(dict.fromkeys(_intents(text) + _intents(topic)))  # as typed, and as read ("lit search")
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)
     if self_reference and not anchored and points_at_letter(topic, lexicon) and "disclaimer" not in intents:
         intents += ("disclaimer",)

@@ -439,6 +439,16 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
         unread = _without(service, read_shorthand=False)
         assert unread.analyse(chat).unknown == (word,) and unread.search(chat).answerable is False
 
+    # "combo", "ref": words the letter lacks, unread; "lit search" asks the literature search once read.
+    for chat, word in (("Among people who responded to dara a second time, which combo was most common?", "combo"),
+                       ("nooka dpd re-treatment ref which journal", "ref")):
+        assert service.ask(chat).answerable is True
+        assert _without(service, read_shorthand=False).analyse(chat).unknown == (word,)
+    lit = "when was the lit search done"
+    assert service.retriever.analyse(lit).intents == ("literature_search",)
+    assert service.retriever.search(lit).passages[0].chunk.kind == "literature_search"
+    assert _without(service, read_shorthand=False).search(lit).answerable is False
+
     misspelt = "What was the overall respnse rate with daratumamab retreatment in Abdallah?"
     assert "daratumumab" in service.retriever.analyse(misspelt).topic
     assert "daratumamab" in _without(service, correct_spelling=False).analyse(misspelt).topic
