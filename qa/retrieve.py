@@ -441,8 +441,9 @@ class Retriever:
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
         spelled_terms = [frozenset(lexical_tokens(text)) for text in spelled]
         self.cohorts = Cohorts(index.chunks, spelled_terms, self.outcome_stems, index.lexicons, settings.common_zipf)
-        self.has_number = np.array([bool(NUMBER.search(c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes
-                                                       else " ".join(c.quotes or [c.text]))) for c in index.chunks])
+        self.has_number = np.array([c.kind != "table" and bool(NUMBER.search(
+            c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes else " ".join(c.quotes or [c.text])))
+            for c in index.chunks])
         self.log_tokens = np.log1p([c.tokens for c in index.chunks])
         # What each passage shows a reader: its sentences or row lines, in their study and table.
         self.shown = [frozenset((c.study_id, c.table, q) for q in (c.quotes or [c.text])) for c in index.chunks]

@@ -5,6 +5,7 @@ questions must be flagged; and every response must carry the letter's compliance
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -452,6 +453,21 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     misspelt = "What was the overall respnse rate with daratumamab retreatment in Abdallah?"
     assert "daratumumab" in service.retriever.analyse(misspelt).topic
     assert "daratumamab" in _without(service, correct_spelling=False).analyse(misspelt).topic
+
+
+def test_a_tables_header_card_holds_no_number_a_question_asks(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A header card's numbers are its columns' sizes ("N=286"), not values: a question asking how many is
+    answered by the row, not by the card whose footnotes repeat its words ("Daratumumab administered after
+    Daratumumab")."""
+    question = "emmy how many got dara then dara again"
+    retriever = service.retriever
+    cards = [i for i, c in enumerate(service.index.chunks) if c.kind == "table"]
+    assert not retriever.has_number[cards].any()
+    first = retriever.search(question).passages[0]
+    assert first.chunk.kind == "row" and "145 (51)" in first.highlight
+    monkeypatch.setattr(retriever, "has_number", retriever.has_number.copy())
+    retriever.has_number[cards] = [bool(re.search(r"\d", service.index.chunks[i].text)) for i in cards]
+    assert retriever.search(question).passages[0].chunk.kind == "table"
 
 
 def test_a_parent_row_is_preferred_to_its_children_when_only_it_is_named(service) -> None:  # type: ignore[no-untyped-def]
