@@ -171,7 +171,8 @@ _LABEL_WORDS = (
     "interactions pregnancy pregnant lactation breastfeeding reproductive contraception pediatric geriatric "
     "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
     "carcinogenesis storage stored store handling supplied refrigerate vial vials premedication "
-    "premedications counseling"
+    "premedications counseling route routes subcutaneous subcutaneously intravenous intravenously injection "
+    "injections"
 )
 LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
 
