@@ -48,8 +48,13 @@ TRAIN_ID = re.compile(r"^t[a-z]\d{3,}$")
 # look-alikes), written from the letter in the same way.
 REFUSALS = [json.loads(line) for line in REFUSAL_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
 REFUSAL_ID = re.compile(r"^r[a-z]\d{3,}$")
-DEVELOPMENT = {"train": (TRAINING, TRAIN_ID), "refusal": (REFUSALS, REFUSAL_ID)}
-ANSWERABLE = [r for r in RECORDS + TRAINING + REFUSALS if r["gold"] and r["gold"]["answer"]]
+# Questions written from the letter by a reader who saw nothing of the system or the other sets, kept apart
+# to measure how the reading and the ranking carry to new wording.
+HELDOUT = [json.loads(line) for line in (TRAIN_SET.parent / "heldout.jsonl").read_text(encoding="utf-8")
+           .splitlines() if line.strip()]
+HELDOUT_ID = re.compile(r"^h\d{3,}$")
+DEVELOPMENT = {"train": (TRAINING, TRAIN_ID), "refusal": (REFUSALS, REFUSAL_ID), "heldout": (HELDOUT, HELDOUT_ID)}
+ANSWERABLE = [r for r in RECORDS + TRAINING + REFUSALS + HELDOUT if r["gold"] and r["gold"]["answer"]]
 
 
 def number(record: dict) -> int:
