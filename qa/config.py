@@ -205,6 +205,11 @@ class RetrievalSettings(BaseModel):
         "the … cohort:' bullet): 'median OS in the DARZALEX-naive cohort' of a study reporting OS only for "
         "its retreated cohort"
     )
+    listed_paper_check: bool = Field(
+        True, description="Judge a question naming a paper the letter only lists (its other relevant literature: "
+        "no section reports it) by that paper's reference entry, as the study-scope checks judge a study by its "
+        "passages, and refuse a number asked of it: 'What ORR did Ciardiello et al report?'"
+    )
     top_study_check: bool = Field(
         True, description="Refuse a question naming a study by a name of its own (author, site, acronym) when "
         "the first passage is another study's: the named study's passages, boosted, were not the best answer, "

@@ -200,6 +200,7 @@ def _spells_part(word: str, stem: str, bound: dict[str, frozenset[str]]) -> bool
 
 
 COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
+LISTED_AUTHOR = re.compile(r"^References › \d+ ([^\W\d_][\w'-]+)")  # "References › 7 Ciardiello A, …"
 COHORT = "cohort"
 SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
 WHOLE = frozenset({"entire", "whole", "overall", "total", "full", "study"})  # a scope that is everyone
@@ -425,6 +426,11 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
+        # Papers the letter only lists (its other relevant literature): no section reports them, so their
+        # reference entry is all the letter says of them. The first author's surname -> the entry's chunk id.
+        self.listed_papers = {m.group(1).lower(): c.id for c in index.chunks
+                              if c.kind == "references" and not c.related_studies
+                              and (m := LISTED_AUTHOR.search(c.text))}
         self.bound_parts = bound_parts(index.chunks)
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
@@ -714,7 +720,7 @@ class Retriever:
         with self._stems_lock:
             if study not in self._stems:
                 lexicons = self.index.lexicons
-                passages = [c for c in self.index.chunks if study in c.related_studies]
+                passages = [c for c in self.index.chunks if study in c.related_studies or c.id == study]
                 stems = {c.id: frozenset(lexical_tokens(lexicons[c.document].expand(c.text))) for c in passages}
                 self._stems[study] = StudyWords(
                     stems=frozenset().union(*stems.values()),
@@ -737,8 +743,16 @@ class Retriever:
         when every rule lets it through."""
         if reason := self._unsupported(query, top_dense):
             return reason
-        if reason := self._outside_studies(query, studies, document):
+        # A paper the letter only lists, named by its first author, is judged by its reference entry, as a
+        # study by its passages, unless the entry itself is asked for; and an entry gives no figures. Its
+        # author names it better than a study's common words do ("the Atrash chart review").
+        listed = [] if (studies and query.study_named) or "references" in query.intents or \
+            not self.settings.listed_paper_check else list(dict.fromkeys(
+                self.listed_papers[w] for w in query.content if w in self.listed_papers))
+        if reason := self._outside_studies(query, listed or studies, document):
             return reason
+        if listed and query.quantity:
+            return f"listed_paper_check: {', '.join(w for w in query.content if w in self.listed_papers)}"
         if self._another_study_first(query, studies, passages):
             return f"top_study_check: {passages[0].chunk.study_id} first"
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):

@@ -592,6 +592,28 @@ def test_what_the_studies_give_medians_of_is_an_outcome(service) -> None:  # typ
     assert service.ask("What was the median follow-up duration in the Tan et al retreatment study?").answerable is True
 
 
+@pytest.mark.parametrize(("question", "rule"), [
+    ("What ORR did Ciardiello et al report for dara-based second line therapy?", "study_scope_check: orr"),
+    ("How many patients were in the Atrash chart review?", "listed_paper_check: atrash"),
+    ("Which years did the Atrash study cover?", "dates_scope_check"),
+])
+def test_a_paper_the_letter_only_lists_is_judged_by_its_reference_entry(  # type: ignore[no-untyped-def]
+        service, question: str, rule: str) -> None:
+    """References 7-10 are other relevant literature: no section reports them, so the letter says only what
+    their entries say. "chart review" names Abdallah et al by common words; Atrash names the listed paper."""
+    assert service.retriever.listed_papers["ciardiello"].endswith("references/7")
+    assert service.retriever.search(question).refused_by == rule
+    assert _without(service, listed_paper_check=False).search(question).answerable is True
+
+
+@pytest.mark.parametrize("question", ["Where was the Kim et al poster presented?",
+                                      "What journal published Atrash et al?",
+                                      "Reference for the Nooka paper on dara-Pd and retreatment?"])
+def test_a_listed_papers_entry_still_answers_what_it_says(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    found = service.retriever.search(question)
+    assert found.answerable is True and found.passages[0].chunk.kind == "references"
+
+
 def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """Talbot et al (EMMY) report no safety data: 'infection' is an outcome word of the letter (a row of
     Souren's Safety tables), and none of Talbot's passages uses it. 'Adverse events' the letter defines (AEs),
