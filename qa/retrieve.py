@@ -193,12 +193,6 @@ def bound_parts(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
     return {stem: frozenset(spellings) for stem, spellings in found.items()}
 
 
-def _spells_part(word: str, stem: str, bound: dict[str, frozenset[str]]) -> bool:
-    """`word` of a question names the letter's `stem`: by its stem, or for a bound part by its spelling."""
-    spellings = bound.get(stem)
-    return spellings is None or any(p.lower() in spellings for p in [word, *COMPOUND.split(word)])
-
-
 COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
 LISTED_AUTHOR = re.compile(r"^References › \d+ ([^\W\d_][\w'-]+)")  # "References › 7 Ciardiello A, …"
 COHORT = "cohort"
@@ -808,8 +802,10 @@ class Retriever:
             # The letter's abbreviations were judged above, spelled out or not.
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
-            wanted |= {t for w in plain for t in lexical_tokens(w)
-                       if t in self.outcome_stems and _spells_part(w, t, self.bound_parts)}
+            # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
+            spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
+            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems
+                       and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
