@@ -320,6 +320,15 @@ class Lexicon:
 
         return re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
 
+    def negated_compounds(self, text: str) -> list[str]:
+        """The letter's own negated compounds a text says in words: 'not refractory' is its "non-refractory"
+        (a row: "Median PFS in anti-CD38 non-refractory patients"), 'not sensitive' its "non-sensitive"."""
+        negated = {w[4:] for w in self.vocabulary if w.startswith("non-") and w[4:].isalpha()}
+        if not negated:
+            return []
+        pattern = r"\b(?:not|never)\s+(" + "|".join(sorted(map(re.escape, negated))) + r")\b"
+        return [f"non-{m.lower()}" for m in re.findall(pattern, text, flags=re.I)]
+
 
 def _near(token: str, names: set[str]) -> bool:
     """A token of 4+ letters within one edit of a name (two for names of 8+ letters): a misspelt or clipped

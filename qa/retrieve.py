@@ -23,6 +23,7 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -215,8 +216,9 @@ class Cohorts:
     a result none of them holds at all is asked of something else (the study's design), not of a cohort."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[frozenset[str]], outcome_stems: set[str],
-                 lexicons: dict[str, Lexicon], common_zipf: float) -> None:
-        """`spelled`: the stems of each chunk's text with the letter's abbreviations spelled out, by position."""
+                 lexicons: dict[str, Lexicon], common_zipf: float, bound: Collection[str] = ()) -> None:
+        """`spelled`: the stems of each chunk's text with the letter's abbreviations spelled out, by position;
+        `bound`: the stems of the compound parts the letter never writes alone (prefixes: "non", "tri")."""
         results = [c for c in chunks if c.section in OUTCOME_SECTIONS]
         terms = {c.id: set(spelled[pos]) | thresholds(c.text) for pos, c in enumerate(chunks)
                  if c.section in OUTCOME_SECTIONS}
@@ -234,6 +236,12 @@ class Cohorts:
         # patients by it too ("ORR" of the response to the index regimen, a baseline of Szabo et al).
         labelled = Counter(t for sid, found in _row_label_stems(results).items() for t in found)
         described -= {t for t, n in labelled.items() if n >= 2}
+        # A describing word with a prefix describes as well: the results rows' "non-refractory" patients are
+        # those a baseline table calls "Refractory PI: No".
+        described |= {t for c in results for w in words(" ".join(c.row or [])) if COMPOUND.search(w)
+                      for t in lexical_tokens(w)[:1]
+                      if (parts := [p for p in lexical_tokens(" ".join(COMPOUND.split(w))) if p not in bound])
+                      and set(parts) <= described}
         measured = {w for c in results for w in words(" ".join([*(c.row or []), c.table or ""]))}
         found = {t for c in results for w in measured if w in lexicons[c.document].abbreviations
                  for t in lexical_tokens(w)}
@@ -440,7 +448,8 @@ class Retriever:
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
         spelled_terms = [frozenset(lexical_tokens(text)) for text in spelled]
-        self.cohorts = Cohorts(index.chunks, spelled_terms, self.outcome_stems, index.lexicons, settings.common_zipf)
+        self.cohorts = Cohorts(index.chunks, spelled_terms, self.outcome_stems, index.lexicons, settings.common_zipf,
+                               self.bound_parts)
         self.has_number = np.array([c.kind != "table" and bool(NUMBER.search(
             c.quotes[0].split(":", 1)[-1] if c.kind == "row" and c.quotes else " ".join(c.quotes or [c.text])))
             for c in index.chunks])

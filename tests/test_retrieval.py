@@ -629,6 +629,27 @@ def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # 
     assert service.ask("Which adverse events did Souren et al report with DARZALEX retreatment?").answerable is True
 
 
+def test_not_refractory_is_the_letters_non_refractory(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The letter writes "non-refractory" (a PFS row of EMMY); a question says "not refractory"."""
+    question = "an oncologist wants to know median PFS in EMMY patients who were not refractory to anti-CD38"
+    assert "non-refractori" in service.retriever.analyse(question).terms
+    assert "non-refractory" in service.retriever.search(question).passages[0].highlight
+    monkeypatch.setattr(type(service.index.lexicons[DOC]), "negated_compounds", lambda self, text: [])
+    assert "non-refractory" not in service.retriever.search(question).passages[0].highlight
+
+
+def test_a_prefixed_describing_word_is_no_result(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's results rows say "non-refractory" patients, its baseline "Refractory PI: No": a count of patients
+    not refractory to a PI is a baseline row, not a result asked of a subgroup the results never name."""
+    question = "How many EMMY patients were non-refractory to a proteasome inhibitor?"
+    cohorts = service.retriever.cohorts
+    assert "non-refractori" not in cohorts.results and "non-sensit" in cohorts.results
+    found = service.retriever.search(question)
+    assert found.answerable is True and found.passages[0].highlight.startswith("Refractory PI, n (%) › No")
+    monkeypatch.setattr(cohorts, "results", cohorts.results | {"non-refractori"})
+    assert service.retriever.search(question).refused_by == "cohort_scope_check"
+
+
 def test_a_prefix_the_letter_only_writes_joined_is_named_by_its_spelling(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """'Tri-' of EMMY's "Tri-refractory" is an outcome word whose stem is also that of "trying": an everyday
     question about Szabo's aim is not an outcome Szabo lacks. Spelled as the letter spells it, it still is,
