@@ -144,6 +144,14 @@ def set_introductions_aside(topic: str, lexicon: Lexicon, common_zipf: float) ->
     return re.sub(r"\s+", " ", kept).strip()
 
 
+def asked_sentences(topic: str) -> str | None:
+    """The sentences of a text that ask (end in a question mark), when others set a scene before or around
+    them; None when every sentence asks or none does."""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+", topic) if s.strip()]
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(asking) if asking and len(asking) < len(sentences) else None
+
+
 # Shorthand of clinical chat and notes, read as the words they stand for.
 SHORTHAND = {
     "pt": "patient", "pts": "patients", "tx": "treatment", "txs": "treatments", "dx": "diagnosis",
@@ -157,6 +165,7 @@ SHORTHAND = {
     "combos": "combinations", "chemo": "chemotherapy", "dz": "disease", "trt": "treatment", "avg": "average",
     "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
+    "mpfs": "median PFS",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -196,7 +205,7 @@ class Query:
     topic: str  # courtesy set aside, shorthand read, misspellings of the letter's words corrected
     expanded: str  # topic + the letter's expansions (abbreviations both ways, brand for generic)
     terms: tuple[str, ...]  # BM25 terms of the expanded topic, in the letter's canonical names
-    content: tuple[str, ...]  # content words of the topic
+    content: tuple[str, ...]  # content words of what it asks (its asking sentences, when others set a scene)
     studies: tuple[str, ...]  # ids of the studies it names, best first
     study_named: bool  # names a study by a name of its own (author, site, acronym), not a common word
     intents: tuple[str, ...]  # passage kinds it asks for
@@ -257,7 +266,13 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)
     if self_reference and not anchored and points_at_letter(topic, lexicon) and "disclaimer" not in intents:
         intents += ("disclaimer",)
-    tokens = words(topic)
+    # In a question that sets the scene before it asks ("Pharmacy resident here, building a slide for our
+    # tumor board. For Tan et al, what was …?"), the words judged are those of the sentences asking, when
+    # they name something of the letter themselves: the scene is who asks and why.
+    judged = asked_sentences(topic) if courtesy else None
+    if judged is None or not lexicon.anchored(judged, common_zipf=common_zipf):
+        judged = topic
+    tokens = words(judged)
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
     label_topics = tuple(dict.fromkeys(
@@ -267,12 +282,12 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         topic=topic,
         expanded=expanded,
         terms=tuple(lexical_tokens(lexicon.canonical(expanded))),
-        content=tuple(content_words(topic)),
+        content=tuple(content_words(judged)),
         studies=tuple(lexicon.detect_studies(topic)),
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
         **_asked(text, topic),
-        unknown=tuple(lexicon.unknown_terms(GRADE_MARKER.sub("grade", topic), common_zipf=common_zipf,
+        unknown=tuple(lexicon.unknown_terms(GRADE_MARKER.sub("grade", judged), common_zipf=common_zipf,
                                             synonyms=synonyms)),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,

@@ -15,7 +15,7 @@ import pytest
 from qa.letter import Letter
 from qa.lexicon import comparisons_as_words, everyday, fold, lexical_tokens, parenthetical_definitions, thresholds, zipf
 from qa.parse import normalise
-from qa.query import grade_sets, grades, landmarks
+from qa.query import asked_sentences, grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
 from qa.schemas import AskResponse
 
@@ -443,7 +443,7 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
 
     # "combo", "ref": words the letter lacks, unread; "lit search" asks the literature search once read.
     for chat, word in (("Among people who responded to dara a second time, which combo was most common?", "combo"),
-                       ("nooka dpd re-treatment ref which journal", "ref")):
+                       ("nooka dpd re-treatment ref which journal", "ref"), ("abdulla mPFS retreatment", "mpfs")):
         assert service.ask(chat).answerable is True
         assert _without(service, read_shorthand=False).analyse(chat).unknown == (word,)
     lit = "when was the lit search done"
@@ -798,6 +798,22 @@ def test_a_self_introduction_naming_nothing_of_the_letter_is_set_aside(  # type:
     # A clause naming something of the letter is kept: it may be what is asked.
     kept = "I'm looking at the EMMY study: what was the median OS?"
     assert service.retriever.analyse(kept).topic.startswith("I")
+
+
+def test_the_scene_set_before_a_question_is_not_what_it_asks(service) -> None:  # type: ignore[no-untyped-def]
+    """'pharmacy', 'tumor' and 'week' (an outcome word of Souren's rows) are the scene, not the question:
+    the sentences that ask are judged, when they name something of the letter themselves."""
+    question = ("Pharmacy resident here, building a slide comparing the dara retreatment studies for our tumor board "
+                "next week. For Tan et al at MSK, what was the median number of prior lines at retreatment?")
+    assert asked_sentences(question) == question.split(". ", 1)[1]
+    query = service.retriever.analyse(question)
+    assert query.unknown == () and "week" not in query.content
+    found = service.retriever.search(question)
+    assert found.answerable is True and "Prior lines of therapy at retreatment" in found.passages[0].highlight
+    assert _without(service, set_courtesy_aside=False).search(question).answerable is False
+    # A scene with nothing asked after it, or a question asking nothing of the letter, is judged whole.
+    assert asked_sentences("What was the ORR in EMMY? And in Tan?") is None
+    assert service.retriever.analyse("My tumor board meets today. Is it?").content != ()
 
 
 def test_a_rare_word_names_the_letter_by_a_rare_word_of_it(service) -> None:  # type: ignore[no-untyped-def]
