@@ -96,6 +96,7 @@ class Lexicon:
     document_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
+    _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
@@ -283,6 +284,11 @@ class Lexicon:
             return None
         if (us := american_spelling(word)) and (us in self.vocabulary or _stem(us) in self.stems()):
             return us  # "centres" for the letter's "centers", "anaemia" for its "anemia"
+        if self._run_together is None:
+            self._run_together = {w.replace("-", ""): w for w in self.vocabulary
+                                  if w.count("-") == 1 and all(p.isalpha() for p in w.split("-"))}
+        if joined := self._run_together.get(word):
+            return joined  # "followup" for the letter's "follow-up"
         if zipf(word) >= CLIPPED_ZIPF or _stem(word) in self.stems():  # common, or a form of the letter's word
             return None
         if self._spellings is None:

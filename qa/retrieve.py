@@ -434,6 +434,14 @@ class Retriever:
                               if c.kind == "references" and not c.related_studies
                               and (m := LISTED_AUTHOR.search(c.text))}
         self.bound_parts = bound_parts(index.chunks)
+        # The outcome words the letter hyphenates, as a question may write them apart or run together: "follow
+        # up" and "followup" for its "follow-up".
+        hyphenated = {w for c in index.chunks for w in words(c.text)
+                      if w.count("-") == 1 and all(p.isalpha() for p in w.split("-"))
+                      and lexical_tokens(w)[:1] and lexical_tokens(w)[0] in self.outcome_stems}
+        self.outcomes_apart = {variant: w for w in hyphenated for variant in (w.replace("-", " "), w.replace("-", ""))}
+        self._apart = re.compile(r"\b(" + "|".join(map(re.escape, sorted(self.outcomes_apart, key=len, reverse=True)))
+                                 + r")\b") if self.outcomes_apart else None
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -811,6 +819,8 @@ class Retriever:
             # The letter's abbreviations were judged above, spelled out or not.
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
+            if self._apart is not None:  # "follow up" is the letter's "follow-up"
+                plain += [self.outcomes_apart[m] for m in self._apart.findall(" ".join(words(query.topic)))]
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems

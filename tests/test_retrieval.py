@@ -638,6 +638,20 @@ def test_not_refractory_is_the_letters_non_refractory(service, monkeypatch) -> N
     assert "non-refractory" not in service.retriever.search(question).passages[0].highlight
 
 
+@pytest.mark.parametrize("question", ["What was the median follow up in EMMY?",
+                                      "what was the median followup in the emmy study",
+                                      "tan mPFS dara refractory vs non refractory at start of retreatment"])
+def test_an_outcome_the_letter_hyphenates_counts_written_apart(service, monkeypatch, question: str) -> None:  # type: ignore[no-untyped-def]
+    """EMMY gives no follow-up, Tan no PFS of non-refractory patients; "follow up", "followup" and "non
+    refractory" are the letter's "follow-up" and "non-refractory", outcome words the named study lacks."""
+    assert service.retriever.search(question).refused_by.startswith("study_scope_check")
+    assert service.ask("What was the median follow up in the Tan study?").answerable is True
+    assert service.index.lexicons[DOC].closest_spelling("followup") == "follow-up"
+    monkeypatch.setattr(service.retriever, "_apart", None)
+    monkeypatch.setattr(type(service.index.lexicons[DOC]), "closest_spelling", lambda self, word: None)
+    assert service.retriever.search(question).answerable is True
+
+
 def test_a_prefixed_describing_word_is_no_result(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """EMMY's results rows say "non-refractory" patients, its baseline "Refractory PI: No": a count of patients
     not refractory to a PI is a baseline row, not a result asked of a subgroup the results never name."""
