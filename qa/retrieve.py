@@ -434,6 +434,7 @@ class Retriever:
                               if c.kind == "references" and not c.related_studies
                               and (m := LISTED_AUTHOR.search(c.text))}
         self.bound_parts = bound_parts(index.chunks)
+        self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         # The outcome words the letter hyphenates, as a question may write them apart or run together: "follow
         # up" and "followup" for its "follow-up".
         hyphenated = {w for c in index.chunks for w in words(c.text)
@@ -762,6 +763,10 @@ class Retriever:
                 self.listed_papers[w] for w in query.content if w in self.listed_papers))
         if reason := self._outside_studies(query, listed or studies, document):
             return reason
+        if not (listed or studies) and self.settings.landmark_scope_check and (
+                months := query.landmarks - self.landmarks_given):
+            # a time point no study of the letter gives ("5-year survival in the US")
+            return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
         if listed and query.quantity:
             return f"listed_paper_check: {', '.join(w for w in query.content if w in self.listed_papers)}"
         if self._another_study_first(query, studies, passages):

@@ -1152,6 +1152,9 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Souren et al: what was the 2-year PFS of the first DARZALEX treatment?"),
     ("landmark_scope_check", "Abdallah et al: what was the 12-month PFS after retreatment?",
      "Souren et al: what was the 6-mo PFS rate of the first retreatment?"),
+    # Naming no study, a time point no study of the letter gives.
+    ("landmark_scope_check", "What is the overall 5-year survival rate for multiple myeloma in the US?",
+     "What was the 2-year PFS with daratumumab retreatment?"),
     # Souren et al grade anemia 1, 2 and 3, and leukopenia and thrombocytopenia "Grade 3/4" only.
     ("grade_scope_check", "Souren et al: how many D2 patients had grade 4 anaemia?",
      "Souren et al: how many D2 patients had grade 2 anaemia?"),
