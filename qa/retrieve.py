@@ -816,8 +816,11 @@ class Retriever:
             # A number asked of a defined term: the study must use it where it reports figures (its baseline
             # and results sections, its tables), not only where its design announces it ("Secondary endpoint:
             # … duration of response (DUR)" in a study that reports none).
+            # The term may be reported under another abbreviation of the same words ("D-mono" for "Dmono",
+            # both "DARZALEX monotherapy"), or in those words.
             announced = {t for w in asked for t in lexical_tokens(w)
-                         if t in known and not any(t in study.reported for study in named)}
+                         if t in known and not any(t in study.reported or self._spelled_out(
+                             lexicon.abbreviations[w], set(study.reported)) for study in named)}
             wanted |= announced
             known -= announced
         if self.settings.outcome_scope_check:

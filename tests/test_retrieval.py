@@ -706,6 +706,11 @@ def test_a_number_of_a_term_a_study_only_announces_is_refused(service) -> None: 
     assert _without(service, figures_scope_check=False).search(asked).answerable is True
     assert service.ask("Did Souren et al look at duration of response as an endpoint?").answerable is True
     assert service.ask("What median DUR did Abdallah et al report for the DARZALEX-naive cohort?").answerable is True
+    # A term reported under another abbreviation of the same words: Szabo et al's tables write "D-mono", their
+    # design "Dmono", both "DARZALEX monotherapy".
+    szabo = service.retriever._study_words("szabo-2022")
+    assert "dmono" not in szabo.reported and "d-mono" in szabo.reported
+    assert service.ask("How many Szabo patients had DARZALEX monotherapy as their index regimen?").answerable is True
 
 
 def test_a_plural_abbreviation_and_a_clipped_grade_are_the_letters_words(service) -> None:  # type: ignore[no-untyped-def]
