@@ -176,7 +176,7 @@ SHORTHAND_PATTERN = re.compile(
 # itself. A question on one of them that the letter's structure (its sections, tables and rows) never takes up
 # asks the label, not this letter.
 _LABEL_WORDS = (
-    "indications usage dose doses dosage dosing administration forms strengths contraindications warnings precautions "
+    "indications dose doses dosage dosing administration forms strengths contraindications warnings precautions "
     "interactions pregnancy pregnant lactation breastfeeding reproductive contraception pediatric geriatric "
     "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
     "carcinogenesis storage stored store handling supplied refrigerate vial vials premedication "

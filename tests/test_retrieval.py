@@ -409,6 +409,13 @@ def test_a_label_topic_the_letter_never_takes_up_is_refused(service, question: s
     assert _without(service, label_topic_check=False, common_zipf=0.0).search(question).answerable is True
 
 
+def test_usage_is_use_not_the_labels_indications_and_usage(service) -> None:  # type: ignore[no-untyped-def]
+    """"Indications and Usage" is a label section, but "usage" alone is everyday English for use."""
+    question = "Abdallah: D-Kd usage at first dara line vs at retreatment — how many got D-Kd at retreatment?"
+    assert service.retriever.analyse(question).label_topics == ()
+    assert service.ask(question).answerable is True
+
+
 def test_a_safety_question_the_letter_does_take_up_is_answered(service) -> None:  # type: ignore[no-untyped-def]
     """Infusion-related reactions are a row of a table: a question on them is the letter's to answer."""
     response = service.ask("How many infusion-related reactions occurred on retreatment in the Abdallah review?")
