@@ -434,6 +434,9 @@ class Retriever:
                               if c.kind == "references" and not c.related_studies
                               and (m := LISTED_AUTHOR.search(c.text))}
         self.bound_parts = bound_parts(index.chunks)
+        expansions = {long.lower() for lexicon in index.lexicons.values() for long in lexicon.abbreviations.values()}
+        rare_sets = Counter(self._rare_stems_of(long) for long in expansions)
+        self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         # The outcome words the letter hyphenates, as a question may write them apart or run together: "follow
         # up" and "followup" for its "follow-up".
@@ -866,9 +869,17 @@ class Retriever:
         return first is not None and first not in studies
 
     def _spelled_out(self, expansion: str, known: set[str]) -> bool:
-        rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
-        stems = set(lexical_tokens(" ".join(rare)))
+        """Whether a study's stems `known` say an abbreviation's words: its rarer words, or all of its words
+        where another abbreviation has the same rarer ones ("revised International Staging System", R-ISS,
+        against "International Staging System", ISS: only "revised" tells them apart)."""
+        stems = self._rare_stems_of(expansion)
+        if stems in self._ambiguous_expansions:
+            stems = frozenset(lexical_tokens(" ".join(content_words(expansion))))
         return bool(stems) and stems <= known
+
+    def _rare_stems_of(self, expansion: str) -> frozenset[str]:
+        rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
+        return frozenset(lexical_tokens(" ".join(rare)))
 
     def _unsupported(self, query: Query, top_dense: float) -> str | None:
         """Supported (None) when the question names something of the letter, asks no label topic the letter's

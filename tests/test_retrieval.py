@@ -702,6 +702,20 @@ def test_a_measure_asked_by_initials_the_letter_never_writes_is_judged_by_its_ph
         assert service.ask(answered).answerable is True, answered
 
 
+@pytest.mark.parametrize(("unreported", "reported"), [
+    ("EMMY: R-ISS stage distribution of the retreated patients?", "EMMY: ISS stage distribution?"),
+    ("How many patients in the Tan study had R-ISS stage III disease?", "Abdallah: R-ISS stage III patients n?"),
+])
+def test_an_abbreviation_told_apart_by_a_common_word_must_be_said(  # type: ignore[no-untyped-def]
+        service, monkeypatch, unreported: str, reported: str) -> None:
+    """R-ISS is the revised International Staging System: its rarer words are ISS's, so a study giving ISS
+    seemed to spell R-ISS out. Where two abbreviations share their rarer words, all their words count."""
+    assert service.retriever.search(unreported).refused_by.startswith("study_scope_check")
+    assert service.ask(reported).answerable is True
+    monkeypatch.setattr(service.retriever, "_ambiguous_expansions", set())
+    assert service.retriever.search(unreported).answerable is True
+
+
 def test_a_number_of_a_term_a_study_only_announces_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """Souren et al name duration of response (DUR) among their secondary endpoints, in their Study Design, and
     report no figure for it: a number asked of it is outside the letter, whether it was measured is not.
