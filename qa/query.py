@@ -63,13 +63,16 @@ DATES_ASKED = re.compile(
 
 # A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a
 # "3-month period"): the number and unit right before an outcome.
-LANDMARK = re.compile(r"\b(\d{1,3})[- ]?(months?|mo|years?|yrs?)\b(?=[- ](?:pfs|os|progression|overall|survival|"
-                      r"event|rate|response)\b)", re.I)
+LANDMARK = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen)[- ]?(months?|mo|years?|yrs?)"
+                      r"\b(?=[- ](?:pfs|os|progression|overall|survival|event|rate|response)\b)", re.I)
+SPELLED = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "ten": 10, "twelve": 12,
+           "eighteen": 18}  # a landmark in words: "one year PFS", "two-year OS"
 
 
 def landmarks(text: str) -> frozenset[int]:
-    """The landmarks a text names, in months ("2-year OS" is 24)."""
-    return frozenset(int(n) * (12 if unit.lower().startswith("y") else 1) for n, unit in LANDMARK.findall(text))
+    """The landmarks a text names, in months ("2-year OS" and "two-year OS" are 24)."""
+    return frozenset((int(n) if n.isdigit() else SPELLED[n.lower()]) * (12 if unit.lower().startswith("y") else 1)
+                     for n, unit in LANDMARK.findall(text))
 
 
 # An adverse event's grade (CTCAE): "grade 3/4", "gr 3-4", "grades 3 and 4", "grade ≥3", "grade 3 or higher",

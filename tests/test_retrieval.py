@@ -1207,8 +1207,11 @@ def test_a_time_point_grade_or_statistic_the_study_does_not_give_is_refused(  # 
     assert service.ask(reported).answerable is True
 
 
-def test_landmarks_are_read_in_months_and_only_before_an_outcome() -> None:
+def test_landmarks_are_read_in_months_and_only_before_an_outcome(service) -> None:  # type: ignore[no-untyped-def]
     assert landmarks("2-year OS rate and 6-mo PFS") == {24, 6}
+    assert landmarks("one year PFS, two-year OS rate and six month PFS") == {12, 24, 6}
+    assert service.retriever.search("Tan 2024: one year PFS for the retreatment cohort?").refused_by == \
+        "landmark_scope_check: 12 months"
     assert landmarks("relapsed 10 months after D-Rd, over a 3-month period, a PFS of about 5 months") == set()
 
 
