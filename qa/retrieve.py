@@ -440,9 +440,8 @@ class Retriever:
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         # The outcome words the letter hyphenates, as a question may write them apart or run together: "follow
         # up" and "followup" for its "follow-up".
-        hyphenated = {w for c in index.chunks for w in words(c.text)
-                      if w.count("-") == 1 and all(p.isalpha() for p in w.split("-"))
-                      and lexical_tokens(w)[:1] and lexical_tokens(w)[0] in self.outcome_stems}
+        hyphenated = {w for w in {w for c in index.chunks for w in words(c.text) if w.count("-") == 1}
+                      if all(p.isalpha() for p in w.split("-")) and lexical_tokens(w)[0] in self.outcome_stems}
         self.outcomes_apart = {variant: w for w in hyphenated for variant in (w.replace("-", " "), w.replace("-", ""))}
         self._apart = re.compile(r"\b(" + "|".join(map(re.escape, sorted(self.outcomes_apart, key=len, reverse=True)))
                                  + r")\b") if self.outcomes_apart else None
