@@ -97,6 +97,7 @@ class Lexicon:
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
+    _negated: re.Pattern[str] | None = None  # "not refractory", "never sensitive": its non- compounds in words
     _synonym_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
@@ -329,11 +330,11 @@ class Lexicon:
     def negated_compounds(self, text: str) -> list[str]:
         """The letter's own negated compounds a text says in words: 'not refractory' is its "non-refractory"
         (a row: "Median PFS in anti-CD38 non-refractory patients"), 'not sensitive' its "non-sensitive"."""
-        negated = {w[4:] for w in self.vocabulary if w.startswith("non-") and w[4:].isalpha()}
-        if not negated:
-            return []
-        pattern = r"\b(?:not|never)\s+(" + "|".join(sorted(map(re.escape, negated))) + r")\b"
-        return [f"non-{m.lower()}" for m in re.findall(pattern, text, flags=re.I)]
+        if self._negated is None:
+            negated = sorted(w[4:] for w in self.vocabulary if w.startswith("non-") and w[4:].isalpha())
+            self._negated = re.compile(r"\b(?:not|never)\s+(" + "|".join(map(re.escape, negated)) + r")\b"
+                                       if negated else r"(?!)", re.I)
+        return [f"non-{m.lower()}" for m in self._negated.findall(text)]
 
 
 def _near(token: str, names: set[str]) -> bool:
