@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -109,6 +110,10 @@ class Lexicon:
         hyphenated ("high dose" for "high-dose")."""
         return (i > 0 and f"{tokens[i - 1]}-{tokens[i]}" in self.vocabulary) or (
             i + 1 < len(tokens) and f"{tokens[i]}-{tokens[i + 1]}" in self.vocabulary)
+
+    def written_apart(self, tokens: list[str]) -> list[str]:
+        """The compounds the letter writes hyphenated that `tokens` write as two words ("follow up")."""
+        return [joined for a, b in itertools.pairwise(tokens) if (joined := f"{a}-{b}") in self.vocabulary]
 
     def detect_studies(self, question: str) -> list[str]:
         """Ids of the studies a question names, best first; [] when it names none or ties. A name may be

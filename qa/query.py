@@ -281,9 +281,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
     label_topics = tuple(dict.fromkeys(
-        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or lexical_tokens(w)[:1] and
-                                             lexical_tokens(w)[0] in LABEL_VERB_STEMS)
-        and not lexicon.compound_at(tokens, i)))
+        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or bool(LABEL_VERB_STEMS.intersection(
+            lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)))
     return Query(
         text=text,
         topic=topic,

@@ -438,13 +438,6 @@ class Retriever:
         rare_sets = Counter(self._rare_stems_of(long) for long in expansions)
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
-        # The outcome words the letter hyphenates, as a question may write them apart or run together: "follow
-        # up" and "followup" for its "follow-up".
-        hyphenated = {w for w in {w for c in index.chunks for w in words(c.text) if w.count("-") == 1}
-                      if all(p.isalpha() for p in w.split("-")) and lexical_tokens(w)[0] in self.outcome_stems}
-        self.outcomes_apart = {variant: w for w in hyphenated for variant in (w.replace("-", " "), w.replace("-", ""))}
-        self._apart = re.compile(r"\b(" + "|".join(map(re.escape, sorted(self.outcomes_apart, key=len, reverse=True)))
-                                 + r")\b") if self.outcomes_apart else None
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -829,8 +822,7 @@ class Retriever:
             # The letter's abbreviations were judged above, spelled out or not.
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
-            if self._apart is not None:  # "follow up" is the letter's "follow-up"
-                plain += [self.outcomes_apart[m] for m in self._apart.findall(" ".join(words(query.topic)))]
+            plain += self._outcomes_apart(query, lexicon)
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems
@@ -838,6 +830,11 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _outcomes_apart(self, query: Query, lexicon: Lexicon) -> list[str]:
+        """The outcome words the letter hyphenates that a question writes apart: "follow up" is its "follow-up"
+        (run together, "followup", spelling correction has already read it so)."""
+        return [w for w in lexicon.written_apart(words(query.topic)) if lexical_tokens(w)[0] in self.outcome_stems]
 
     def _untested(self, query: Query, lexicon: Lexicon, named: list[StudyWords]) -> bool:
         """The question asks a test statistic, and no statement of the named studies that gives one (a hazard

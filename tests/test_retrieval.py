@@ -655,7 +655,7 @@ def test_an_outcome_the_letter_hyphenates_counts_written_apart(service, monkeypa
     assert service.retriever.search(question).refused_by.startswith("study_scope_check")
     assert service.ask("What was the median follow up in the Tan study?").answerable is True
     assert service.index.lexicons[DOC].closest_spelling("followup") == "follow-up"
-    monkeypatch.setattr(service.retriever, "_apart", None)
+    monkeypatch.setattr(service.retriever, "_outcomes_apart", lambda query, lexicon: [])
     monkeypatch.setattr(type(service.index.lexicons[DOC]), "closest_spelling", lambda self, word: None)
     assert service.retriever.search(question).answerable is True
 
