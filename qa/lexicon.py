@@ -50,6 +50,9 @@ DEMONYMS = {
     "china": "chinese", "australia": "australian", "belgium": "belgian", "greece": "greek", "poland": "polish",
 }
 
+# A country, and the adjective of its people, are names of their own however common: "the French registry".
+PLACES = frozenset(DEMONYMS) | frozenset(DEMONYMS.values())
+
 
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
@@ -239,8 +242,8 @@ class Lexicon:
         common word that happens to be one of its names ("cancer" of "… Cancer Center")."""
         tokens = set(words(question))
         text = " ".join(words(question))
-        return any(any(zipf(t) < common_zipf for t in tokens & p.names) or any(ph in text for ph in p.phrases)
-                   for p in self.studies)
+        return any(any(zipf(t) < common_zipf or t in PLACES for t in tokens & p.names)
+                   or any(ph in text for ph in p.phrases) for p in self.studies)
 
     def anchored(self, question: str, common_zipf: float = 4.5) -> bool:
         """Whether a question names something of the letter: a word the letter uses that everyday English

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,7 +169,7 @@ SHORTHAND = {
     "combos": "combinations", "chemo": "chemotherapy", "dz": "disease", "trt": "treatment", "avg": "average",
     "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
-    "mpfs": "median PFS",
+    "mpfs": "median PFS", "grp": "group", "grps": "groups",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -238,7 +239,14 @@ def read_contractions(text: str) -> str:
     return CLITIC.sub("", text)
 
 
-def read_shorthand(text: str) -> str:
+# Oncology chat writes a median as "m" before a measure's capitals: "mOS", "mPFS", "mDOR". Only the letter's
+# own abbreviations are read so ("mRNA" is not a median), and only so cased: "mos" is months.
+MEDIAN_OF = re.compile(r"(?<![\w/])m([A-Z][A-Za-z-]*[A-Z])(?![\w/])")
+
+
+def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
+    text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
+                         text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 
@@ -253,7 +261,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
             self_reference: bool = True) -> Query:
     """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
     text = normalise_question(question)
-    topic = read_shorthand(text) if shorthand else text
+    topic = read_shorthand(text, lexicon.abbreviations if lexicon else ()) if shorthand else text
     topic = set_courtesy_aside(topic) if courtesy else topic
     if lexicon is None:
         topic = read_contractions(topic)

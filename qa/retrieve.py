@@ -428,6 +428,12 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
+        # The words most of the letter's graded lines share (their tables' column headings: "DARZALEX
+        # Retreatment"): they do not tell one graded event from another.
+        graded = [frozenset(lexical_tokens(index.lexicons[c.document].expand(unit)))
+                  for c in index.chunks for unit in c.quotes or [c.text] if grade_sets(unit)]
+        self.graded_headings = frozenset(t for t, n in Counter(t for unit in graded for t in unit).items()
+                                         if n > len(graded) / 2)
         # Papers the letter only lists (its other relevant literature): no section reports them, so their
         # reference entry is all the letter says of them. The first author's surname -> the entry's chunk id.
         self.listed_papers = {m.group(1).lower(): c.id for c in index.chunks
@@ -736,7 +742,11 @@ class Retriever:
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
-                    graded=tuple((stems[c.id], given) for c in passages for given in [grade_sets(c.text)] if given),
+                    # by row line or sentence: a grade speaks of the event on its own line ("Grade 3/4" under
+                    # Thrombocytopenia says nothing of the next row, "Infection", which has no grades)
+                    graded=tuple((frozenset(lexical_tokens(lexicons[c.document].expand(unit))), given)
+                                 for c in passages for unit in c.quotes or [c.text]
+                                 for given in [grade_sets(unit)] if given),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
                                  for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
@@ -852,7 +862,7 @@ class Retriever:
         letter does not break it down."""
         if not query.grades:
             return False
-        events = {t for t in query.terms if t in self.outcome_stems} - GRADE_STEMS
+        events = {t for t in query.terms if t in self.outcome_stems} - GRADE_STEMS - self.graded_headings
         given = [sets for study in named for stems, sets in study.graded if not events or events & stems]
         return not any(g <= query.grades for sets in given for g in sets)
 

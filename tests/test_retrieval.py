@@ -349,6 +349,15 @@ def test_one_unfamiliar_word_is_taken_as_phrasing_when_a_study_is_named(service)
     assert service.ask(unnamed).answerable is False
     assert _without(service, named_study_allowance=False).search(named).answerable is False
 
+    # A country and its people's adjective name a study however common the word ("the French registry"), as
+    # a common word of a study's heading does not ("the cancer registry").
+    french = "In the French registry, how many patients were refractory to lenalidomide?"
+    assert service.retriever.analyse(french).study_named is True
+    assert service.retriever.analyse(french).unknown == ("registry",)
+    assert service.ask(french).answerable is True
+    assert _without(service, named_study_allowance=False).search(french).answerable is False
+    assert service.retriever.analyse("In the cancer registry, how many patients were refractory?").study_named is False
+
 
 def test_everyday_english_is_wording_not_an_unknown_topic(service) -> None:  # type: ignore[no-untyped-def]
     """'share' and 'proportion' are not in the letter, but they are common English: no refusal for them."""
@@ -443,7 +452,7 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
 
     # Chat shorthand for everyday words ("pls", "med info"): unread, each was a topic word the letter lacks.
     for chat, word in (("which databases did the med info literature search cover?", "med"),
-                       ("exclusion criteria of the French study pls", "pls")):
+                       ("what were the exclusion criteria for retreatment pls", "pls")):
         assert service.retriever.analyse(chat).unknown == ()
         assert service.ask(chat).answerable is True
         unread = _without(service, read_shorthand=False)
@@ -451,9 +460,17 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
 
     # "combo", "ref": words the letter lacks, unread; "lit search" asks the literature search once read.
     for chat, word in (("Among people who responded to dara a second time, which combo was most common?", "combo"),
-                       ("nooka dpd re-treatment ref which journal", "ref"), ("abdulla mPFS retreatment", "mpfs")):
+                       ("nooka dpd re-treatment ref which journal", "ref"), ("abdulla mPFS retreatment", "mpfs"),
+                       ("souren 9 mo pfs for the d3 grp", "grp")):
         assert service.ask(chat).answerable is True
         assert _without(service, read_shorthand=False).analyse(chat).unknown == (word,)
+    # "m" before a measure's capitals is its median ("mOS", "mPFS"): Souren et al report no OS. "mos" is months,
+    # and "mRNA" no measure of the letter.
+    median = "souren freiburg mOS for D1 vs D2"
+    assert service.retriever.analyse(median).topic == "souren freiburg median OS for D1 vs D2"
+    assert service.retriever.search(median).refused_by == "study_scope_check: os"
+    assert _without(service, read_shorthand=False).search(median).answerable is True
+    assert service.retriever.analyse("tan mos of f/u and mRNA").topic == "tan months of follow-up and mRNA"
     lit = "when was the lit search done"
     assert service.retriever.analyse(lit).intents == ("literature_search",)
     assert service.retriever.search(lit).passages[0].chunk.kind == "literature_search"
@@ -1187,6 +1204,10 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Souren et al: how many D2 patients had grade 2 anaemia?"),
     ("grade_scope_check", "Souren et al: grade 2 thrombocytopenia in D1?",
      "Souren et al: grade 3-4 thrombocytopenia in D1?"),
+    # A grade speaks of its own row: Souren et al's "Infection" row, under the graded thrombocytopenia rows, has
+    # none, and the column heading all those rows share ("DARZALEX Retreatment") is no event.
+    ("grade_scope_check", "Souren: grade 3/4 infections on retreatment?",
+     "Souren: grade 3/4 thrombocytopenia on retreatment?"),
     # Abdallah et al give grade 3/4 together: "grade 3 or higher" is what they give, grade 4 alone is not.
     ("grade_scope_check", "Abdallah et al: how many retreated patients had grade 4 neutropenia?",
      "Abdallah et al: how many retreated patients had grade 3 or higher neutropenia?"),
