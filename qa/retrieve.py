@@ -309,6 +309,11 @@ class Cohorts:
             return not any(drug(p) for p in parts) or any(not drug(p) and zipf(p) < common_zipf for p in parts)
 
         self.subgroup_stems = {stems[0] for w in rows if subgroup(w) and (stems := lexical_tokens(w))}
+        # A row whose own label is one word names a group of patients however common the word ("Black",
+        # "Female" under Race and Sex).
+        self.subgroup_stems |= {stems[0] for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
+                                and len(own := words(c.row[-1])) == 1 and own[0].isalpha() and len(own[0]) > 3
+                                and own[0] not in STOPWORDS and (stems := lexical_tokens(own[0]))}
         stated = {t for found in self.passages.values() for held, _ in found for t in held}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):

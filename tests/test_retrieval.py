@@ -1029,6 +1029,12 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     ("Talbot et al: median OS of the patients aged 75-79 years?",
      ["Talbot et al: how many patients were aged 75-79 years?",
       "Talbot et al: median OS of all the patients?"]),
+    # A row whose own label is one common word names a group too: Tan et al count their White patients, and
+    # Abdallah et al their female ones; neither gives a result by race or sex.
+    ("Tan et al: median PFS of the White patients on retreatment?",
+     ["Tan et al: how many retreated patients were White?", "Tan et al: median PFS on retreatment?"]),
+    ("Abdallah: ORR in female patients on retreatment?",
+     ["Abdallah: how many female patients?"]),
     # So is an open-ended group, however written: Talbot et al count patients with ≥6 previous lines and give
     # OS for ≥2 middle lines, which is another group.
     ("Talbot et al: median OS of the patients with 6 or more previous lines of treatment?",
