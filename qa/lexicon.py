@@ -50,6 +50,16 @@ DEMONYMS = {
     "china": "chinese", "australia": "australian", "belgium": "belgian", "greece": "greek", "poland": "polish",
 }
 
+# Stems of international nonproprietary names (WHO, "The use of stems in the selection of INNs") and the words
+# of the drug class each names: a letter naming daratumumab speaks of a monoclonal antibody, one naming
+# bortezomib of a proteasome inhibitor, whether or not it says so.
+INN_STEMS = {
+    "mab": "monoclonal antibody antibodies",
+    "zomib": "proteasome inhibitor inhibitors",
+    "tinib": "tyrosine kinase inhibitor inhibitors",
+    "clax": "bcl-2 inhibitor inhibitors",
+}
+
 # A country, and the adjective of its people, are names of their own however common: "the French registry".
 PLACES = frozenset(DEMONYMS) | frozenset(DEMONYMS.values())
 
@@ -107,6 +117,15 @@ class Lexicon:
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
     _long_forms: list[tuple[str, str]] | None = None  # (abbreviation, its words) of the multi-word ones
+    _class_words: frozenset[str] | None = None
+
+    def class_words(self) -> frozenset[str]:
+        """The words of the drug classes the letter's drugs belong to by their names' stems ("antibody")."""
+        if self._class_words is None:
+            self._class_words = frozenset(
+                w for stem, words in INN_STEMS.items()
+                if any(v.endswith(stem) and len(v) > len(stem) + 3 for v in self.vocabulary) for w in words.split())
+        return self._class_words
 
     def compound_at(self, tokens: list[str], i: int) -> bool:
         """Whether word i of a question, with the word before or after it, is a compound the letter writes
@@ -222,7 +241,7 @@ class Lexicon:
                     continue
                 if self.repeats(part, stems, common_zipf):
                     continue
-                if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus):
+                if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus) or part in self.class_words():
                     continue
                 unknown.append(part)
         return unknown

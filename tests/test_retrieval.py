@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from qa.letter import Letter
-from qa.lexicon import comparisons_as_words, everyday, fold, lexical_tokens, parenthetical_definitions, thresholds, zipf
+from qa.lexicon import (
+    Lexicon,
+    comparisons_as_words,
+    everyday,
+    fold,
+    lexical_tokens,
+    parenthetical_definitions,
+    thresholds,
+    zipf,
+)
 from qa.parse import normalise
 from qa.query import asked_sentences, grade_sets, grades, landmarks
 from qa.retrieve import Passage, Retriever
@@ -1248,3 +1257,13 @@ def test_grades_are_read_as_the_sets_they_span() -> None:
     assert grades("gr 3-4 anemia") == grades("grades 3 and 4") == grades("grade 3 or 4") == {3, 4}
     assert grades("grade ≥3") == grades("grade 3 or higher") == grades("grade III+") == {3, 4, 5}
     assert grades("any grade anemia, high-grade lesions, an upgrade 2 years on") == set()
+
+
+def test_a_drug_class_the_letters_drug_names_carry_is_no_unknown_word(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter never writes "antibody", but its daratumumab and isatuximab carry the WHO name stem -mab
+    (monoclonal antibodies): "a CD38 antibody" is its "anti-CD38"."""
+    question = "How many patients in the French registry went back on a CD38 antibody after isatuximab?"
+    assert "antibody" not in service.retriever.analyse(question).unknown
+    assert Lexicon({}, {}, [], {"daratumumab", "bortezomib"}).class_words() >= {"antibody", "monoclonal", "proteasome"}
+    assert "antibody" not in Lexicon({}, {}, [], {"lenalidomide", "dexamethasone"}).class_words()
+    assert Lexicon({}, {}, [], {"lenalidomide"}).unknown_terms("Was a CD38 antibody given?") == ["cd38", "antibody"]
