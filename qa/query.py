@@ -37,7 +37,8 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "disclaimer": re.compile(
         r"\b(promotional|medical advice|intended for|who (prepared|is this)|who wrote (this|it)|disclaimer|"
         r"last updated|updated|audience|healthcare professionals)\b", re.I),
-    "literature_search": re.compile(r"\b(literature search|searched|databases?|medline|embase)\b", re.I),
+    "literature_search": re.compile(r"\b(literature search(es)?|search(es|ing)? (of |in |through )?(the )?"
+                                   r"(medical |published )?literature|searched|databases?|medline|embase)\b", re.I),
     "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
                           r"literature|(which|what) stud(y|ies))\b", re.I),
 }

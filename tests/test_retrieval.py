@@ -95,6 +95,8 @@ QUESTIONS = [
       kind="references", topic="references"),
     Q("When was the literature search for this response conducted?", None, ("11 June 2025",),
       kind="literature_search", topic="literature search"),
+    Q("When did you last search the medical literature for this letter?", None, ("11 June 2025",),
+      kind="literature_search", topic="literature search"),
     Q("Which databases were searched for this letter?", None, ("MEDLINE", "Embase"), kind="literature_search",
       topic="literature search"),
     Q("Who is this information intended for?", None, ("US healthcare professionals",), kind="disclaimer",
