@@ -302,8 +302,9 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
         **_asked(text, topic),
-        unknown=tuple(lexicon.unknown_terms(GRADE_MARKER.sub("grade", judged), common_zipf=common_zipf,
-                                            synonyms=synonyms)),
+        # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two
+        unknown=tuple(dict.fromkeys(lexicon.unknown_terms(GRADE_MARKER.sub("grade", judged),
+                                                          common_zipf=common_zipf, synonyms=synonyms))),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )

@@ -369,6 +369,11 @@ def test_one_unfamiliar_word_is_taken_as_phrasing_when_a_study_is_named(service)
     assert _without(service, named_study_allowance=False).search(french).answerable is False
     assert service.retriever.analyse("In the cancer registry, how many patients were refractory?").study_named is False
 
+    # A word written twice is one word the letter lacks.
+    twice = "In the MSK study, how many patients resistant to daratumumab were already resistant at retreatment start?"
+    assert service.retriever.analyse(twice).unknown == ("resistant",)
+    assert service.ask(twice).answerable is True
+
 
 def test_everyday_english_is_wording_not_an_unknown_topic(service) -> None:  # type: ignore[no-untyped-def]
     """'share' and 'proportion' are not in the letter, but they are common English: no refusal for them."""
