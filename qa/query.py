@@ -85,7 +85,7 @@ GRADE = re.compile(
     rf"(?:(≥|>=|>)\s*)?\b(?:grades?|gr\.?)\s*(≥|>=|>)?\s*{_GRADE_NUMBER}"
     rf"(?:\s*(?:/|-|–|to|or|and|,)\s*(?:grade\s*)?{_GRADE_NUMBER}(?!\s*(?:months?|weeks?|days?|years?)))?"
     r"(\s*\+|\s+or (?:higher|above|greater|worse|more)\b|\s+and (?:higher|above)\b)?", re.I)
-GRADE_MARKER = re.compile(rf"\bgr\b\.?(?=\s*(?:≥|>=|>)?\s*{_GRADE_NUMBER})", re.I)  # the "gr" of "gr 3": grade
+GRADE_MARKER = re.compile(rf"\bgr(?![a-z])\.?(?=\s*(?:≥|>=|>)?\s*{_GRADE_NUMBER})", re.I)  # "gr 3", "gr3": grade
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 
 
@@ -170,7 +170,7 @@ SHORTHAND = {
     "combos": "combinations", "chemo": "chemotherapy", "dz": "disease", "trt": "treatment", "avg": "average",
     "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
-    "mpfs": "median PFS", "grp": "group", "grps": "groups",
+    "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -303,7 +303,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         **_asked(text, topic),
         # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two
-        unknown=tuple(dict.fromkeys(lexicon.unknown_terms(GRADE_MARKER.sub("grade", judged),
+        unknown=tuple(dict.fromkeys(lexicon.unknown_terms(GRADE_MARKER.sub("grade ", judged),
                                                           common_zipf=common_zipf, synonyms=synonyms))),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,

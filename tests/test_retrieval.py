@@ -477,7 +477,8 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     # "combo", "ref": words the letter lacks, unread; "lit search" asks the literature search once read.
     for chat, word in (("Among people who responded to dara a second time, which combo was most common?", "combo"),
                        ("nooka dpd re-treatment ref which journal", "ref"), ("abdulla mPFS retreatment", "mpfs"),
-                       ("souren 9 mo pfs for the d3 grp", "grp")):
+                       ("souren 9 mo pfs for the d3 grp", "grp"),
+                       ("how many had high risk cyto in the MSK series", "cyto")):
         assert service.ask(chat).answerable is True
         assert _without(service, read_shorthand=False).analyse(chat).unknown == (word,)
     # "m" before a measure's capitals is its median ("mOS", "mPFS"): Souren et al report no OS. "mos" is months,
@@ -779,6 +780,9 @@ def test_a_plural_abbreviation_and_a_clipped_grade_are_the_letters_words(service
     assert service.retriever.analyse(graded).grades == frozenset({3, 4})
     assert service.retriever.analyse(graded).unknown == ()
     assert service.retriever.analyse("Which gr of patients got a dara retreatment?").unknown == ("gr",)
+    glued = "How many retreated patients had gr3/4 neutropenia?"  # the number glued on
+    assert service.retriever.analyse(glued).grades == frozenset({3, 4})
+    assert service.retriever.analyse(glued).unknown == ()
 
 
 def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # type: ignore[no-untyped-def]
