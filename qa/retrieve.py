@@ -444,6 +444,8 @@ class Retriever:
         self.listed_papers = {m.group(1).lower(): c.id for c in index.chunks
                               if c.kind == "references" and not c.related_studies
                               and (m := LISTED_AUTHOR.search(c.text))}
+        self._listed_positions = {c.id: pos for pos, c in enumerate(index.chunks) if c.id in
+                                  self.listed_papers.values()}
         self.bound_parts = bound_parts(index.chunks)
         expansions = {long.lower() for lexicon in index.lexicons.values() for long in lexicon.abbreviations.values()}
         rare_sets = Counter(self._rare_stems_of(long) for long in expansions)
@@ -588,6 +590,9 @@ class Retriever:
         for sid in studies:
             if sid in self.study_masks:
                 named |= self.study_masks[sid]
+        for word in query.content:  # a paper the letter only lists, named by its first author: its entry
+            if word in self.listed_papers:
+                named[self._listed_positions[self.listed_papers[word]]] = True
         structure = self._structure(query) if s.structure_features else np.zeros(n)
         coverage = self._coverage(query) if s.term_coverage else np.zeros(n)
         boost = structure + s.coverage_weight * coverage + s.study_boost * named

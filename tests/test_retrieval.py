@@ -656,6 +656,14 @@ def test_a_listed_papers_entry_still_answers_what_it_says(service, question: str
     assert found.answerable is True and found.passages[0].chunk.kind == "references"
 
 
+def test_a_listed_paper_named_by_its_author_is_boosted_as_a_named_study(service) -> None:  # type: ignore[no-untyped-def]
+    """Its first author names its entry as an author names a study: the study words around the name
+    ("daratumumab retreatment in refractory myeloma") fit Abdallah et al's entry as well."""
+    question = ("Hi, for our review of daratumumab retreatment in refractory myeloma, which journal carried the "
+                "Nooka study?")
+    assert service.retriever.search(question).passages[0].chunk.id == service.retriever.listed_papers["nooka"]
+
+
 def test_an_outcome_a_named_study_never_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """Talbot et al (EMMY) report no safety data: 'infection' is an outcome word of the letter (a row of
     Souren's Safety tables), and none of Talbot's passages uses it. 'Adverse events' the letter defines (AEs),
