@@ -123,6 +123,7 @@ QUANTITY = re.compile(
 # thanks. Healthcare roles are the US medical-information audience's own (physician, pharmacist, nurse, …).
 ROLES = (r"(?:physician|doctor|oncologist|hematologist|haematologist|pharmacist|nurse(?: practitioner)?|np|pa|"
          r"fellow|resident|clinician|prescriber|provider|msl|medical science liaison|coordinator|student)")
+ROLE_WORD = re.compile(rf"{ROLES}s?", re.I)  # one word naming who asks: never the topic asked
 COURTESY = re.compile(
     r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you|please|"
     r"quick question|question for you|i have a question|i was wondering|wondering|i'?d like to know|"
@@ -302,9 +303,11 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
         **_asked(text, topic),
-        # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two
-        unknown=tuple(dict.fromkeys(lexicon.unknown_terms(GRADE_MARKER.sub("grade ", judged),
-                                                          common_zipf=common_zipf, synonyms=synonyms))),
+        # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two; and
+        # not who asks ("clinical pharmacist on our myeloma service here")
+        unknown=tuple(w for w in dict.fromkeys(lexicon.unknown_terms(
+            GRADE_MARKER.sub("grade ", judged), common_zipf=common_zipf, synonyms=synonyms))
+            if not (courtesy and ROLE_WORD.fullmatch(w))),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )

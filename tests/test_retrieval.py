@@ -459,6 +459,11 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     assert response.passages[0].highlight.startswith("ORR: DARZALEX-Naïve")
     raw = _without(service, set_courtesy_aside=False)
     assert raw.search(typed).answerable is False  # 'pharmacist' and 'colleague' taken as the topic
+    # Who asks, in no clause of its own: a role is never the topic.
+    role = "Hi, clinical pharmacist on our myeloma service here. Does the company endorse approaches the regulators " \
+        "have not approved?"
+    assert service.retriever.analyse(role).unknown == () and service.ask(role).answerable is True
+    assert raw.analyse(role).unknown == ("pharmacist",)
 
     shorthand = "What was the median age of pts in the Sourin study?"
     read = service.retriever.analyse(shorthand)
