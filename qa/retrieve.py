@@ -140,6 +140,19 @@ GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))
 PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 
 
+# A measure of time as endpoints are named ("time to next treatment", "time to first response", "duration of
+# response"): its words are everyday English, so only the phrase tells one measure from another.
+TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?:months|weeks|days|years)\b)"
+                          r"[a-z][a-z-]*")
+
+
+def time_measures(text: str) -> dict[str, str]:
+    """The measures of time a text names, each as written, by its form without "first" (the time to a
+    response is the time to the first response)."""
+    found = TIME_MEASURE.findall(" ".join(w.lower() for w in PHRASE_WORD.findall(text)))
+    return {m.replace("to first ", "to "): m for m in found}
+
+
 def phrases(text: str) -> set[str]:
     """Every run of 3 to 5 words of a text, lowercased: the phrases an initialism can stand for."""
     tokens = [w.lower() for w in PHRASE_WORD.findall(text)]
@@ -447,6 +460,10 @@ class Retriever:
         self._listed_positions = {c.id: pos for pos, c in enumerate(index.chunks) if c.id in
                                   self.listed_papers.values()}
         self.bound_parts = bound_parts(index.chunks)
+        self.time_measures: dict[str, set[str]] = {}
+        for c in index.chunks:
+            for measure, written in time_measures(c.text).items():
+                self.time_measures.setdefault(measure, set()).add(written)
         expansions = {long.lower() for lexicon in index.lexicons.values() for long in lexicon.abbreviations.values()}
         rare_sets = Counter(self._rare_stems_of(long) for long in expansions)
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
@@ -817,6 +834,10 @@ class Retriever:
                         if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations]
             if missing_phrases := [m for m in measures if not any(m in study.phrases for study in named)]:
                 return f"measure_initialisms: {', '.join(missing_phrases)}"
+        if self.settings.outcome_scope_check and (missing_measures := sorted(
+                m for m in time_measures(query.expanded) if m in self.time_measures
+                and not any(w in study.phrases for study in named for w in self.time_measures[m]))):
+            return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.

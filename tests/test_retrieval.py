@@ -1291,3 +1291,17 @@ def test_a_drug_class_the_letters_drug_names_carry_is_no_unknown_word(service) -
     assert Lexicon({}, {}, [], {"daratumumab", "bortezomib"}).class_words() >= {"antibody", "monoclonal", "proteasome"}
     assert "antibody" not in Lexicon({}, {}, [], {"lenalidomide", "dexamethasone"}).class_words()
     assert Lexicon({}, {}, [], {"lenalidomide"}).unknown_terms("Was a CD38 antibody given?") == ["cd38", "antibody"]
+
+
+@pytest.mark.parametrize(("unreported", "reported"), [
+    # Only Szabo et al give a time to next treatment; only Abdallah et al a time to (first) response.
+    ("Abdallah et al: median time to next treatment after retreatment?", "Szabo et al: median time to next treatment?"),
+    ("Tan et al: how long was the time to response on retreatment?",
+     "Abdallah et al: median time to response on retreatment?"),
+])
+def test_a_measure_of_time_the_study_does_not_give_is_refused(  # type: ignore[no-untyped-def]
+        service, unreported: str, reported: str) -> None:
+    """Its words are everyday English ("time", "next", "treatment"), so the phrase is what is checked."""
+    assert service.retriever.search(unreported).refused_by.startswith("study_scope_check: time to")
+    assert _without(service, outcome_scope_check=False).search(unreported).answerable is True
+    assert service.ask(reported).answerable is True
