@@ -159,7 +159,7 @@ def phrases(text: str) -> set[str]:
     return {" ".join(tokens[i:i + n]) for n in range(3, 6) for i in range(len(tokens) - n + 1)}
 
 
-def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
+def outcome_stems(chunks: list[Chunk], common_zipf: float, lexicons: dict[str, Lexicon] | None = None) -> set[str]:
     """What the studies report, as stems: the rarer words (Zipf below `common_zipf`) of the rows of their
     Patient Characteristics, Efficacy and Safety tables and of those tables' titles (cytogenetics, VGPR,
     neutropenia …), and the words of the Efficacy and Safety rows and titles that no passage of another
@@ -190,6 +190,15 @@ def outcome_stems(chunks: list[Chunk], common_zipf: float) -> set[str]:
             after = [t for m, t in itertools.pairwise(tokens) if m == "median" and t not in STOPWORDS]
             stems |= {lexical_tokens(t)[0] for t in after if any(ch.isalpha() for ch in t) and
                       (COMPOUND.search(t) or zipf(t) < common_zipf)}
+    # And the rarer words of what the safety rows' abbreviations stand for: "IRRs" are infusion-related
+    # reactions, however a question words them ("infusion reactions").
+    for c in chunks:
+        if lexicons and c.section == "Safety" and c.row:
+            abbreviations = lexicons[c.document].abbreviations
+            for w in words(" ".join(c.row)):
+                if (long := abbreviations.get(w) or abbreviations.get(w.rstrip("s"))) is not None:
+                    stems |= {t for p in COMPOUND.split(" ".join(words(long))) for part in p.split()
+                              if part.isalpha() and zipf(part) < common_zipf for t in lexical_tokens(part)}
     return stems
 
 
@@ -445,7 +454,7 @@ class Retriever:
         n = len(index.chunks)
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
-        self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf)
+        self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
         # The words most of the letter's graded lines share (their tables' column headings: "DARZALEX
         # Retreatment"): they do not tell one graded event from another.
         graded = [frozenset(lexical_tokens(index.lexicons[c.document].expand(unit)))

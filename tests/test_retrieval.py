@@ -1256,6 +1256,9 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Szabo et al: median time to next treatment?"),
     ("outcome_scope_check", "Tan et al: how long was the time to response on retreatment?",
      "Abdallah et al: median time to response on retreatment?"),
+    # An event by the words of its abbreviation: only Abdallah et al give IRRs, "infusion-related reactions".
+    ("outcome_scope_check", "Souren et al: how many patients had infusion reactions on retreatment?",
+     "Abdallah et al: how many retreated patients had infusion reactions?"),
     # Souren and Tan et al test nothing; Szabo et al give a hazard ratio and P value for OS, none for their ORR.
     ("statistic_scope_check", "Souren et al: what was the P value comparing median PFS of D1 and D2?",
      "Szabo et al: was the OS benefit of DARZALEX retreatment significant?"),
