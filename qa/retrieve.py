@@ -799,9 +799,10 @@ class Retriever:
         # A paper the letter only lists, named by its first author, is judged by its reference entry, as a
         # study by its passages, unless the entry itself is asked for; and an entry gives no figures. Its
         # author names it better than a study's common words do ("the Atrash chart review").
-        listed = [] if (studies and query.study_named) or "references" in query.intents or \
-            not self.settings.listed_paper_check else list(dict.fromkeys(
-                self.listed_papers[w] for w in query.content if w in self.listed_papers))
+        listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
+            dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
+        if listed and "references" in query.intents and not query.quantity:
+            listed = []  # its entry asked for ("Which journal published Nooka et al?"); a number is not in it
         if reason := self._outside_studies(query, listed or studies, document):
             return reason
         if not (listed or studies) and self.settings.landmark_scope_check and (
