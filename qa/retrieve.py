@@ -944,6 +944,7 @@ class Retriever:
             return f"label_topic_check: {', '.join(topics)}"
         long = s.long_question_words and len(query.content) >= s.long_question_words
         named = s.named_study_allowance and query.study_named
-        if len(query.unknown) > s.max_unknown_terms + (1 if long or named else 0):
+        close = 0 < s.close_passage_cosine <= top_dense
+        if len(query.unknown) > s.max_unknown_terms + (1 if long or named else 0) and not close:
             return f"unknown words: {', '.join(query.unknown)}"
         return None
