@@ -153,6 +153,15 @@ def time_measures(text: str) -> dict[str, str]:
     return {m.replace("to first ", "to "): m for m in found}
 
 
+def graded_lines(chunk: Chunk) -> list[str]:
+    """The row lines or sentences of a passage that give an adverse-event grade, each under the passage's
+    title line ("… › Most Common TEAEs in DARZALEX Retreated Patients"): a grade speaks of the event on its
+    own line ("Grade 3/4" under Thrombocytopenia says nothing of the next row, "Infection", which has none)."""
+    title = chunk.text.split("\n", 1)[0]
+    return [unit if unit == chunk.text else f"{title}\n{unit}"
+            for unit in chunk.quotes or [chunk.text] if grade_sets(unit)]
+
+
 def phrases(text: str) -> set[str]:
     """Every run of 3 to 5 words of a text, lowercased: the phrases an initialism can stand for."""
     tokens = [w.lower() for w in PHRASE_WORD.findall(text)]
@@ -458,7 +467,7 @@ class Retriever:
         # The words most of the letter's graded lines share (their tables' column headings: "DARZALEX
         # Retreatment"): they do not tell one graded event from another.
         graded = [frozenset(lexical_tokens(index.lexicons[c.document].expand(unit)))
-                  for c in index.chunks for unit in c.quotes or [c.text] if grade_sets(unit)]
+                  for c in index.chunks for unit in graded_lines(c)]
         self.graded_headings = frozenset(t for t, n in Counter(t for unit in graded for t in unit).items()
                                          if n > len(graded) / 2)
         # Papers the letter only lists (its other relevant literature): no section reports them, so their
@@ -778,11 +787,8 @@ class Retriever:
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
-                    # by row line or sentence: a grade speaks of the event on its own line ("Grade 3/4" under
-                    # Thrombocytopenia says nothing of the next row, "Infection", which has no grades)
-                    graded=tuple((frozenset(lexical_tokens(lexicons[c.document].expand(unit))), given)
-                                 for c in passages for unit in c.quotes or [c.text]
-                                 for given in [grade_sets(unit)] if given),
+                    graded=tuple((frozenset(lexical_tokens(lexicons[c.document].expand(unit))), grade_sets(unit))
+                                 for c in passages for unit in graded_lines(c)),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
                                  for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
@@ -845,7 +851,7 @@ class Retriever:
             if missing_phrases := [m for m in measures if not any(m in study.phrases for study in named)]:
                 return f"measure_initialisms: {', '.join(missing_phrases)}"
         if self.settings.outcome_scope_check and (missing_measures := sorted(
-                m for m in time_measures(query.expanded) if m in self.time_measures
+                m for m in time_measures(query.topic) if m in self.time_measures
                 and not any(w in study.phrases for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
