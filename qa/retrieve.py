@@ -159,7 +159,7 @@ def graded_lines(chunk: Chunk) -> list[str]:
     own line ("Grade 3/4" under Thrombocytopenia says nothing of the next row, "Infection", which has none)."""
     title = chunk.text.split("\n", 1)[0]
     return [unit if unit == chunk.text else f"{title}\n{unit}"
-            for unit in chunk.quotes or [chunk.text] if grade_sets(unit)]
+            for unit in chunk.quotes or [chunk.text] if "gr" in unit.casefold() and grade_sets(unit)]
 
 
 def phrases(text: str) -> set[str]:
