@@ -464,11 +464,14 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
-        # The words most of the letter's graded lines share (their tables' column headings: "DARZALEX
-        # Retreatment"): they do not tell one graded event from another.
-        graded = [frozenset(lexical_tokens(index.lexicons[c.document].expand(unit)))
-                  for c in index.chunks for unit in graded_lines(c)]
-        self.graded_headings = frozenset(t for t, n in Counter(t for unit in graded for t in unit).items()
+        # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
+        # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
+        # which do not tell one graded event from another.
+        self._graded = {c.id: lines for c in index.chunks if (lines := tuple(
+            (frozenset(lexical_tokens(index.lexicons[c.document].expand(unit))), grade_sets(unit))
+            for unit in graded_lines(c)))}
+        graded = [stems for lines in self._graded.values() for stems, _ in lines]
+        self.graded_headings = frozenset(t for t, n in Counter(t for stems in graded for t in stems).items()
                                          if n > len(graded) / 2)
         # Papers the letter only lists (its other relevant literature): no section reports them, so their
         # reference entry is all the letter says of them. The first author's surname -> the entry's chunk id.
@@ -787,8 +790,7 @@ class Retriever:
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
-                    graded=tuple((frozenset(lexical_tokens(lexicons[c.document].expand(unit))), grade_sets(unit))
-                                 for c in passages for unit in graded_lines(c)),
+                    graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
                                  for unit in ([c.text] if c.kind in ("table", "row") else c.quotes or [c.text])
