@@ -118,6 +118,7 @@ class Lexicon:
     _combination_parts: dict[str, frozenset[str]] | None = None
     _long_forms: list[tuple[str, str]] | None = None  # (abbreviation, its words) of the multi-word ones
     _class_words: frozenset[str] | None = None
+    _word_parts: list[str] | None = None  # the letter's words and compound parts of 5+ letters, sorted
 
     def class_words(self) -> frozenset[str]:
         """The words of the drug classes the letter's drugs belong to by their names' stems ("antibody")."""
@@ -239,6 +240,8 @@ class Lexicon:
                     continue
                 if everyday(part, common_zipf) or part in self.initialisms or self.closest_spelling(part):
                     continue
+                if self.clips(part):
+                    continue
                 if self.repeats(part, stems, common_zipf):
                     continue
                 if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus) or part in self.class_words():
@@ -266,15 +269,16 @@ class Lexicon:
 
     def anchored(self, question: str, common_zipf: float = 4.5) -> bool:
         """Whether a question names something of the letter: a word the letter uses that everyday English
-        rarely does (a drug, an endpoint, a design word), an abbreviation it defines, or a study. Greetings,
-        small talk and questions made only of everyday words name nothing the letter could answer."""
+        rarely does (a drug, an endpoint, a design word), an abbreviation it defines, its drugs' class, or a
+        study. Greetings, small talk and questions made only of everyday words name nothing the letter could
+        answer."""
         stems = self.stems()
         rare = self.rare_stems(common_zipf)
         asked = content_words(question)
         named = False
         for word in asked:
-            if word in self.abbreviations or word in self.synonyms:
-                return True
+            if word in self.abbreviations or word in self.synonyms or word in self.class_words():
+                return True  # "the antibody" is the letter's drug, named by its class
             if self.misspells_a_study(word):
                 return True
             if any(word in p.names for p in self.studies):
@@ -334,6 +338,19 @@ class Lexicon:
         found = process.extractOne(word, self._spellings, scorer=distance.Levenshtein.distance,
                                    score_cutoff=limit)
         return found[0] if found else None
+
+    def clips(self, word: str) -> bool:
+        """Whether a word of 4+ letters the letter lacks is the start of one of its words or compound parts
+        ("quad" of its "Quadri-refractory" and "quadruple", "cytogen" of "cytogenetics"): chat clips words, and
+        the clipped word names the letter's whole word, however many of them it could begin (unlike a spelling
+        correction, which needs the one word meant)."""
+        if len(word) < 4 or not word.isalpha():
+            return False
+        if self._word_parts is None:
+            self._word_parts = sorted({p for w in self.vocabulary for p in [w, *COMPOUND.split(w)]
+                                       if len(p) >= 5 and p.isalpha()})
+        i = bisect.bisect_right(self._word_parts, word)
+        return i < len(self._word_parts) and self._word_parts[i].startswith(word)
 
     def _completions(self, word: str) -> list[str]:
         """The letter's rare words (sorted) that begin with `word` and run at least 3 letters longer."""

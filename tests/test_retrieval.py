@@ -1310,3 +1310,22 @@ def test_a_drug_class_the_letters_drug_names_carry_is_no_unknown_word(service) -
     assert "antibody" not in Lexicon({}, {}, [], {"lenalidomide", "dexamethasone"}).class_words()
     assert Lexicon({}, {}, [], {"lenalidomide"}).unknown_terms("Was a CD38 antibody given?") == ["cd38", "antibody"]
 
+
+def test_the_drugs_class_names_the_letter(service) -> None:  # type: ignore[no-untyped-def]
+    """A question in everyday words but for the drug's class ("the antibody") names the letter's drug."""
+    question = "Will the company endorse giving the antibody again in a way the label doesn't cover?"
+    assert service.retriever.analyse(question).anchored is True
+    assert service.ask(question).answerable is True
+    assert Lexicon({}, {}, [], {"daratumumab"}).anchored("Was the antibody given again?") is True
+    assert Lexicon({}, {}, [], {"lenalidomide"}).anchored("Was the antibody given again?") is False
+
+
+def test_a_clipped_word_of_the_letter_is_no_unknown_word(service) -> None:  # type: ignore[no-untyped-def]
+    """Chat clips words: "quad" begins the letter's "Quadri-refractory" (and "quadruple"), "cytogen" its
+    "cytogenetics"; a word beginning none of its words stays unknown."""
+    lexicon = Lexicon({}, {}, [], {"quadri-refractory", "cytogenetics"})
+    assert lexicon.unknown_terms("quad refractory patients with high risk cytogen?") == []
+    assert lexicon.unknown_terms("quadrilateral cyto?") == ["quadrilateral"]
+    question = "How many EMMY patients were quad-refractory?"
+    assert service.retriever.analyse(question).unknown == ()
+
