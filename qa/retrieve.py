@@ -102,6 +102,7 @@ class StudyWords:
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
+    intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
     # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
@@ -144,6 +145,16 @@ PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # response"): its words are everyday English, so only the phrase tells one measure from another.
 TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?:months|weeks|days|years)\b)"
                           r"[a-z][a-z-]*")
+
+
+# The time between two treatments, as a question asks it ("median gap between consecutive lines", "how soon
+# after finishing the first line") and as a study states it ("Median time interval between", "Median time to
+# retreatment from the end of …", "Time from diagnosis to T0"): a study stating none gives no such interval.
+INTERVAL_ASKED = re.compile(r"\b(?:time|duration|interval|gap|how long|how soon|how many (?:months|weeks|days))\b"
+                            r"[^?]*?\b(?:between|from (?:the )?end|after (?:finishing|stopping|the end))\b"
+                            r"|\btime (?:to|until) retreatment\b", re.IGNORECASE)
+INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
+                             re.IGNORECASE)
 
 
 def time_measures(text: str) -> dict[str, str]:
@@ -578,8 +589,10 @@ class Retriever:
             for r, i in enumerate(order.tolist(), start=1)
             for pos in [int(scores.positions[i])]
         ]
-        # Advice requests are answered with the letter's passages (and flagged), never refused.
-        refused_by = None if query.advice else self._refusal(query, scores.top_dense, studies, document, passages)
+        # Advice requests are answered with the letter's passages (and flagged), unless the letter does not
+        # speak of what they ask about at all ("adjust metformin for an eGFR of 25").
+        refused_by = self._unsupported(query, scores.top_dense, advice=True) if query.advice else self._refusal(
+            query, scores.top_dense, studies, document, passages)
         return Retrieval(
             question=query.text,
             document=document,
@@ -790,6 +803,7 @@ class Retriever:
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
+                    intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
@@ -856,6 +870,9 @@ class Retriever:
                 m for m in time_measures(query.topic) if m in self.time_measures
                 and not any(w in study.phrases for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
+        if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
+                study.intervals for study in named):
+            return "study_scope_check: time between treatments"  # of Tan et al, who give none
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
@@ -936,7 +953,7 @@ class Retriever:
         rare = [w for w in content_words(expansion) if zipf(w) < self.settings.common_zipf]
         return frozenset(lexical_tokens(" ".join(rare)))
 
-    def _unsupported(self, query: Query, top_dense: float) -> str | None:
+    def _unsupported(self, query: Query, top_dense: float, advice: bool = False) -> str | None:
         """Supported (None) when the question names something of the letter, asks no label topic the letter's
         structure never takes up, every topic word of it is accounted for (one may be missing from a long
         question), and some passage is semantically close enough; else what is wrong with it."""
@@ -947,7 +964,7 @@ class Retriever:
             return "names nothing of the letter"
         if top_dense < s.min_dense:
             return f"min_dense: best cosine {top_dense:.2f}"
-        if s.label_topic_check and (topics := [w for w in query.label_topics if any(
+        if s.label_topic_check and not advice and (topics := [w for w in query.label_topics if any(
                 t not in self.structure_stems for t in lexical_tokens(w))]):
             return f"label_topic_check: {', '.join(topics)}"
         long = s.long_question_words and len(query.content) >= s.long_question_words

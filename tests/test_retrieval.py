@@ -553,6 +553,16 @@ def test_a_request_for_patient_advice_is_flagged_and_still_answered(service, let
     assert service.ask("What was the ORR in the Abdallah study?").advice_notice is None
 
 
+@pytest.mark.parametrize("question", ["How should I adjust metformin in a patient with an eGFR of 25?",
+                                      "my dad is on darzalex, is it ok for him to get the shingles vaccine"])
+def test_a_request_for_advice_on_what_the_letter_never_names_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Advice is answered with the letter's passages only where the letter speaks of what it asks about: a
+    question naming nothing of it, or a word it lacks, is refused, and still flagged as advice."""
+    response = service.ask(question)
+    assert response.advice_request is True
+    assert response.answerable is False
+
+
 def test_k_and_document_are_honoured(service, letter: Letter) -> None:  # type: ignore[no-untyped-def]
     for k in (1, 3, 20):
         response = service.ask("What was the ORR in the Abdallah study?", k=k, document=DOC)
@@ -1265,6 +1275,12 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Szabo et al: median time to next treatment?"),
     ("outcome_scope_check", "Tan et al: how long was the time to response on retreatment?",
      "Abdallah et al: median time to response on retreatment?"),
+    # The time between two treatments: Tan et al give none; Abdallah et al a time to retreatment from the end of
+    # the first line, Talbot and Souren et al a time between lines.
+    ("outcome_scope_check", "Tan et al: how many months passed between the first DARZALEX line and retreatment?",
+     "Abdallah et al: how many months passed between the first DARZALEX line and retreatment?"),
+    ("outcome_scope_check", "In the Tan study, how long was the gap between first treatment and retreatment?",
+     "Souren: how long was the gap between the first and second DARZALEX courses?"),
     # An event by the words of its abbreviation: only Abdallah et al give IRRs, "infusion-related reactions".
     ("outcome_scope_check", "Souren et al: how many patients had infusion reactions on retreatment?",
      "Abdallah et al: how many retreated patients had infusion reactions?"),
