@@ -194,10 +194,19 @@ class Lexicon:
     def combinations_named(self, question: str) -> list[str]:
         """Abbreviations of combinations ("D-Pd, DARZALEX + pomalidomide + dexamethasone") whose every
         component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with
-        daratumumab", "dara-pom-dex" spelled out); only the fullest: D-Pd, not also Pd."""
+        daratumumab", "dara-pom-dex" spelled out), or every one but those most combinations share; only the
+        fullest: D-Pd, not also Pd."""
         asked = {self.synonyms.get(p, p).lower() for w in words(question)
                  for p in [w, *COMPOUND.split(w)] if p}
-        found = {abbr: parts for abbr, parts in self._combinations().items() if parts <= asked}
+        combinations = self._combinations()
+        found = {abbr: parts for abbr, parts in combinations.items() if parts <= asked}
+        if not found:
+            # A part most of the letter's combinations share (its drug, dexamethasone) may go unsaid:
+            # "DARZALEX + pomalidomide" is D-Pd, when the question names two of its parts, one of them its own.
+            shared = {p for p in set().union(*combinations.values())
+                      if 2 * sum(p in parts for parts in combinations.values()) > len(combinations)}
+            found = {abbr: parts for abbr, parts in combinations.items()
+                     if parts - asked <= shared and len(parts & asked) >= 2 and parts & asked - shared}
         return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
 
     def _combinations(self) -> dict[str, frozenset[str]]:

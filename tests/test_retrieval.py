@@ -613,6 +613,10 @@ def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter
     assert lexicon.combinations_named("pomalidomide plus dexamethasone with daratumumab") == ["d-pd"]
     assert lexicon.combinations_named("dexamethasone and carfilzomib") == ["kd"]  # not D-Kd: no daratumumab
     assert lexicon.combinations_named("dara, carfilzomib and dexamethasone") == ["d-kd"]  # not also Kd
+    # The parts most of the letter's combinations share (DARZALEX, dexamethasone) may go unsaid, not the others.
+    assert lexicon.combinations_named("DARZALEX + pomalidomide") == ["d-pd"]
+    assert lexicon.combinations_named("DARZALEX and dexamethasone") == []
+    assert lexicon.combinations_named("pomalidomide") == []
     response = service.ask("In the Abdallah review, how many naive patients got pomalidomide plus dexamethasone "
                            "with daratumumab?")
     check_response(response, letter)
