@@ -686,7 +686,8 @@ def comparisons_as_words(text: str) -> str:
 
 # A bound on a number, not on a grade ("grade 3 or higher" is a grade the question asks, no group of patients).
 COMPARED = re.compile(r"(?<!grade )(?<!grades )(?<!gr )\b(atleast|atmost|lessthan|morethan) (\d+(?:\.\d+)?)\b")
-NUMBER_FIRST = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*\+?\s+(atleast|atmost)\b")  # "6 or more" -> "6 atleast"
+# "6 or more", "75 years or older", "2 prior lines or more" -> "6 atleast": the unit may stand between
+NUMBER_FIRST = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*\+?\s+(?:[a-z]+\s+){0,2}?(atleast|atmost)\b")
 
 
 def thresholds(text: str) -> set[str]:

@@ -213,6 +213,7 @@ class Query:
     topic: str  # courtesy set aside, shorthand read, misspellings of the letter's words corrected
     expanded: str  # topic + the letter's expansions (abbreviations both ways, brand for generic)
     terms: tuple[str, ...]  # BM25 terms of the expanded topic, in the letter's canonical names
+    asking: tuple[str, ...]  # the same of its asking sentences only, when others set a scene
     content: tuple[str, ...]  # content words of what it asks (its asking sentences, when others set a scene)
     studies: tuple[str, ...]  # ids of the studies it names, best first
     study_named: bool  # names a study by a name of its own (author, site, acronym), not a common word
@@ -268,7 +269,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     if lexicon is None:
         topic = read_contractions(topic)
         terms = lexical_tokens(topic)
-        return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms),
+        return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms), asking=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      **_asked(text, topic), unknown=(), label_topics=(), anchored=True)
     if courtesy:
@@ -293,11 +294,13 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     label_topics = tuple(dict.fromkeys(
         w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or bool(LABEL_VERB_STEMS.intersection(
             lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)))
+    found = tuple(lexical_tokens(lexicon.canonical(expanded)))
     return Query(
         text=text,
         topic=topic,
         expanded=expanded,
-        terms=tuple(lexical_tokens(lexicon.canonical(expanded))),
+        terms=found,
+        asking=found if judged == topic else tuple(lexical_tokens(lexicon.canonical(lexicon.expand(judged)))),
         content=tuple(content_words(judged)),
         studies=tuple(lexicon.detect_studies(topic)),
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),

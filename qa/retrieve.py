@@ -371,7 +371,9 @@ class Cohorts:
                                 for t in thresholds(" ".join(c.row))}
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
-        asked = set(query.terms) | thresholds(query.topic)
+        # What the asking sentences ask: a scene set before them ("progressed on dara-pom-dex, thinking of dara
+        # with carfilzomib. In Tan et al, what median PFS …?") names no cohort.
+        asked = set(query.asking) | thresholds(query.topic)
         # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
         asked |= {t for lex in self.lexicons.values() for abbr in lex.abbreviations_spelled_out(query.expanded)
                   for t in lexical_tokens(abbr)}
@@ -379,7 +381,8 @@ class Cohorts:
         parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
         results = asked & self.results - parts
         cohort = asked & self.cohort_stems - results
-        subgroup = asked & self.subgroup_stems - results
+        # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
+        subgroup = (asked & self.subgroup_stems | thresholds(query.topic)) - results
         if not studies or not results or not (cohort or subgroup):
             return False
         held = [(terms, several) for sid in studies for terms, several in self.passages.get(sid, []) if results & terms]

@@ -1096,6 +1096,14 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     ("Talbot et al: median OS of the patients with 6 or more previous lines of treatment?",
      ["Talbot et al: how many patients had 6 or more previous lines of treatment?",
       "Talbot et al: median OS of the patients with 2 or more middle lines?"]),
+    # An open-ended group no table bounds is a group all the same: Talbot et al's age bands end at 75-79, 80-84
+    # and ≥85, and they give PFS for all patients only.
+    ("In EMMY, what was the median PFS in patients aged 75 years or older at retreatment?",
+     ["In EMMY, what was the median PFS at retreatment?"]),
+    # A regimen named by its parts but dexamethasone: Tan et al give no ORR by regimen. A regimen named where
+    # the question sets its scene is no cohort asked.
+    ("In Tan et al, what was the ORR for patients retreated with DARZALEX + pomalidomide specifically?",
+     ["Pharmacist here, preparing a slide on DARZALEX + pomalidomide. In Tan et al, what was the ORR on retreatment?"]),
 ])
 def test_a_result_asked_of_a_cohort_or_subgroup_that_does_not_report_it_is_refused(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: list[str]) -> None:
@@ -1109,6 +1117,8 @@ def test_an_open_ended_group_is_one_term_however_it_is_written() -> None:
     for text in ["≥6", "6 or more previous lines", "at least 6 lines", "6+ or more"]:
         assert thresholds(text) == {"atleast6"}, text
     assert thresholds("<65 years") == {"lessthan65"} and thresholds("aged 75 or older") == {"atleast75"}
+    assert thresholds("aged 75 years or older") == {"atleast75"}  # the unit may stand between
+    assert thresholds("2 prior lines or more") == {"atleast2"}
     assert thresholds("grade 3 or higher") == thresholds("Grade ≥3 anemia") == set()  # a grade, not a group
     assert thresholds("≥VGPR") == set()
 
