@@ -291,9 +291,10 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     tokens = words(judged)
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
+    # A prefix hyphenated or not is one word ("pre-medications").
     label_topics = tuple(dict.fromkeys(
-        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or bool(LABEL_VERB_STEMS.intersection(
-            lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)))
+        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or w.replace("-", "") in LABEL_SECTIONS or bool(
+            LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))
     return Query(
         text=text,

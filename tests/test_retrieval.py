@@ -436,7 +436,8 @@ def test_a_question_naming_nothing_of_the_letter_is_refused(service, question: s
                                       "Is daratumumab safe to give during pregnancy?",
                                       "What is the recommended dose of DARZALEX FASPRO for retreatment?",
                                       "EMMY: was daratumumab given IV or subcutaneously?",
-                                      "How is DARZALEX dosed with pomalidomide at retreatment?"])
+                                      "How is DARZALEX dosed with pomalidomide at retreatment?",
+                                      "Which pre-medications should be given before DARZALEX retreatment?"])
 def test_a_label_topic_the_letter_never_takes_up_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
     assert service.ask(question).answerable is False
     assert _without(service, label_topic_check=False, common_zipf=0.0).search(question).answerable is True
