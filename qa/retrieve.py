@@ -147,6 +147,11 @@ TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?
                           r"[a-z][a-z-]*")
 
 
+# What a paper found, as a question asks it: its conclusions, outcomes, results. A paper the letter only lists
+# gives none of them, only its reference entry.
+FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|found|outcomes?|results?|show(?:s|ed|n)?|"
+                      r"demonstrat(?:e|es|ed)|suggest(?:s|ed)?)\b", re.IGNORECASE)
+
 # The time between two treatments, as a question asks it ("median gap between consecutive lines", "how soon
 # after finishing the first line") and as a study states it ("Median time interval between", "Median time to
 # retreatment from the end of …", "Time from diagnosis to T0"): a study stating none gives no such interval.
@@ -826,7 +831,8 @@ class Retriever:
         # author names it better than a study's common words do ("the Atrash chart review").
         listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
             dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
-        if listed and "references" in query.intents and not query.quantity:
+        findings = query.quantity or bool(FINDINGS.search(query.topic))
+        if listed and "references" in query.intents and not findings:
             listed = []  # its entry asked for ("Which journal published Nooka et al?"); a number is not in it
         if reason := self._outside_studies(query, listed or studies, document):
             return reason
@@ -834,7 +840,7 @@ class Retriever:
                 months := query.landmarks - self.landmarks_given):
             # a time point no study of the letter gives ("5-year survival in the US")
             return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
-        if listed and query.quantity:
+        if listed and findings:
             return f"listed_paper_check: {', '.join(w for w in query.content if w in self.listed_papers)}"
         if self._another_study_first(query, studies, passages):
             return f"top_study_check: {passages[0].chunk.study_id} first"

@@ -667,6 +667,8 @@ def test_what_the_studies_give_medians_of_is_an_outcome(service) -> None:  # typ
     ("Which years did the Atrash study cover?", "dates_scope_check"),
     # Asked beside its reference, a number is still not in the entry.
     ("How many patients were in the Nooka paper cited in the references?", "listed_paper_check: nooka"),
+    # So are its findings, though a poster's title in the question makes it read as a reference asked for.
+    ("What did the Kim et al poster conclude about the role of daratumumab retreatment?", "listed_paper_check: kim"),
 ])
 def test_a_paper_the_letter_only_lists_is_judged_by_its_reference_entry(  # type: ignore[no-untyped-def]
         service, question: str, rule: str) -> None:
