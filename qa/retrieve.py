@@ -48,6 +48,7 @@ from qa.lexicon import (
 )
 from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
+from qa.thesaurus import synonyms_of
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,19 @@ def phrases(text: str) -> set[str]:
     """Every run of 3 to 5 words of a text, lowercased: the phrases an initialism can stand for."""
     tokens = [w.lower() for w in PHRASE_WORD.findall(text)]
     return {" ".join(tokens[i:i + n]) for n in range(3, 6) for i in range(len(tokens) - n + 1)}
+
+
+def characteristics(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """The patient characteristics the baseline tables name in one word ("Sex, n (%)", "Gender", "Race"),
+    however common the word, each as its stem -> the stems of it and of its WordNet synonyms: a study may name
+    one by another (Souren et al's "Gender" for the others' "Sex")."""
+    found = {}
+    for c in chunks:
+        if c.section == "Patient Characteristics" and c.row and len(c.row) >= 2:
+            label = c.row[0].split(",")[0].strip()
+            if label.isalpha() and not label.isupper() and (stems := lexical_tokens(label := label.lower())):
+                found[stems[0]] = frozenset(t for w in synonyms_of(label) for t in lexical_tokens(w))
+    return found
 
 
 def outcome_stems(chunks: list[Chunk], common_zipf: float, lexicons: dict[str, Lexicon] | None = None) -> set[str]:
@@ -483,6 +497,7 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
+        self.characteristics = characteristics(index.chunks)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
@@ -912,6 +927,10 @@ class Retriever:
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
             wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems
                        and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
+            # A patient characteristic one word names, by that word or a synonym ("race" of Souren et al,
+            # whose table gives gender, age and stage, not race).
+            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.characteristics
+                       and not self.characteristics[t] & known}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None

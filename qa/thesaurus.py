@@ -115,6 +115,11 @@ def _synsets_cached() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
 
 
+def synonyms_of(word: str) -> frozenset[str]:
+    """The single-word lemmas sharing a synset with `word` ("sex": gender, sexuality, …), itself included."""
+    return frozenset({word, *(w for lemmas in _synsets_cached() if word in lemmas for w in lemmas)})
+
+
 def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
                     usable: Callable[[str], bool]) -> dict[str, str]:
     """Stem of a word the letter lacks -> a WordNet synonym of it the letter uses (`usable` words only: no

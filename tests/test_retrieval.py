@@ -1298,6 +1298,12 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
      "Abdallah et al: how many months passed between the first DARZALEX line and retreatment?"),
     ("outcome_scope_check", "In the Tan study, how long was the gap between first treatment and retreatment?",
      "Souren: how long was the gap between the first and second DARZALEX courses?"),
+    # A characteristic a baseline table names in one word, by it or a synonym: Abdallah et al list no race, Tan
+    # et al do; Souren et al list sex as "Gender".
+    ("outcome_scope_check", "Abdallah et al: what was the race of the patients?",
+     "Tan et al: what was the race of the patients?"),
+    ("outcome_scope_check", "Abdallah et al: what was the race of the patients?",
+     "Souren et al: how many patients of each sex?"),
     # An event by the words of its abbreviation: only Abdallah et al give IRRs, "infusion-related reactions".
     ("outcome_scope_check", "Souren et al: how many patients had infusion reactions on retreatment?",
      "Abdallah et al: how many retreated patients had infusion reactions?"),
