@@ -148,6 +148,12 @@ TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?
                           r"[a-z][a-z-]*")
 
 
+# A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
+SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b",
+                         re.IGNORECASE)
+
+GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
+
 # What a paper found, as a question asks it: its conclusions, outcomes, results. A paper the letter only lists
 # gives none of them, only its reference entry.
 FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|found|outcomes?|results?|show(?:s|ed|n)?|"
@@ -388,6 +394,11 @@ class Cohorts:
         # write "6 or more"; a results row for "≥2 middle lines" is no result for them.
         self.subgroup_stems |= {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                                 for t in thresholds(" ".join(c.row))}
+        # The sizes of the groups each study gives ("N=474", "(n=29)").
+        self.sizes: dict[str, set[str]] = {}
+        for c in chunks:
+            for study in c.related_studies:
+                self.sizes.setdefault(study, set()).update(GROUP_SIZE.findall(c.text))
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         # What the asking sentences ask: a scene set before them ("progressed on dara-pom-dex, thinking of dara
@@ -402,6 +413,10 @@ class Cohorts:
         cohort = asked & self.cohort_stems - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
         subgroup = (asked & self.subgroup_stems | thresholds(query.topic)) - results
+        # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
+        # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
+        subgroup |= {n for n in SIZED_GROUP.findall(query.topic)
+                     if not any(n in self.sizes.get(sid, ()) for sid in studies)}
         if not studies or not results or not (cohort or subgroup):
             return False
         held = [(terms, several) for sid in studies for terms, several in self.passages.get(sid, []) if results & terms]

@@ -1105,6 +1105,12 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
      ["In EMMY, what was the median PFS at retreatment?"]),
     # A regimen named by its parts but dexamethasone: Tan et al give no ORR by regimen. A regimen named where
     # the question sets its scene is no cohort asked.
+    # A group by its size: Tan et al count 100 patients refractory at the start of retreatment and give no
+    # result for them; Talbot et al give PFS for their 29 non-refractory patients (n=29), Szabo et al OS for
+    # all their 474 (N=474).
+    ("In Tan et al, what was the ORR among the 100 patients who were refractory at the start of retreatment?",
+     ["What was the median PFS of the 29 EMMY patients not refractory to anti-CD38?",
+      "Szabo et al: median OS of the 474 patients?"]),
     ("In Tan et al, what was the ORR for patients retreated with DARZALEX + pomalidomide specifically?",
      ["Pharmacist here, preparing a slide on DARZALEX + pomalidomide. In Tan et al, what was the ORR on retreatment?"]),
 ])
