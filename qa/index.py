@@ -95,6 +95,7 @@ class DocumentInfo(BaseModel):
     vocabulary: list[str]
     initialisms: dict[str, str] = {}
     thesaurus: dict[str, str] = {}  # stem of a word the letter lacks -> its WordNet synonym the letter uses
+    kin: dict[str, list[str]] = {}  # stem of a word the letter uses -> stems of its synonyms the letter uses
     document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
 
     def lexicon(self) -> Lexicon:
@@ -106,6 +107,7 @@ class DocumentInfo(BaseModel):
             vocabulary=set(self.vocabulary),
             initialisms=self.initialisms,
             thesaurus=self.thesaurus,
+            kin=self.kin,
             document_nouns=frozenset(self.document_nouns),
         )
 
@@ -220,6 +222,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         vocabulary=sorted(lexicon.vocabulary),
         initialisms=lexicon.initialisms,
         thesaurus=lexicon.thesaurus,
+        kin=lexicon.kin,
         document_nouns=sorted(lexicon.document_nouns),
     )
 

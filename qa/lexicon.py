@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
-from qa.thesaurus import communication_nouns, letter_synonyms
+from qa.thesaurus import communication_nouns, letter_synonyms, own_synonyms
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
@@ -106,6 +106,7 @@ class Lexicon:
     vocabulary: set[str]
     initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
     thesaurus: dict[str, str] = field(default_factory=dict)  # stem of a word it lacks -> its synonym it uses
+    kin: dict[str, list[str]] = field(default_factory=dict)  # stem of its word -> stems of its synonyms it uses
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
     document_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
@@ -655,6 +656,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
         thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
+        kin=own_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         document_nouns=communication_nouns(),
     )
 

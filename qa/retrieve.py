@@ -48,7 +48,6 @@ from qa.lexicon import (
 )
 from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
-from qa.thesaurus import synonyms_of
 
 logger = logging.getLogger(__name__)
 
@@ -191,16 +190,16 @@ def phrases(text: str) -> set[str]:
     return {" ".join(tokens[i:i + n]) for n in range(3, 6) for i in range(len(tokens) - n + 1)}
 
 
-def characteristics(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, frozenset[str]]:
     """The patient characteristics the baseline tables name in one word ("Sex, n (%)", "Gender", "Race"),
-    however common the word, each as its stem -> the stems of it and of its WordNet synonyms: a study may name
-    one by another (Souren et al's "Gender" for the others' "Sex")."""
+    however common the word, each as its stem -> the stems of it and of its WordNet synonyms the letter uses:
+    a study may name one by another (Souren et al's "Gender" for the others' "Sex")."""
     found = {}
     for c in chunks:
         if c.section == "Patient Characteristics" and c.row and len(c.row) >= 2:
             label = c.row[0].split(",")[0].strip()
-            if label.isalpha() and not label.isupper() and (stems := lexical_tokens(label := label.lower())):
-                found[stems[0]] = frozenset(t for w in synonyms_of(label) for t in lexical_tokens(w))
+            if label.isalpha() and not label.isupper() and (stems := lexical_tokens(label)):
+                found[stems[0]] = frozenset([stems[0], *lexicons[c.document].kin.get(stems[0], ())])
     return found
 
 
@@ -512,7 +511,7 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
-        self.characteristics = characteristics(index.chunks)
+        self.characteristics = characteristics(index.chunks, index.lexicons)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.

@@ -115,11 +115,6 @@ def _synsets_cached() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
 
 
-def synonyms_of(word: str) -> frozenset[str]:
-    """The single-word lemmas sharing a synset with `word` ("sex": gender, sexuality, …), itself included."""
-    return frozenset({word, *(w for lemmas in _synsets_cached() if word in lemmas for w in lemmas)})
-
-
 def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
                     usable: Callable[[str], bool]) -> dict[str, str]:
     """Stem of a word the letter lacks -> a WordNet synonym of it the letter uses (`usable` words only: no
@@ -134,3 +129,16 @@ def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
             if key not in letter_stems:
                 table.setdefault(key, min(theirs))
     return dict(sorted(table.items()))
+
+
+def own_synonyms(letter_stems: set[str], stem: Callable[[str], str],
+                 usable: Callable[[str], bool]) -> dict[str, list[str]]:
+    """Stem of a word the letter uses -> the stems of its WordNet synonyms the letter uses too ("sex":
+    "gender"): one letter may name a thing two ways, one study by one word, another by the other."""
+    table: dict[str, set[str]] = {}
+    for lemmas in _synsets_cached():
+        theirs = {stem(w) for w in lemmas if usable(w) and stem(w) in letter_stems}
+        if len(theirs) > 1:
+            for key in theirs:
+                table.setdefault(key, set()).update(theirs - {key})
+    return {key: sorted(found) for key, found in sorted(table.items())}

@@ -8,7 +8,7 @@ import pytest
 
 from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
-from qa.thesaurus import communication_nouns, letter_synonyms, satellites, synsets, wordnet_dir
+from qa.thesaurus import communication_nouns, letter_synonyms, own_synonyms, satellites, synsets, wordnet_dir
 
 
 def test_synsets_are_read_from_the_wordnet_database() -> None:
@@ -25,6 +25,13 @@ def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
     assert table[_stem("supplementary")] == "supplemental"
     assert _stem("reference") not in table  # the letter has it: nothing to map
     assert _stem("amyloidosis") not in table  # no synonym of it in the letter
+
+
+def test_a_letters_own_words_that_are_synonyms_are_paired() -> None:
+    """A letter may name one thing two ways ("Sex" in one table, "Gender" in another)."""
+    table = own_synonyms({_stem(w) for w in ["sex", "gender", "race", "study"]}, _stem, _topical)
+    assert table[_stem("sex")] == [_stem("gender")] and table[_stem("gender")] == [_stem("sex")]
+    assert _stem("race") not in table  # none of its synonyms is the letter's
 
 
 def test_a_satellite_adjective_is_read_with_its_head_and_not_with_its_siblings() -> None:
