@@ -151,6 +151,7 @@ TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?
 SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b",
                          re.IGNORECASE)
 
+# The size of a group as the letter gives it: a column's "N=474", a row's "(n=29)".
 GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
 
 # What a paper found, as a question asks it: its conclusions, outcomes, results. A paper the letter only lists
@@ -998,7 +999,9 @@ class Retriever:
     def _unsupported(self, query: Query, top_dense: float, advice: bool = False) -> str | None:
         """Supported (None) when the question names something of the letter, asks no label topic the letter's
         structure never takes up, every topic word of it is accounted for (one may be missing from a long
-        question), and some passage is semantically close enough; else what is wrong with it."""
+        question), and some passage is semantically close enough; else what is wrong with it. An `advice`
+        request may ask a label topic ("what dose should I give"): it is flagged and given the letter's
+        passages, not refused for it."""
         s = self.settings
         if not query.content:
             return "no topic words"
