@@ -117,6 +117,7 @@ class Lexicon:
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
+    _shared_parts: frozenset[str] = frozenset()  # the parts most of those combinations share
     _long_forms: list[tuple[str, str]] | None = None  # (abbreviation, its words) of the multi-word ones
     _class_words: frozenset[str] | None = None
     _word_parts: list[str] | None = None  # the letter's words and compound parts of 5+ letters, sorted
@@ -204,8 +205,7 @@ class Lexicon:
         if not found:
             # A part most of the letter's combinations share (its drug, dexamethasone) may go unsaid:
             # "DARZALEX + pomalidomide" is D-Pd, when the question names two of its parts, one of them its own.
-            shared = {p for p in set().union(*combinations.values())
-                      if 2 * sum(p in parts for parts in combinations.values()) > len(combinations)}
+            shared = self._shared_parts
             found = {abbr: parts for abbr, parts in combinations.items()
                      if parts - asked <= shared and len(parts & asked) >= 2 and parts & asked - shared}
         return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
@@ -219,6 +219,9 @@ class Lexicon:
                     continue
                 parts = {self.synonyms.get(w, w).lower() for c in components for w in content_words(c)}
                 self._combination_parts[abbr] = frozenset(parts)
+            every = self._combination_parts.values()
+            self._shared_parts = frozenset(p for p in set().union(*every)
+                                           if 2 * sum(p in parts for parts in every) > len(every))
         return self._combination_parts
 
     def canonical(self, text: str) -> str:

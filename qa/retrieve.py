@@ -403,7 +403,8 @@ class Cohorts:
     def unreported(self, query: Query, studies: list[str]) -> bool:
         # What the asking sentences ask: a scene set before them ("progressed on dara-pom-dex, thinking of dara
         # with carfilzomib. In Tan et al, what median PFS …?") names no cohort.
-        asked = set(query.asking) | thresholds(query.topic)
+        bounds = thresholds(query.topic)
+        asked = set(query.asking) | bounds
         # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
         asked |= {t for lex in self.lexicons.values() for abbr in lex.abbreviations_spelled_out(query.expanded)
                   for t in lexical_tokens(abbr)}
@@ -412,7 +413,7 @@ class Cohorts:
         results = asked & self.results - parts
         cohort = asked & self.cohort_stems - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
-        subgroup = (asked & self.subgroup_stems | thresholds(query.topic)) - results
+        subgroup = (asked & self.subgroup_stems | bounds) - results
         # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for n in SIZED_GROUP.findall(query.topic)
@@ -940,12 +941,12 @@ class Retriever:
             plain += self._outcomes_apart(query, lexicon)
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
-            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.outcome_stems
+            plain_stems = lexical_tokens(" ".join(plain))
+            wanted |= {t for t in plain_stems if t in self.outcome_stems
                        and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
             # A patient characteristic one word names, by that word or a synonym ("race" of Souren et al,
             # whose table gives gender, age and stage, not race).
-            wanted |= {t for t in lexical_tokens(" ".join(plain)) if t in self.characteristics
-                       and not self.characteristics[t] & known}
+            wanted |= {t for t in plain_stems if t in self.characteristics and not self.characteristics[t] & known}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
