@@ -44,6 +44,7 @@ from qa.errors import DocumentFormatError, IndexCorrupt, IndexLocked, IndexMisma
 from qa.letter import Letter
 from qa.lexicon import Lexicon, StudyProfile, build_lexicon, lexical_tokens
 from qa.parse import parse_letter
+from qa.venues import Venue
 
 if TYPE_CHECKING:
     import bm25s
@@ -97,6 +98,7 @@ class DocumentInfo(BaseModel):
     thesaurus: dict[str, str] = {}  # stem of a word the letter lacks -> its WordNet synonym the letter uses
     kin: dict[str, list[str]] = {}  # stem of a word the letter uses -> stems of its synonyms the letter uses
     document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
+    venues: list[dict[str, Any]] = []  # where each referenced paper was published or presented
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -109,6 +111,7 @@ class DocumentInfo(BaseModel):
             thesaurus=self.thesaurus,
             kin=self.kin,
             document_nouns=frozenset(self.document_nouns),
+            venues=tuple(Venue(words=tuple(v["words"]), year=v["year"], author=v["author"]) for v in self.venues),
         )
 
 
@@ -157,7 +160,7 @@ def corpus_files(settings: Settings) -> list[Path]:
 
 
 # The modules whose output an index stores: a change to any of them makes a built index stale.
-CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py")
+CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py", "venues.py")
 
 
 @functools.cache
@@ -224,6 +227,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         thesaurus=lexicon.thesaurus,
         kin=lexicon.kin,
         document_nouns=sorted(lexicon.document_nouns),
+        venues=[{"words": list(v.words), "year": v.year, "author": v.author} for v in lexicon.venues],
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
 from qa.thesaurus import communication_nouns, letter_synonyms, own_synonyms
+from qa.venues import Venue, reference_venues
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
 TOKEN = re.compile(r"[^\W_](?:[\w\-+/.]*[^\W_+])?\+?")
@@ -109,6 +110,7 @@ class Lexicon:
     kin: dict[str, list[str]] = field(default_factory=dict)  # stem of its word -> stems of its synonyms it uses
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
     document_nouns: frozenset[str] = frozenset()
+    venues: tuple[Venue, ...] = ()  # where its referenced papers were published or presented: names of them
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -661,6 +663,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         kin=own_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         document_nouns=communication_nouns(),
+        venues=tuple(reference_venues(r.text for r in letter.references.values())),
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.lexicon import Lexicon, content_words, lexical_tokens, words
+from qa.venues import read_venues
 
 # Patient-specific advice ("should I retreat my patient…"): general wording of a request for a recommendation.
 ADVICE = re.compile(
@@ -272,6 +273,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         return Query(text=text, topic=topic, expanded=topic, terms=tuple(terms), asking=tuple(terms),
                      content=tuple(content_words(topic)), studies=(), study_named=False, intents=_intents(text),
                      **_asked(text, topic), unknown=(), label_topics=(), anchored=True)
+    # A paper named by where it appeared ("the Am J Hematol study") is named by its author.
+    topic = read_venues(topic, lexicon.venues)
     if courtesy:
         topic = set_introductions_aside(topic, lexicon, common_zipf)
     topic = read_contractions(topic)

@@ -48,6 +48,7 @@ from qa.lexicon import (
 )
 from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
+from qa.venues import venue_words
 
 logger = logging.getLogger(__name__)
 
@@ -917,7 +918,9 @@ class Retriever:
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
         # A one-letter abbreviation ("Q", quartile) is more often chat ("quick q") than the term.
-        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1}
+        # A short form a reference entry gives its meeting ("ASCO") names where a paper was presented, not a measure.
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - venue_words(
+            lexicon.venues)
         known = set().union(*(study.stems for study in named))
         # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.

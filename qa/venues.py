@@ -1,0 +1,98 @@
+"""Where each paper of a letter's reference list was published or presented, so that a question may name a paper
+by it: "the American Journal of Hematology study" is Szabo et al, published in "Am J Hematol"; "the 2024 ASCO
+poster" is Tan et al.
+
+A journal is named the way ISO 4 abbreviates titles: by truncating its words ("Am J Hematol" for "American
+Journal of Hematology", "Ann Hematol" for "Annals of Hematology"), so a word of a question names a word of the
+venue when it begins with it. A meeting is named by its name or by the short form the entry gives in brackets
+("[ASCO]"). Nothing here is particular to one letter: every entry is read the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from qa.parse import normalise
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+PRESENTED = re.compile(r"presented at:?\s*(?:the\s+)?([^;]+)", re.I)
+BRACKETED = re.compile(r"\s*[\[(]([A-Za-z]{2,})[\])]\s*")
+SMALL = frozenset({"of", "the", "and", "for", "in", "on"})  # left out of a venue's words, as ISO 4 leaves them
+ORDINAL = re.compile(r"^(?:\d+(?:st|nd|rd|th)|annual)$", re.I)  # "17th Annual …": a question drops it
+MEETING = frozenset({"annual", "meeting"})  # "… Annual Meeting": a question may say the society alone
+# What may stand between two words of a venue: spaces, periods ("Am. J."), commas, and the small words ISO 4
+# leaves out ("of", "the", "and").
+GAP = r"[\s.,&]+(?:(?:of|the|and|for|in)[\s.,&]+)*"
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    words: tuple[str, ...]  # lower case, small words left out: ("am", "j", "hematol"), ("asco",)
+    year: str | None
+    author: str  # the first author's surname as the letter writes it: the paper's name ("Szabo")
+
+    def pattern(self) -> re.Pattern[str]:
+        """Its words in a question, each written in full or cut short as the entry cuts it."""
+        return re.compile(r"(?<!\w)" + GAP.join(re.escape(w) + r"[a-z]*" for w in self.words) + r"\.?(?!\w)", re.I)
+
+
+def reference_venues(references: Iterable[str]) -> list[Venue]:
+    """Each entry's venue: for a poster or abstract the meeting it was presented at (its name and its bracketed
+    short form), else the journal, the part of the entry between the title and the year."""
+    venues: list[Venue] = []
+    for text in references:
+        text = normalise(text).strip()
+        author = text.split(None, 1)[0].strip(",.") if text else ""
+        if not author.isalpha():
+            continue
+        forms: list[str] = []
+        if meeting := PRESENTED.search(text):
+            name = meeting.group(1)
+            forms.extend(m.group(1) for m in BRACKETED.finditer(name))
+            forms.append(BRACKETED.sub(" ", name))
+            rest = text[meeting.end():]
+        else:
+            parts = [p.strip() for p in re.split(r"\.\s+", text)]
+            dated = next((i for i, p in enumerate(parts) if i >= 2 and YEAR.match(p)), None)
+            if dated is None:
+                continue
+            forms.append(parts[dated - 1])
+            rest = " ".join(parts[dated:])
+        year = YEAR.search(rest)
+        for form in forms:
+            tokens = [w.lower() for w in re.findall(r"[A-Za-z0-9][\w\-]*", form) if w.lower() not in SMALL]
+            while tokens and ORDINAL.match(tokens[0]):
+                tokens = tokens[1:]
+            said = [tuple(tokens)]
+            while len(tokens) > 2 and tokens[-1] in MEETING:
+                tokens = tokens[:-1]
+                said.append(tuple(tokens))
+            venues.extend(Venue(words=w, year=year.group(0) if year else None, author=author)
+                          for w in dict.fromkeys(said) if w)
+    return venues
+
+
+def read_venues(text: str, venues: Iterable[Venue]) -> str:
+    """The question with each venue it names replaced by its paper's name ("in the Am J Hematol study" -> "in the
+    Szabo et al study"). A venue several papers share (two posters at one meeting) names one of them only with
+    its year in the question; otherwise it is left as written."""
+    by_words: dict[tuple[str, ...], list[Venue]] = {}
+    for venue in venues:
+        by_words.setdefault(venue.words, []).append(venue)
+    years = set(YEAR.findall(text))
+    for _, shared in sorted(by_words.items(), key=lambda item: -len(item[0])):  # the fullest form first
+        papers = {v.author: v for v in shared}
+        if len(papers) > 1:
+            papers = {v.author: v for v in shared if v.year in years}
+        if len(papers) != 1:
+            continue
+        venue = next(iter(papers.values()))
+        text = venue.pattern().sub(f"{venue.author} et al", text)
+    return text
+
+
+def venue_words(venues: Iterable[Venue]) -> frozenset[str]:
+    """Every word the venues are written with: a short form among them ("ASCO") names a meeting, not a measure."""
+    return frozenset(w for v in venues for w in v.words)

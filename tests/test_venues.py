@@ -1,0 +1,59 @@
+"""Papers named by where they were published or presented: the letter's reference entries read for their venues,
+and questions that name a study by its journal or meeting."""
+
+from __future__ import annotations
+
+from qa.venues import Venue, read_venues, reference_venues, venue_words
+
+
+def _venues(letter) -> list[Venue]:  # type: ignore[no-untyped-def]
+    return reference_venues(r.text for r in letter.references.values())
+
+
+def test_each_entry_gives_its_journal_or_its_meeting(letter) -> None:  # type: ignore[no-untyped-def]
+    venues = {(v.author, v.words, v.year) for v in _venues(letter)}
+    assert ("Szabo", ("am", "j", "hematol"), "2022") in venues
+    assert ("Souren", ("ann", "hematol"), "2025") in venues
+    assert ("Talbot", ("clinical", "lymphoma", "myeloma", "leukemia"), "2025") in venues
+    # a poster: the meeting, by its bracketed short form and by its name, "Annual Meeting" or not
+    assert ("Tan", ("asco",), "2024") in venues
+    assert ("Tan", ("american", "society", "clinical", "oncology"), "2024") in venues
+    # "17th Annual International Myeloma Workshop": a question drops the ordinal
+    assert ("Kim", ("international", "myeloma", "workshop"), "2019") in venues
+
+
+def test_a_journal_is_named_in_full_or_as_iso4_cuts_it(letter) -> None:  # type: ignore[no-untyped-def]
+    venues = _venues(letter)
+    assert read_venues("In the American Journal of Hematology study, what was the ORR?", venues) == (
+        "In the Szabo et al study, what was the ORR?")
+    assert read_venues("the Annals of Hematology paper", venues) == "the Souren et al paper"
+    assert read_venues("the Eur. J. Haematol. chart review", venues) == "the Abdallah et al chart review"
+    assert read_venues("is daratumumab used for lymphoma or leukemia", venues) == (
+        "is daratumumab used for lymphoma or leukemia")  # words of a title, not the title
+
+
+def test_a_meeting_two_posters_share_needs_the_year(letter) -> None:  # type: ignore[no-untyped-def]
+    venues = _venues(letter)
+    assert read_venues("the 2024 ASCO poster", venues) == "the 2024 Tan et al poster"
+    assert read_venues("the 2022 ASCO abstract", venues) == "the 2022 Ciardiello et al abstract"
+    assert read_venues("the ASCO poster", venues) == "the ASCO poster"  # Tan et al or Ciardiello et al
+    assert "asco" in venue_words(venues)
+
+
+def test_a_study_named_by_its_journal_is_that_study(service) -> None:  # type: ignore[no-untyped-def]
+    question = ("In the American Journal of Hematology real-world study, how long did it take before patients "
+                "needed their next therapy?")
+    assert service.retriever.analyse(question).studies == ("szabo-2022",)
+    answer = service.ask(question)
+    assert answer.answerable is True
+    assert answer.passages[0].study.startswith("Szabo")
+    assert "TTNT" in answer.passages[0].text or "next" in answer.passages[0].text.lower()
+
+
+def test_a_meeting_short_form_is_not_demanded_as_a_measure(service) -> None:  # type: ignore[no-untyped-def]
+    # "ASCO" is an abbreviation the letter defines (in Tan et al's entry); asked beside a number it is where the
+    # poster was shown, not a measure Tan et al's results must report.
+    question = ("Hem/onc fellow here, presenting the MSKCC ASCO poster at journal club. How many patients were "
+                "dara-refractory when they started retreatment?")
+    result = service.retriever.search(question)
+    assert result.answerable is True, result.refused_by
