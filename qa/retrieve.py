@@ -38,6 +38,7 @@ from qa.lexicon import (
     COMPARISONS,
     COMPOUND,
     GRAMMAR_ZIPF,
+    PLACES,
     STOPWORDS,
     Lexicon,
     content_words,
@@ -104,6 +105,7 @@ class StudyWords:
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
+    sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
     # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
@@ -168,6 +170,19 @@ INTERVAL_ASKED = re.compile(r"\b(?:time|duration|interval|gap|how long|how soon|
                             r"|\btime (?:to|until) retreatment\b", re.IGNORECASE)
 INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
                              re.IGNORECASE)
+
+# Where a study was done, as a question asks it ("at which institution", "how many centers", "where was it
+# conducted") and as a study states it: an institution's proper name ("Memorial Sloan Kettering Cancer Center",
+# "University of Freiburg") or a country ("73 centers in France"). A study stating none ("a single-center chart
+# review") does not say where it was done.
+SITE_ASKED = re.compile(r"\b(?:which|what|whose|how many)\s+(?:[\w-]+\s+){0,2}?"
+                        r"(?:institutions?|hospitals?|cent(?:er|re)s?|sites?|universit(?:y|ies)|clinics?|countr(?:y|ies)"
+                        r"|cit(?:y|ies))\b"
+                        r"|\bwhere\b[^?.]*?\b(?:conducted|done|performed|carried out|based|run|located)\b",
+                        re.IGNORECASE)
+SITE_STATED = re.compile(r"\b[A-Z][a-z]+ (?:Cent(?:er|re)|University|Hospital|Institute|Clinic)\b"
+                         r"|\b(?:University|Hospital|Institute) of [A-Z]"
+                         r"|\b(?:" + "|".join(sorted(p.capitalize() for p in PLACES)) + r")\b")
 
 
 def time_measures(text: str) -> dict[str, str]:
@@ -844,6 +859,7 @@ class Retriever:
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
+                    sited=any(SITE_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
@@ -914,6 +930,9 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \
+                and not any(study.sited for study in named):
+            return "study_scope_check: site"  # "at which institution" of Abdallah et al, who name none
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.

@@ -1385,3 +1385,19 @@ def test_a_clipped_word_of_the_letter_is_no_unknown_word(service) -> None:  # ty
     question = "How many EMMY patients were quad-refractory?"
     assert service.retriever.analyse(question).unknown == ()
 
+
+
+def test_where_a_study_was_done_is_refused_of_a_study_that_names_no_site(service) -> None:  # type: ignore[no-untyped-def]
+    # Abdallah et al call theirs a single-center chart review and name no center; Szabo et al name none either.
+    # Tan et al name Memorial Sloan Kettering Cancer Center, Souren et al the University of Freiburg, EMMY France.
+    unnamed = "At which institution was the Abdallah single-center chart review conducted?"
+    result = service.retriever.search(unnamed)
+    assert result.refused_by == "study_scope_check: site"
+    assert service.retriever.search("In which country and at which centers was the Szabo study conducted?"
+                                    ).refused_by == "study_scope_check: site"
+    named = service.ask("Which hospital did the Tan analysis come from?")
+    assert named.answerable is True and any("Memorial Sloan Kettering" in p.text for p in named.passages)
+    assert service.ask("How many centers took part in the EMMY study?").answerable is True
+    # where a paper was presented or published is its reference entry's, not where the study was done
+    assert service.ask("Where was the Abdallah study published?").answerable is True
+    assert _without(service, outcome_scope_check=False, close_passage_cosine=0.0).search(unnamed).answerable is True
