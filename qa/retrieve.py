@@ -210,13 +210,18 @@ def phrases(text: str) -> set[str]:
 def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, frozenset[str]]:
     """The patient characteristics the baseline tables name in one word ("Sex, n (%)", "Gender", "Race"),
     however common the word, each as its stem -> the stems of it and of its WordNet synonyms the letter uses:
-    a study may name one by another (Souren et al's "Gender" for the others' "Sex")."""
+    a study may name one by another (Souren et al's "Gender" for the others' "Sex"). A one-word value under it
+    ("Male", "White") asks for it too, and is answered by a study that names the characteristic or the value:
+    Szabo et al, who give neither sex nor male, do not say how many patients were male."""
     found = {}
     for c in chunks:
         if c.section == "Patient Characteristics" and c.row and len(c.row) >= 2:
             label = c.row[0].split(",")[0].strip()
             if label.isalpha() and not label.isupper() and (stems := lexical_tokens(label)):
                 found[stems[0]] = frozenset([stems[0], *lexicons[c.document].kin.get(stems[0], ())])
+                value = c.row[1].split(",")[0].strip()
+                if value.isalpha() and value.lower() not in STOPWORDS and (values := lexical_tokens(value)):
+                    found[values[0]] = found.get(values[0], frozenset(values[:1])) | found[stems[0]]
     return found
 
 

@@ -1214,6 +1214,19 @@ def test_a_characteristic_a_baseline_table_names_in_one_word_is_demanded_of_the_
     assert service.index.lexicons[DOC].kin["sex"] == ["gender"]
 
 
+def test_a_value_of_a_one_word_characteristic_asks_for_it(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """'Male' and 'White' are values under the Sex and Race rows: Szabo et al list neither sex nor male, so how
+    many of their patients were male is not given; EMMY list 'Male' under 'Sex', so 'female' is theirs to give."""
+    unreported = "What proportion of the 474 patients in the Szabo study were male?"
+    assert service.retriever.search(unreported).refused_by == "study_scope_check: male"
+    assert service.retriever.characteristics["male"] == {"male", "sex", "gender"}
+    assert service.ask("How many patients in EMMY were female?").answerable is True
+    assert service.ask("How many male patients were in the Abdallah study?").answerable is True
+    monkeypatch.setattr(service.retriever, "characteristics", {
+        k: v for k, v in service.retriever.characteristics.items() if k in ("sex", "gender", "race")})
+    assert service.retriever.search(unreported).refused_by != "study_scope_check: male"
+
+
 @pytest.mark.parametrize(("unreported", "reported"), [
     # Only Tan et al report race, and Abdallah et al sex: a named study's boosted passages lose to theirs.
     ("Talbot et al: how many of the patients were Black?", "Tan et al: how many patients were White?"),
