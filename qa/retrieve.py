@@ -286,6 +286,7 @@ COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
 LISTED_AUTHOR = re.compile(r"^References › \d+ ([^\W\d_][\w'-]+)")  # "References › 7 Ciardiello A, …"
 COHORT = "cohort"
 SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
+TABLE_POINTER = re.compile(r"\b(?:in|within) Table:")
 WHOLE = frozenset({"entire", "whole", "overall", "total", "full", "study"})  # a scope that is everyone
 
 
@@ -343,11 +344,13 @@ class Cohorts:
         # Who: the columns of every table but the first (its row labels), unless a column is a measure
         # ("Median OS (95% CI), months"), and the scopes of results sentences.
         columns: dict[str | None, list[str]] = {}
+        headers: dict[str | None, list[str]] = {}  # every table's columns but the first, measures or not
         by_rows: set[str | None] = set()  # tables whose rows are the cohorts ("Patient Cohort | Median OS …")
         for c in chunks:
             if c.kind == "table":
                 for line in COLUMNS.findall(c.text):
                     first, *rest = line.split(" | ")
+                    headers[c.table] = rest
                     if COHORT in first.lower():
                         by_rows.add(c.table)
                     if not any(set(lexical_tokens(h)) & self.results for h in rest):
@@ -364,17 +367,30 @@ class Cohorts:
         self.cohort_stems = cohort - (shared - scoped)
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
-        self.passages: dict[str, list[tuple[set[str], bool]]] = {}
+        # A table's columns may be one cohort's, split by grade or regimen ("All Retreated Patients (n=43): All
+        # Grades | … Grade 3/4 | D-Kd (n=17): …"): its rows hold that cohort's results only. The columns that
+        # name a cohort, each by the heading it spans (before the colon), count the cohorts a table holds.
+        column_cohorts = {t: {h.split(":")[0] for h in hs if set(lexical_tokens(h.split(":")[0])) & self.cohort_stems}
+                          for t, hs in headers.items()}
+        # Each statement: its terms, whether it holds several cohorts, and the cohort words of the one it holds
+        # when that is a table's one cohort (a question asking another of its words asks another cohort).
+        self.passages: dict[str, list[tuple[set[str], bool, frozenset[str]]]] = {}
         for c in results:
             scope = [w for m in scopes[c.id] for w in words(m)]
-            several = (c.row is not None and (len(columns.get(c.table, [])) >= 2 or c.table in by_rows)) or (
-                not scope or bool(WHOLE & set(scope)))
+            one: frozenset[str] = frozenset()
+            if c.table in headers and len(headers[c.table]) >= 2 and c.table not in by_rows:  # its rows, or itself
+                several = len(column_cohorts[c.table]) >= 2
+                one = frozenset(lexical_tokens(" ".join(column_cohorts[c.table]))) & self.cohort_stems
+            else:
+                several = (c.row is not None and c.table in by_rows) or not scope or bool(WHOLE & set(scope))
             lexicon = lexicons[c.document]
-            statements = [terms[c.id]] if c.row is not None or len(c.quotes) < 2 else [
+            # A sentence pointing to a table ("TEAEs … are summarized in Table: …") reports nothing itself.
+            statements = [] if c.row is None and all(TABLE_POINTER.search(q) for q in c.quotes or [c.text]) else [
+                terms[c.id]] if c.row is not None or len(c.quotes) < 2 else [
                 set(lexical_tokens(lexicon.expand(q))) | thresholds(q) | set(lexical_tokens(" ".join(scope)))
-                for q in c.quotes]
+                for q in c.quotes if not TABLE_POINTER.search(q)]
             for study in c.related_studies:
-                self.passages.setdefault(study, []).extend((t, several) for t in statements)
+                self.passages.setdefault(study, []).extend((t, several, one) for t in statements)
         # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages) and
         # their spans of numbers (age bands; a single number is a count, not a group of patients). A
         # result is reported for a subgroup only where a statement names it. The words the letter's
@@ -402,7 +418,7 @@ class Cohorts:
         self.subgroup_stems |= {stems[0] for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                                 and len(own := words(c.row[-1])) == 1 and own[0].isalpha() and len(own[0]) > 3
                                 and own[0] not in STOPWORDS and (stems := lexical_tokens(own[0]))}
-        stated = {t for found in self.passages.values() for held, _ in found for t in held}
+        stated = {t for found in self.passages.values() for held, _, _ in found for t in held}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):
             for study in c.related_studies:
@@ -441,11 +457,11 @@ class Cohorts:
                      if not any(n in self.sizes.get(sid, ()) for sid in studies)}
         if not studies or not results or not (cohort or subgroup):
             return False
-        held = [(terms, several) for sid in studies for terms, several in self.passages.get(sid, []) if results & terms]
+        held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement[0]]
         if not held:
             return False  # no results passage of the study holds it: asked of its design ("cycles required")
-        return not any((several or cohort <= terms) and all(_named(t, terms) for t in subgroup)
-                       for terms, several in held)
+        return not any((several or cohort <= terms or bool(cohort & one)) and all(_named(t, terms) for t in subgroup)
+                       for terms, several, one in held)
 
 
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:

@@ -1414,3 +1414,17 @@ def test_where_a_study_was_done_is_refused_of_a_study_that_names_no_site(service
     # where a paper was presented or published is its reference entry's, not where the study was done
     assert service.ask("Where was the Abdallah study published?").answerable is True
     assert _without(service, outcome_scope_check=False, close_passage_cosine=0.0).search(unnamed).answerable is True
+
+
+def test_a_table_whose_columns_are_one_cohort_reports_for_that_cohort_only(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al's TEAE table has eight columns, all of the retreated patients (by regimen and grade): it
+    gives no adverse events of the DARZALEX-naive cohort, though their efficacy table gives both cohorts. A
+    sentence pointing to the table ("TEAEs reported in retreated patients are summarized in Table: …") reports
+    nothing itself."""
+    naive = "What TEAEs were reported in the DARZALEX-naive cohort of the Abdallah study?"
+    assert service.retriever.search(naive).refused_by == "cohort_scope_check"
+    assert service.ask("Hypertension in the Abdallah retreatment cohort, including the carfilzomib-based group?"
+                       ).answerable is True
+    assert service.ask("Abdallah et al: ORR in the DARZALEX-naive cohort?").answerable is True
+    assert service.ask("Souren et al: anemia during the first DARZALEX treatment (D1)?").answerable is True
+    assert _without(service, cohort_scope_check=False, close_passage_cosine=0.0).search(naive).answerable is True
