@@ -99,6 +99,7 @@ class DocumentInfo(BaseModel):
     kin: dict[str, list[str]] = {}  # stem of a word the letter uses -> stems of its synonyms the letter uses
     document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
     venues: list[dict[str, Any]] = []  # where each referenced paper was published or presented
+    medical_nouns: list[str] = []  # English nouns for an illness or a drug the letter does not name
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -112,6 +113,7 @@ class DocumentInfo(BaseModel):
             kin=self.kin,
             document_nouns=frozenset(self.document_nouns),
             venues=tuple(Venue(words=tuple(v["words"]), year=v["year"], author=v["author"]) for v in self.venues),
+            medical_nouns=frozenset(self.medical_nouns),
         )
 
 
@@ -228,6 +230,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         kin=lexicon.kin,
         document_nouns=sorted(lexicon.document_nouns),
         venues=[{"words": list(v.words), "year": v.year, "author": v.author} for v in lexicon.venues],
+        medical_nouns=sorted(lexicon.medical_nouns),
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
-from qa.thesaurus import communication_nouns, letter_synonyms, own_synonyms
+from qa.thesaurus import communication_nouns, letter_synonyms, medical_nouns, own_synonyms
 from qa.venues import Venue, reference_venues
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
@@ -111,6 +111,8 @@ class Lexicon:
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
     document_nouns: frozenset[str] = frozenset()
     venues: tuple[Venue, ...] = ()  # where its referenced papers were published or presented: names of them
+    # English nouns for an illness or a drug it does not name (WordNet): a topic however common ("diabetes")
+    medical_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -253,7 +255,8 @@ class Lexicon:
                 stem = _stem(part)
                 if stem in stems or any(part in p.names for p in self.studies):
                     continue
-                if everyday(part, common_zipf) or part in self.initialisms or self.closest_spelling(part):
+                if (everyday(part, common_zipf) and not self.names_a_medical_topic(part)) or part in self.initialisms \
+                        or self.closest_spelling(part):
                     continue
                 if self.clips(part):
                     continue
@@ -263,6 +266,11 @@ class Lexicon:
                     continue
                 unknown.append(part)
         return unknown
+
+    def names_a_medical_topic(self, word: str) -> bool:
+        """Whether a word is an illness or a drug the letter does not name ("diabetes", "aspirins"): however
+        common in English, it is what a question is about, not its wording."""
+        return word in self.medical_nouns or (word.endswith("s") and word[:-1] in self.medical_nouns)
 
     def repeats(self, word: str, stems: set[str], common_zipf: float) -> bool:
         """Whether a word is the prefix re- on a word the letter or everyday English has ("rechallenged",
@@ -664,6 +672,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         kin=own_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         document_nouns=communication_nouns(),
         venues=tuple(reference_venues(r.text for r in letter.references.values())),
+        medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in vocabulary_stems(vocabulary)),
     )
 
 

@@ -110,6 +110,44 @@ def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     return frozenset(nouns)
 
 
+# The synsets whose kinds a question names as a topic however common the word: an illness, a drug.
+MEDICAL_ROOTS = ("illness", "drug")
+
+
+@functools.cache
+def medical_nouns(folder: Path | None = None) -> frozenset[str]:
+    """The nouns whose commonest sense is a kind of illness or of drug (WordNet's hyponyms of the first sense of
+    "illness" and of "drug", at any depth): diabetes, pneumonia, aspirin, insulin. A question naming one names
+    what it is about, however common the word in English; "cold" is one (the common cold is its first sense),
+    "patient" and "treatment" are not.
+
+    A data line's pointers "@" and "@i" point a synset at its hypernym (`_synset_records` reads the format)."""
+    folder = folder or wordnet_dir()
+    children: dict[str, list[str]] = {}
+    with open(folder / "data.noun", encoding="latin-1") as lines:
+        for line in lines:
+            if line.startswith("  "):
+                continue
+            fields = line.split()
+            at = 4 + 2 * int(fields[3], 16)
+            for j in range(int(fields[at])):
+                if fields[at + 1 + 4 * j] in ("@", "@i"):
+                    children.setdefault(fields[at + 2 + 4 * j], []).append(fields[0])
+    first = {}
+    with open(folder / "index.noun", encoding="latin-1") as lines:
+        for line in lines:
+            if not line.startswith("  "):
+                fields = line.split()
+                first[fields[0]] = fields[4 + int(fields[3]) + 2]
+    kinds: set[str] = set()
+    todo = [first[root] for root in MEDICAL_ROOTS]
+    while todo:
+        if (offset := todo.pop()) not in kinds:
+            kinds.add(offset)
+            todo.extend(children.get(offset, ()))
+    return frozenset(lemma for lemma, offset in first.items() if lemma.isalpha() and offset in kinds)
+
+
 @functools.cache
 def _synsets_cached() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)

@@ -1428,3 +1428,13 @@ def test_a_table_whose_columns_are_one_cohort_reports_for_that_cohort_only(servi
     assert service.ask("Abdallah et al: ORR in the DARZALEX-naive cohort?").answerable is True
     assert service.ask("Souren et al: anemia during the first DARZALEX treatment (D1)?").answerable is True
     assert _without(service, cohort_scope_check=False, close_passage_cosine=0.0).search(naive).answerable is True
+
+
+def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """'Diabetes' is an everyday word in English, and so would pass as wording; WordNet files it under illness,
+    and the letter names no such illness: the question is about something the letter does not cover."""
+    question = "What is the first-line treatment for type 2 diabetes?"
+    assert service.retriever.search(question).refused_by == "unknown words: diabetes"
+    assert service.ask("What was the first-line treatment in the Souren study?").answerable is True
+    monkeypatch.setattr(service.index.lexicons[DOC], "medical_nouns", frozenset())
+    assert service.retriever.search(question).answerable is True

