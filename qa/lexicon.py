@@ -658,20 +658,29 @@ def build_lexicon(letter: Letter) -> Lexicon:
         abbreviations.pop(abbr) if abbr in synonyms else None
     clean = [r.label + " " + " ".join(r.cells) for t in letter.tables for r in t.rows]
     vocabulary = set(words(letter.raw)) | set(words(" ".join(clean)))
+    # A word the letter writes only in a journal's or a meeting's name ("Clinical Lymphoma, Myeloma and
+    # Leukemia") is not a topic it covers: "is daratumumab used for lymphoma?" asks what it does not say. The
+    # venue names its paper instead (`read_venues`).
+    venues = tuple(reference_venues(r.text for r in letter.references.values()))
+    entries = sorted((r.span.start, r.span.end) for r in letter.references.values())
+    starts, ends = [0, *(end for _, end in entries)], [*(start for start, _ in entries), len(letter.raw)]
+    body = set(words(" ".join(letter.raw[a:b] for a, b in zip(starts, ends, strict=True))))
+    venue_only = {w for v in venues for w in v.words} - body
+    vocabulary -= venue_only
     # Words too common across the letter to identify a study: anything in the title, summary or
     # abbreviations, and the brand names.
     shared = set(words(letter.title)) | set(abbreviations) | set(synonyms) | {s.lower() for s in synonyms.values()}
     return Lexicon(
         abbreviations=abbreviations,
         synonyms=synonyms,
-        studies=study_profiles(letter, shared),
+        studies=study_profiles(letter, shared | venue_only),  # a journal names its paper as a whole (`read_venues`)
         vocabulary=vocabulary,
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
         thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         kin=own_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
         document_nouns=communication_nouns(),
-        venues=tuple(reference_venues(r.text for r in letter.references.values())),
+        venues=venues,
         medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in vocabulary_stems(vocabulary)),
     )
 

@@ -57,3 +57,16 @@ def test_a_meeting_short_form_is_not_demanded_as_a_measure(service) -> None:  # 
                 "dara-refractory when they started retreatment?")
     result = service.retriever.search(question)
     assert result.answerable is True, result.refused_by
+
+
+def test_a_word_only_a_venue_uses_is_no_topic_of_the_letter(service) -> None:  # type: ignore[no-untyped-def]
+    # "Lymphoma" and "Leukemia" are in the letter only as words of EMMY's journal, "Clinical Lymphoma, Myeloma
+    # and Leukemia": the letter says nothing about either disease, and neither word names EMMY on its own.
+    lexicon = service.index.lexicons["darzalex-retreatment"]
+    assert not {"lymphoma", "leukemia"} & lexicon.vocabulary
+    talbot = next(p for p in lexicon.studies if p.id == "talbot-2025")
+    assert not {"lymphoma", "leukemia"} & talbot.names
+    result = service.retriever.search("is darzalex used for any other cancers like lymphoma or leukemia")
+    assert result.refused_by == "unknown words: lymphoma, leukemia"
+    # the journal, named in full, still names the paper
+    assert service.ask("Was EMMY published in Clinical Lymphoma, Myeloma and Leukemia?").answerable is True
