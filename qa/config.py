@@ -211,6 +211,11 @@ class RetrievalSettings(BaseModel):
         "no section reports it) by that paper's reference entry, as the study-scope checks judge a study by its "
         "passages, and refuse a number asked of it: 'What ORR did Ciardiello et al report?'"
     )
+    bibliographic_scope_check: bool = Field(
+        True, description="Refuse a question asking a particular of a paper (volume, issue, pages, DOI, PMID, URL, "
+        "ISSN: the Citation Style Language's names) that the reference entries of the papers it names do not "
+        "give: Talbot et al's entry gives a journal and a year, no volume or pages"
+    )
     top_study_check: bool = Field(
         True, description="Refuse a question naming a study by a name of its own (author, site, acronym) when "
         "the first passage is another study's: the named study's passages, boosted, were not the best answer, "

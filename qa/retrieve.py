@@ -49,7 +49,7 @@ from qa.lexicon import (
 )
 from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
-from qa.venues import venue_words
+from qa.venues import entry_fields, fields_asked, venue_words
 
 logger = logging.getLogger(__name__)
 
@@ -567,6 +567,9 @@ class Retriever:
                               and (m := LISTED_AUTHOR.search(c.text))}
         self._listed_positions = {c.id: pos for pos, c in enumerate(index.chunks) if c.id in
                                   self.listed_papers.values()}
+        # What each reference entry gives (volume, pages, DOI …), by its chunk, with the studies it cites.
+        self.entries = {c.id: (frozenset(c.related_studies), entry_fields(c.text))
+                        for c in index.chunks if c.kind == "references"}
         self.bound_parts = bound_parts(index.chunks)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
@@ -901,6 +904,8 @@ class Retriever:
         listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
             dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
         findings = query.quantity or bool(FINDINGS.search(query.topic))
+        if reason := self._unlisted_particulars(query, listed, studies):
+            return reason
         if listed and "references" in query.intents and not findings:
             listed = []  # its entry asked for ("Which journal published Nooka et al?"); a number is not in it
         if reason := self._outside_studies(query, listed or studies, document):
@@ -916,6 +921,17 @@ class Retriever:
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
             return "cohort_scope_check"
         return None
+
+    def _unlisted_particulars(self, query: Query, listed: list[str], studies: list[str]) -> str | None:
+        """A particular of a paper (volume, pages, DOI …) that the entries of the papers named (listed papers, or
+        the studies' own entries; every entry when none is named) do not give: "the volume and pages of
+        Talbot et al", whose entry reads "Clinical Lymphoma, Myeloma and Leukemia. 2025."."""
+        if not self.settings.bibliographic_scope_check or not (asked := fields_asked(query.topic)):
+            return None
+        given = [fields for chunk, (cited, fields) in self.entries.items()
+                 if (chunk in listed or cited & set(studies)) or not (listed or studies)]
+        missing = [f for f in asked if not any(f in fields for fields in given)]
+        return f"bibliographic_scope_check: {', '.join(missing)}" if missing else None
 
     def _outside_studies(self, query: Query, studies: list[str], document: str) -> str | None:
         """A question that names a study but asks for an outcome none of that study's passages mention

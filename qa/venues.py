@@ -1,6 +1,7 @@
 """Where each paper of a letter's reference list was published or presented, so that a question may name a paper
 by it: "the American Journal of Hematology study" is Szabo et al, published in "Am J Hematol"; "the 2024 ASCO
-poster" is Tan et al.
+poster" is Tan et al. And which particulars of a paper its entry gives (a volume, pages, a DOI …): a question
+asking one an entry lacks is not answered by it.
 
 A journal is named the way ISO 4 abbreviates titles: by truncating its words ("Am J Hematol" for "American
 Journal of Hematology", "Ann Hematol" for "Annals of Hematology"), so a word of a question names a word of the
@@ -96,3 +97,27 @@ def read_venues(text: str, venues: Iterable[Venue]) -> str:
 def venue_words(venues: Iterable[Venue]) -> frozenset[str]:
     """Every word the venues are written with: a short form among them ("ASCO") names a meeting, not a measure."""
     return frozenset(w for v in venues for w in v.words)
+
+
+# Particulars a reference may carry, by their names in the Citation Style Language's variables (CSL 1.0.2,
+# Appendix IV): how a question asks each, and how an entry in the letter's style (AMA: "Ann Hematol.
+# 2025;104(2):1059-1067.") shows it.
+FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "volume": (re.compile(r"\bvol(?:ume)?s?\b", re.I), re.compile(r"(?:\b(?:19|20)\d\d|\.);\s*\d+")),
+    "issue": (re.compile(r"\bissues?\b", re.I), re.compile(r";\s*\d+\(\w+\)")),
+    "page": (re.compile(r"\bpages?\b|\bpp\b|\bpagination\b", re.I), re.compile(r"(?:\)|;\s*\d+):\s*[A-Z]?\d+")),
+    "DOI": (re.compile(r"\bdoi\b", re.I), re.compile(r"\bdoi\b|\b10\.\d{4,}/", re.I)),
+    "PMID": (re.compile(r"\bpmid\b|\bpubmed id\b", re.I), re.compile(r"\bpmid\b", re.I)),
+    "URL": (re.compile(r"\burls?\b", re.I), re.compile(r"https?://|\bwww\.", re.I)),
+    "ISSN": (re.compile(r"\bissn\b", re.I), re.compile(r"\bissn\b", re.I)),
+}
+
+
+def fields_asked(question: str) -> list[str]:
+    """The particulars of a paper a question asks for ("volume and page numbers": volume, page)."""
+    return [name for name, (asked, _) in FIELDS.items() if asked.search(question)]
+
+
+def entry_fields(text: str) -> frozenset[str]:
+    """The particulars a reference entry gives."""
+    return frozenset(name for name, (_, given) in FIELDS.items() if given.search(text))

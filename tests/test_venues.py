@@ -3,7 +3,8 @@ and questions that name a study by its journal or meeting."""
 
 from __future__ import annotations
 
-from qa.venues import Venue, read_venues, reference_venues, venue_words
+from qa.retrieve import Retriever
+from qa.venues import Venue, entry_fields, fields_asked, read_venues, reference_venues, venue_words
 
 
 def _venues(letter) -> list[Venue]:  # type: ignore[no-untyped-def]
@@ -70,3 +71,26 @@ def test_a_word_only_a_venue_uses_is_no_topic_of_the_letter(service) -> None:  #
     assert result.refused_by == "unknown words: lymphoma, leukemia"
     # the journal, named in full, still names the paper
     assert service.ask("Was EMMY published in Clinical Lymphoma, Myeloma and Leukemia?").answerable is True
+
+
+def test_an_entry_gives_the_particulars_its_style_prints(letter) -> None:  # type: ignore[no-untyped-def]
+    given = {r.number: entry_fields(r.text) for r in letter.references.values()}
+    assert given[2] == {"volume", "issue", "page"}  # "Ann Hematol. 2025;104(2):1059-1067."
+    assert given[1] == frozenset()  # "Clinical Lymphoma, Myeloma and Leukemia. 2025."
+    assert given[9] == {"volume", "page"}  # "2019;125:2991-3000": no issue
+    assert fields_asked("whats the full citation for souren ref (journal/vol/pages)") == ["volume", "page"]
+    assert fields_asked("What is the DOI?") == ["DOI"]
+
+
+def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    talbot = "What volume and page numbers is the Talbot EMMY paper published in?"
+    assert service.retriever.search(talbot).refused_by == "bibliographic_scope_check: volume, page"
+    assert service.retriever.search("What is the DOI of the Szabo paper?").refused_by == (
+        "bibliographic_scope_check: DOI")
+    assert service.retriever.search("What issue of the journal was Nooka et al in?").refused_by == (
+        "bibliographic_scope_check: issue")  # a paper the letter only lists, judged by its own entry
+    souren = service.ask("whats the full citation for souren ref (journal/vol/pages)")
+    assert souren.answerable is True and "1059-1067" in souren.passages[0].text
+    off = Retriever(service.index, service.encoder,
+                    service.retriever.settings.model_copy(update={"bibliographic_scope_check": False}))
+    assert off.search(talbot).answerable is True
