@@ -157,10 +157,13 @@ SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+
 # The size of a group as the letter gives it: a column's "N=474", a row's "(n=29)".
 GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
 
-# What a paper found, as a question asks it: its conclusions, outcomes, results. A paper the letter only lists
-# gives none of them, only its reference entry.
+# What a paper found or advised, as a question asks it: its conclusions, outcomes, results, recommendations. A
+# paper the letter only lists gives none of them, only its reference entry. Where or when it was shown is
+# where it appeared, which its entry gives.
 FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|found|outcomes?|results?|show(?:s|ed|n)?|"
-                      r"demonstrat(?:e|es|ed)|suggest(?:s|ed)?)\b", re.IGNORECASE)
+                      r"demonstrat(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed|ations?)?|report(?:s|ed)?|"
+                      r"say|says|said)\b", re.IGNORECASE)
+VENUE_ASKED = re.compile(r"\b(?:where|when|which (?:meeting|journal|conference|congress|year))\b", re.IGNORECASE)
 
 # The time between two treatments, as a question asks it ("median gap between consecutive lines", "how soon
 # after finishing the first line") and as a study states it ("Median time interval between", "Median time to
@@ -903,7 +906,7 @@ class Retriever:
         # author names it better than a study's common words do ("the Atrash chart review").
         listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
             dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
-        findings = query.quantity or bool(FINDINGS.search(query.topic))
+        findings = query.quantity or bool(FINDINGS.search(query.topic) and not VENUE_ASKED.search(query.topic))
         if reason := self._unlisted_particulars(query, listed, studies):
             return reason
         if listed and "references" in query.intents and not findings:
@@ -915,7 +918,8 @@ class Retriever:
             # a time point no study of the letter gives ("5-year survival in the US")
             return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
         if listed and findings:
-            return f"listed_paper_check: {', '.join(w for w in query.content if w in self.listed_papers)}"
+            named = dict.fromkeys(w for w in query.content if w in self.listed_papers)
+            return f"listed_paper_check: {', '.join(named)}"
         if self._another_study_first(query, studies, passages):
             return f"top_study_check: {passages[0].chunk.study_id} first"
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):

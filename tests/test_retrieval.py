@@ -674,6 +674,8 @@ def test_what_the_studies_give_medians_of_is_an_outcome(service) -> None:  # typ
     ("How many patients were in the Nooka paper cited in the references?", "listed_paper_check: nooka"),
     # So are its findings, though a poster's title in the question makes it read as a reference asked for.
     ("What did the Kim et al poster conclude about the role of daratumumab retreatment?", "listed_paper_check: kim"),
+    # What it recommends, reports or says is what it found; named by its meeting, it is named once.
+    ("What did Kim et al recommend in their 2019 International Myeloma Workshop poster?", "listed_paper_check: kim"),
 ])
 def test_a_paper_the_letter_only_lists_is_judged_by_its_reference_entry(  # type: ignore[no-untyped-def]
         service, question: str, rule: str) -> None:
@@ -685,6 +687,8 @@ def test_a_paper_the_letter_only_lists_is_judged_by_its_reference_entry(  # type
 
 
 @pytest.mark.parametrize("question", ["Where was the Kim et al poster presented?",
+                                      # where or when it was shown is its entry's, not a finding
+                                      "At which meeting was the Kim poster on practical considerations shown?",
                                       "What journal published Atrash et al?",
                                       "Reference for the Nooka paper on dara-Pd and retreatment?"])
 def test_a_listed_papers_entry_still_answers_what_it_says(service, question: str) -> None:  # type: ignore[no-untyped-def]
