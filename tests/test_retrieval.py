@@ -1151,7 +1151,7 @@ def test_a_part_of_a_results_row_compound_is_a_result(service) -> None:  # type:
     design = "Minimum number of initial dara cycles required for inclusion at MSK?"
     assert service.ask(design).answerable is True
     held = service.retriever.cohorts.passages
-    service.retriever.cohorts.passages = {**held, "tan-2024": [*held["tan-2024"], ({"cycl"}, False)]}
+    service.retriever.cohorts.passages = {**held, "tan-2024": [*held["tan-2024"], ({"cycl"}, False, frozenset())]}
     try:  # were "cycles" a result Tan et al report, the "initial" cohort would have to be named with it
         assert service.ask(design).answerable is False
     finally:
@@ -1240,8 +1240,9 @@ def test_a_value_of_a_one_word_characteristic_asks_for_it(service, monkeypatch) 
 def test_a_named_study_whose_passages_lose_to_another_studys_does_not_answer(  # type: ignore[no-untyped-def]
         service, unreported: str, reported: str) -> None:
     """The first passage of a question naming a study by a name of its own is another study's: refused. The
-    same topic asked of the study that reports it is answered."""
-    without = _without(service, top_study_check=False)
+    same topic asked of the study that reports it is answered. (A value of a characteristic the study does
+    not list, "Black" or "female", is refused by the scope check as well: both are off.)"""
+    without = _without(service, top_study_check=False, outcome_scope_check=False)
     found = without.search(unreported)
     assert found.answerable is True and found.passages[0].chunk.study_id not in found.studies
     assert service.ask(unreported).answerable is False
