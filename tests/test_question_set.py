@@ -53,8 +53,13 @@ REFUSAL_ID = re.compile(r"^r[a-z]\d{3,}$")
 HELDOUT = [json.loads(line) for line in (TRAIN_SET.parent / "heldout.jsonl").read_text(encoding="utf-8")
            .splitlines() if line.strip()]
 HELDOUT_ID = re.compile(r"^h\d{3,}$")
-DEVELOPMENT = {"train": (TRAINING, TRAIN_ID), "refusal": (REFUSALS, REFUSAL_ID), "heldout": (HELDOUT, HELDOUT_ID)}
-ANSWERABLE = [r for r in RECORDS + TRAINING + REFUSALS + HELDOUT if r["gold"] and r["gold"]["answer"]]
+# Training questions written after the shipped patch and ranker were trained, kept apart until a retrain on
+# them is shown to pay (`evals/README.md`).
+PENDING = [json.loads(line) for line in (TRAIN_SET.parent / "train_pending.jsonl").read_text(encoding="utf-8")
+           .splitlines() if line.strip()]
+DEVELOPMENT = {"train": (TRAINING, TRAIN_ID), "refusal": (REFUSALS, REFUSAL_ID), "heldout": (HELDOUT, HELDOUT_ID),
+               "pending": (PENDING, TRAIN_ID)}
+ANSWERABLE = [r for r in RECORDS + TRAINING + REFUSALS + HELDOUT + PENDING if r["gold"] and r["gold"]["answer"]]
 
 
 def number(record: dict) -> int:
@@ -96,7 +101,7 @@ def test_split_rule_first_274_dev_then_test() -> None:
 
 
 def test_fields_and_categories_agree() -> None:
-    for r in RECORDS + TRAINING + REFUSALS:
+    for r in RECORDS + TRAINING + REFUSALS + PENDING:
         assert r["category"] in CATEGORIES, r["id"]
         assert r["answerable"] is (r["category"] != "out_of_scope"), r["id"]
         assert r["advice_request"] is (r["category"] == "advice"), r["id"]
@@ -116,7 +121,7 @@ def test_fields_and_categories_agree() -> None:
 
 
 def test_tags_only_on_the_test_split_and_only_from_the_vocabulary() -> None:
-    for r in RECORDS + TRAINING + REFUSALS:
+    for r in RECORDS + TRAINING + REFUSALS + PENDING:
         if r["split"] == "dev":
             assert "tags" not in r, r["id"]
             continue
