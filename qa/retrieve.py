@@ -388,10 +388,16 @@ class Cohorts:
                 several = (c.row is not None and c.table in by_rows) or not scope or bool(WHOLE & set(scope))
             lexicon = lexicons[c.document]
             # A sentence pointing to a table ("TEAEs … are summarized in Table: …") reports nothing itself.
-            statements = [] if c.row is None and all(TABLE_POINTER.search(q) for q in c.quotes or [c.text]) else [
-                terms[c.id]] if c.row is not None or len(c.quotes) < 2 else [
-                set(lexical_tokens(lexicon.expand(q))) | thresholds(q) | set(lexical_tokens(" ".join(scope)))
-                for q in c.quotes if not TABLE_POINTER.search(q)]
+            sentences = [q for q in c.quotes or [c.text] if not TABLE_POINTER.search(q)]
+            if c.row is not None:
+                statements = [terms[c.id]]
+            elif not sentences:
+                statements = []
+            elif len(c.quotes) < 2:
+                statements = [terms[c.id]]
+            else:
+                statements = [set(lexical_tokens(lexicon.expand(q))) | thresholds(q)
+                              | set(lexical_tokens(" ".join(scope))) for q in sentences]
             for study in c.related_studies:
                 self.passages.setdefault(study, []).extend((t, several, one) for t in statements)
         # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages) and
