@@ -667,6 +667,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
     body = set(words(" ".join(letter.raw[a:b] for a, b in zip(starts, ends, strict=True))))
     venue_only = {w for v in venues for w in v.words} - body
     vocabulary -= venue_only
+    stems = vocabulary_stems(vocabulary)
     # Words too common across the letter to identify a study: anything in the title, summary or
     # abbreviations, and the brand names.
     shared = set(words(letter.title)) | set(abbreviations) | set(synonyms) | {s.lower() for s in synonyms.values()}
@@ -677,11 +678,11 @@ def build_lexicon(letter: Letter) -> Lexicon:
         vocabulary=vocabulary,
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
-        thesaurus=letter_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
-        kin=own_synonyms(vocabulary_stems(vocabulary), _stem, _topical),
+        thesaurus=letter_synonyms(stems, _stem, _topical),
+        kin=own_synonyms(stems, _stem, _topical),
         document_nouns=communication_nouns(),
         venues=venues,
-        medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in vocabulary_stems(vocabulary)),
+        medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in stems),
     )
 
 
