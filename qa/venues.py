@@ -25,7 +25,7 @@ ORDINAL = re.compile(r"^(?:\d+(?:st|nd|rd|th)|annual)$", re.I)  # "17th Annual â
 MEETING = frozenset({"annual", "meeting"})  # "â€¦ Annual Meeting": a question may say the society alone
 # What may stand between two words of a venue: spaces, periods ("Am. J."), commas, and the small words ISO 4
 # leaves out ("of", "the", "and").
-GAP = r"[\s.,&]+(?:(?:of|the|and|for|in)[\s.,&]+)*"
+GAP = r"[\s.,&]+(?:(?:" + "|".join(sorted(SMALL)) + r")[\s.,&]+)*"
 
 
 @dataclass(frozen=True, slots=True)
