@@ -576,6 +576,7 @@ class Retriever:
                               and (m := LISTED_AUTHOR.search(c.text))}
         self._listed_positions = {c.id: pos for pos, c in enumerate(index.chunks) if c.id in
                                   self.listed_papers.values()}
+        self.venue_words = {doc: venue_words(lexicon.venues) for doc, lexicon in index.lexicons.items()}
         # What each reference entry gives (volume, pages, DOI …), by its chunk, with the studies it cites.
         self.entries = {c.id: (frozenset(c.related_studies), entry_fields(c.text))
                         for c in index.chunks if c.kind == "references"}
@@ -985,8 +986,8 @@ class Retriever:
         # from one study's text.
         # A one-letter abbreviation ("Q", quartile) is more often chat ("quick q") than the term.
         # A short form a reference entry gives its meeting ("ASCO") names where a paper was presented, not a measure.
-        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - venue_words(
-            lexicon.venues)
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - self.venue_words[
+            document]
         known = set().union(*(study.stems for study in named))
         # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.

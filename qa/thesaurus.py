@@ -47,14 +47,20 @@ def _synset_lines(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str]]
         yield offset, lexfile, lemmas
 
 
-def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str], list[str]]]:
-    """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas and, for
-    a satellite adjective, the offsets of its head adjectives.
+# The pointers read: "&" points a satellite adjective at its head, "@" and "@i" a noun at its hypernym.
+SATELLITE_HEAD = "&"
+HYPERNYMS = ("@", "@i")
+
+
+def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str], list[tuple[str, str]]]]:
+    """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas and the
+    pointers it has that are read here, as (symbol, offset); a head adjective's "&" points at its
+    satellites and is left out.
 
     A data line reads: offset, lexicographer file, type ("s" for a satellite), word count (hex), then each word
     and its lexical id ("endorse 0 indorse 0 …"), then the pointer count and pointers of four fields each
-    (symbol, offset, part of speech, source/target; "&" points a satellite at its head), then a gloss; lines
-    opening with spaces are the licence."""
+    (symbol, offset, part of speech, source/target), then a gloss; lines opening with spaces are the
+    licence."""
     with open(folder / f"data.{pos}", encoding="latin-1") as lines:
         for line in lines:
             if line.startswith("  "):
@@ -63,9 +69,10 @@ def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str
             count = int(fields[3], 16)
             lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
             at = 4 + 2 * count
-            pointers = [fields[at + 1 + 4 * j: at + 3 + 4 * j] for j in range(int(fields[at]))]
-            heads = [offset for symbol, offset in pointers if symbol == "&"] if fields[2] == "s" else []
-            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()], heads
+            pointers = [(fields[at + 1 + 4 * j], fields[at + 2 + 4 * j]) for j in range(int(fields[at]))]
+            read = [(symbol, offset) for symbol, offset in pointers
+                    if symbol in HYPERNYMS or (symbol == SATELLITE_HEAD and fields[2] == "s")]
+            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()], read
 
 
 def synsets(folder: Path | None = None) -> Iterator[list[str]]:
@@ -81,8 +88,8 @@ def satellites(folder: Path | None = None) -> Iterator[list[str]]:
     "insufficient", "deficient"). A head's satellites are not read with one another."""
     records = list(_synset_records(folder or wordnet_dir(), "adj"))
     lemmas = {offset: words for offset, _, words, _ in records}
-    for _, _, words, heads in records:
-        if heads:
+    for _, _, words, pointers in records:
+        if heads := [offset for symbol, offset in pointers if symbol == SATELLITE_HEAD]:
             yield words + [w for h in heads for w in lemmas[h] if w not in words]
 
 
@@ -91,23 +98,25 @@ def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     """The nouns whose first sense, the commonest, is in WordNet's noun.communication file: letter, document,
     information, advertisement, brochure …, the words a question may call the letter itself by ("Is this
     document promotional?"). Taken by the first sense only: "patient" is first a person (and then a
-    grammatical role), "study" first an inspection.
+    grammatical role), "study" first an inspection."""
+    folder = folder or wordnet_dir()
+    files = {offset: lexfile for offset, lexfile, _ in _synset_lines(folder, "noun")}
+    return frozenset(lemma for lemma, first in _first_senses(folder).items() if files[first] == COMMUNICATION)
+
+
+def _first_senses(folder: Path) -> dict[str, str]:
+    """Each single-word noun's commonest sense, as its synset's offset.
 
     An index line reads: lemma, part of speech, synset count, pointer count, the pointer symbols, sense
     count, tagged sense count, then the lemma's synset offsets, commonest sense first."""
-    folder = folder or wordnet_dir()
-    files = {offset: lexfile for offset, lexfile, _ in _synset_lines(folder, "noun")}
-    nouns = set()
+    first = {}
     with open(folder / "index.noun", encoding="latin-1") as lines:
         for line in lines:
-            if line.startswith("  "):
-                continue
-            fields = line.split()
-            lemma, pointers = fields[0], int(fields[3])
-            first = fields[4 + pointers + 2]
-            if lemma.isalpha() and files[first] == COMMUNICATION:
-                nouns.add(lemma)
-    return frozenset(nouns)
+            if not line.startswith("  "):
+                fields = line.split()
+                if fields[0].isalpha():
+                    first[fields[0]] = fields[4 + int(fields[3]) + 2]
+    return first
 
 
 # The synsets whose kinds a question names as a topic however common the word: an illness, a drug.
@@ -119,33 +128,20 @@ def medical_nouns(folder: Path | None = None) -> frozenset[str]:
     """The nouns whose commonest sense is a kind of illness or of drug (WordNet's hyponyms of the first sense of
     "illness" and of "drug", at any depth): diabetes, pneumonia, aspirin, insulin. A question naming one names
     what it is about, however common the word in English; "cold" is one (the common cold is its first sense),
-    "patient" and "treatment" are not.
-
-    A data line's pointers "@" and "@i" point a synset at its hypernym (`_synset_records` reads the format)."""
+    "patient" and "treatment" are not."""
     folder = folder or wordnet_dir()
     children: dict[str, list[str]] = {}
-    with open(folder / "data.noun", encoding="latin-1") as lines:
-        for line in lines:
-            if line.startswith("  "):
-                continue
-            fields = line.split()
-            at = 4 + 2 * int(fields[3], 16)
-            for j in range(int(fields[at])):
-                if fields[at + 1 + 4 * j] in ("@", "@i"):
-                    children.setdefault(fields[at + 2 + 4 * j], []).append(fields[0])
-    first = {}
-    with open(folder / "index.noun", encoding="latin-1") as lines:
-        for line in lines:
-            if not line.startswith("  "):
-                fields = line.split()
-                first[fields[0]] = fields[4 + int(fields[3]) + 2]
+    for offset, _, _, pointers in _synset_records(folder, "noun"):
+        for _, hypernym in pointers:
+            children.setdefault(hypernym, []).append(offset)
+    first = _first_senses(folder)
     kinds: set[str] = set()
     todo = [first[root] for root in MEDICAL_ROOTS]
     while todo:
         if (offset := todo.pop()) not in kinds:
             kinds.add(offset)
             todo.extend(children.get(offset, ()))
-    return frozenset(lemma for lemma, offset in first.items() if lemma.isalpha() and offset in kinds)
+    return frozenset(lemma for lemma, offset in first.items() if offset in kinds)
 
 
 @functools.cache

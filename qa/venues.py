@@ -11,6 +11,7 @@ venue when it begins with it. A meeting is named by its name or by the short for
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,23 +76,27 @@ def reference_venues(references: Iterable[str]) -> list[Venue]:
     return venues
 
 
-def read_venues(text: str, venues: Iterable[Venue]) -> str:
+def read_venues(text: str, venues: tuple[Venue, ...]) -> str:
     """The question with each venue it names replaced by its paper's name ("in the Am J Hematol study" -> "in the
     Szabo et al study"). A venue several papers share (two posters at one meeting) names one of them only with
     its year in the question; otherwise it is left as written."""
-    by_words: dict[tuple[str, ...], list[Venue]] = {}
-    for venue in venues:
-        by_words.setdefault(venue.words, []).append(venue)
     years = set(YEAR.findall(text))
-    for _, shared in sorted(by_words.items(), key=lambda item: -len(item[0])):  # the fullest form first
+    for pattern, shared in _readers(venues):
         papers = {v.author: v for v in shared}
         if len(papers) > 1:
             papers = {v.author: v for v in shared if v.year in years}
-        if len(papers) != 1:
-            continue
-        venue = next(iter(papers.values()))
-        text = venue.pattern().sub(f"{venue.author} et al", text)
+        if len(papers) == 1:
+            text = pattern.sub(f"{next(iter(papers))} et al", text)
     return text
+
+
+@functools.lru_cache(maxsize=16)  # a letter's venues, read for every question: compiled once
+def _readers(venues: tuple[Venue, ...]) -> list[tuple[re.Pattern[str], list[Venue]]]:
+    """Each venue form's pattern with the entries written so, the fullest form first."""
+    by_words: dict[tuple[str, ...], list[Venue]] = {}
+    for venue in venues:
+        by_words.setdefault(venue.words, []).append(venue)
+    return [(shared[0].pattern(), shared) for _, shared in sorted(by_words.items(), key=lambda item: -len(item[0]))]
 
 
 def venue_words(venues: Iterable[Venue]) -> frozenset[str]:

@@ -7,8 +7,8 @@ from qa.retrieve import Retriever
 from qa.venues import Venue, entry_fields, fields_asked, read_venues, reference_venues, venue_words
 
 
-def _venues(letter) -> list[Venue]:  # type: ignore[no-untyped-def]
-    return reference_venues(r.text for r in letter.references.values())
+def _venues(letter) -> tuple[Venue, ...]:  # type: ignore[no-untyped-def]
+    return tuple(reference_venues(r.text for r in letter.references.values()))
 
 
 def test_each_entry_gives_its_journal_or_its_meeting(letter) -> None:  # type: ignore[no-untyped-def]
