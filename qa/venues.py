@@ -104,9 +104,9 @@ def venue_words(venues: Iterable[Venue]) -> frozenset[str]:
     return frozenset(w for v in venues for w in v.words)
 
 
-# Particulars a reference may carry, by their names in the Citation Style Language's variables (CSL 1.0.2,
-# Appendix IV): how a question asks each, and how an entry in the letter's style (AMA: "Ann Hematol.
-# 2025;104(2):1059-1067.") shows it.
+# Particulars of a paper, by their names in the Citation Style Language's variables (CSL 1.0.2, Appendix IV):
+# how a question asks each, and how an entry in the letter's style (AMA: "Ann Hematol. 2025;104(2):1059-1067.")
+# shows it …
 FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "volume": (re.compile(r"\bvol(?:ume)?s?\b", re.I), re.compile(r"(?:\b(?:19|20)\d\d|\.);\s*\d+")),
     "issue": (re.compile(r"\bissues?\b", re.I), re.compile(r";\s*\d+\(\w+\)")),
@@ -115,6 +115,21 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "PMID": (re.compile(r"\bpmid\b|\bpubmed id\b", re.I), re.compile(r"\bpmid\b", re.I)),
     "URL": (re.compile(r"\burls?\b", re.I), re.compile(r"https?://|\bwww\.", re.I)),
     "ISSN": (re.compile(r"\bissn\b", re.I), re.compile(r"\bissn\b", re.I)),
+    # … and the parts of a paper's front and back matter no reference style prints, by their names in JATS 1.3
+    # (aff, corresp, funding-group, fn-type "conflict", ack) and in HL7 FHIR's contributor summary types
+    # ("author-string": the whole author list, which an entry cut short with "et al" does not give).
+    "affiliation": (re.compile(r"\baffiliat\w*", re.I), re.compile(r"\baffiliat|\bdepartment of\b", re.I)),
+    "correspondence": (re.compile(r"\bcorresponding\s+authors?\b|\bcorrespondence\b", re.I),
+                       re.compile(r"\bcorrespond|\S@\S", re.I)),
+    "funding": (re.compile(r"\bfund(?:s|ed|ing|ers?)?\b|\bsponsor\w*|\bgrants?\b", re.I),
+                re.compile(r"\bfund(?:ed|ing)\b|\bsponsor|\bsupported by\b|\bgrants?\b", re.I)),
+    "competing interests": (re.compile(r"\bconflicts? of interests?\b|\bcompeting interests?\b|\bdisclosures?\b",
+                                       re.I), re.compile(r"\bconflicts? of interest|\bcompeting interest", re.I)),
+    "acknowledgments": (re.compile(r"\backnowledg\w*", re.I), re.compile(r"\backnowledg", re.I)),
+    "author list": (re.compile(r"\b(?:full|complete|whole|entire)\s+(?:list\s+of\s+)?(?:co-?)?authors\b"
+                               r"|\ball\s+(?:of\s+)?(?:the\s+|its\s+)?(?:co-?)?authors\b"
+                               r"|\bauthors?\s+list\b", re.I),
+                    re.compile(r"^(?![\s\S]*\bet\s+al\b)", re.I)),
 }
 
 

@@ -80,6 +80,14 @@ def test_an_entry_gives_the_particulars_its_style_prints(letter) -> None:  # typ
     assert given[9] == {"volume", "page"}  # "2019;125:2991-3000": no issue
     assert fields_asked("whats the full citation for souren ref (journal/vol/pages)") == ["volume", "page"]
     assert fields_asked("What is the DOI?") == ["DOI"]
+    # front and back matter no reference style prints, and an author list an entry cuts short with "et al"
+    assert fields_asked("Which company sponsored the EMMY cohort?") == ["funding"]
+    assert fields_asked("Where is the first author of Souren et al affiliated?") == ["affiliation"]
+    assert fields_asked("Who are all the authors of the Tan poster?") == ["author list"]
+    assert fields_asked("Who are the first three authors of the Tan poster?") == []
+    assert "author list" not in given[3] and "funding" not in given[3]
+    assert entry_fields("Smith J, Jones K. A study. Blood. 2020;1:2-3. Funded by a grant.") >= {
+        "author list", "funding"}
 
 
 def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +97,11 @@ def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:
         "bibliographic_scope_check: DOI")
     assert service.retriever.search("What issue of the journal was Nooka et al in?").refused_by == (
         "bibliographic_scope_check: issue")  # a paper the letter only lists, judged by its own entry
+    assert service.retriever.search("Which company sponsored the EMMY cohort?").refused_by == (
+        "bibliographic_scope_check: funding")
+    assert service.retriever.search("Who are all the co-authors of Abdallah et al?").refused_by == (
+        "bibliographic_scope_check: author list")
+    assert service.ask("Who are the first three authors of the Abdallah paper?").answerable is True
     souren = service.ask("whats the full citation for souren ref (journal/vol/pages)")
     assert souren.answerable is True and "1059-1067" in souren.passages[0].text
     off = Retriever(service.index, service.encoder,
