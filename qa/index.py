@@ -162,7 +162,8 @@ def corpus_files(settings: Settings) -> list[Path]:
 
 
 # The modules whose output an index stores: a change to any of them makes a built index stale.
-CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py", "venues.py")
+CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py", "venues.py",
+                   "places.py")
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
+from qa.places import PLACES, site_names
 from qa.thesaurus import communication_nouns, letter_synonyms, medical_nouns, own_synonyms
 from qa.venues import Venue, reference_venues
 
@@ -44,13 +45,6 @@ STOPWORDS = frozenset(
 )
 
 
-# Nationality adjectives of countries a letter may name, so "the French cohort" finds the study in France.
-DEMONYMS = {
-    "france": "french", "germany": "german", "denmark": "danish", "spain": "spanish", "italy": "italian",
-    "netherlands": "dutch", "norway": "norwegian", "sweden": "swedish", "canada": "canadian", "japan": "japanese",
-    "china": "chinese", "australia": "australian", "belgium": "belgian", "greece": "greek", "poland": "polish",
-}
-
 # Stems of international nonproprietary names (WHO, "The use of stems in the selection of INNs") and the words
 # of the drug class each names: a letter naming daratumumab speaks of a monoclonal antibody, one naming
 # bortezomib of a proteasome inhibitor, whether or not it says so.
@@ -60,9 +54,6 @@ INN_STEMS = {
     "tinib": "tyrosine kinase inhibitor inhibitors",
     "clax": "bcl-2 inhibitor inhibitors",
 }
-
-# A country, and the adjective of its people, are names of their own however common: "the French registry".
-PLACES = frozenset(DEMONYMS) | frozenset(DEMONYMS.values())
 
 
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -556,7 +547,7 @@ def _acronyms(texts: list[str], lowercase_words: set[str]) -> set[str]:
     return found
 
 
-def _prose(letter: Letter, study: Study) -> list[str]:
+def _prose(letter: Letter, study: Study, references: bool = True) -> list[str]:
     texts = [study.intro.text] if study.intro else []
     for section in study.sections:
         for block in section.blocks:
@@ -564,7 +555,8 @@ def _prose(letter: Letter, study: Study) -> list[str]:
                 texts.extend(b.text for b in block.walk())
             elif isinstance(block, Paragraph):
                 texts.append(block.text)
-    texts.extend(letter.references[n].text for n in study.citations if n in letter.references)
+    if references:
+        texts.extend(letter.references[n].text for n in study.citations if n in letter.references)
     return texts
 
 
@@ -576,6 +568,8 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         return frequency[word] <= 4 and word not in shared and not word.isdigit()
 
     nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) for s in letter.studies}
+    # The places its own text names, not its references' (where a meeting was held is no site of it).
+    sites = {s.id: _proper_nouns(_prose(letter, s, references=False), lowercase_words) for s in letter.studies}
     noun_counts = Counter(n for found in nouns.values() for n in found)
     acronyms = {s.id: _acronyms(_prose(letter, s), lowercase_words) for s in letter.studies}
     acronym_counts = Counter(a for found in acronyms.values() for a in found)
@@ -590,7 +584,7 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         profile.names.update(_coauthors(letter, study))
         profile.names.update(a.lower() for a in re.findall(r"\b[A-Z]{3,}\b", study.heading) if a.lower() not in shared)
         profile.names.update(n for n in nouns[study.id] if noun_counts[n] == 1 and rare(n))
-        profile.names.update(DEMONYMS[n] for n in profile.names.copy() if n in DEMONYMS)
+        profile.names.update(site_names(profile.names | sites[study.id]))
         profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         # A word this common in English is wording, whoever's heading it is in ("group", "life", "working").

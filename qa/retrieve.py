@@ -38,7 +38,6 @@ from qa.lexicon import (
     COMPARISONS,
     COMPOUND,
     GRAMMAR_ZIPF,
-    PLACES,
     STOPWORDS,
     Lexicon,
     content_words,
@@ -47,6 +46,7 @@ from qa.lexicon import (
     words,
     zipf,
 )
+from qa.places import PLACES
 from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 from qa.venues import entry_fields, fields_asked, venue_words
