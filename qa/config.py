@@ -186,6 +186,11 @@ class RetrievalSettings(BaseModel):
         "years') of studies none of whose passages gives a calendar date: Abdallah et al give no treatment "
         "period"
     )
+    status_scope_check: bool = Field(
+        True, description="Refuse a question asking where a trial or study stands now or will (ClinicalTrials.gov's "
+        "recruitment statuses: recruiting, ongoing, suspended, terminated …, and plans: 'ongoing trials of "
+        "retreatment', 'is the cohort still enrolling') when no passage of the letter says so of any study"
+    )
     landmark_scope_check: bool = Field(
         True, description="Refuse a question asking a rate at a time point ('18-month PFS', '2-year OS') of studies "
         "that give none at that time point: Souren et al give PFS at 6, 9, 12 and 24 months, Abdallah et al at none"

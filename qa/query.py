@@ -64,6 +64,16 @@ DATES_ASKED = re.compile(
     r"\b(?:what|which|over what|during what|between what|between which) (?:calendar )?(?:dates?|years|"
     r"(?:time )?(?:period|frame|window|span)s?)\b|\bbetween which\b|\btime ?(?:frame|window)\b", re.I)
 
+# A question asking where a study stands now or will: ClinicalTrials.gov's recruitment statuses (not yet
+# recruiting, recruiting, enrolling, active — "ongoing" in its glossary —, suspended, terminated, withdrawn) and
+# plans, said of a trial, study or cohort: "ongoing trials of retreatment", "is the cohort still enrolling",
+# "planning a phase 3 trial". A letter reports what was published.
+_STUDY = r"(?:trials?|stud(?:y|ies)|cohorts?|registr(?:y|ies))"
+STATUS_ASKED = re.compile(
+    r"\b(?:ongoing|upcoming|planned|planning|future|recruiting|suspended|terminated|withdrawn)(?:\W+[\w-]+){0,3}?\W+"
+    + _STUDY + r"\b|\b" + _STUDY + r"(?:\W+[\w-]+){0,3}?\W+(?:still|currently|now)\s+(?:recruiting|enrolling|accruing|"
+    r"open|ongoing|active)\b", re.I)
+
 # A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a
 # "3-month period"): the number and unit right before an outcome.
 LANDMARK = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen)[- ]?(months?|mo|years?|yrs?)"
@@ -221,6 +231,7 @@ class Query:
     intents: tuple[str, ...]  # passage kinds it asks for
     quantity: bool  # asks for a number
     dates: bool  # asks for dates: a period, a span of dates
+    status: bool  # asks where a study stands now or will: recruiting, ongoing, planned
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
     statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
     hazard_ratio: bool  # asks a hazard ratio, which a P value alone does not give
@@ -324,6 +335,7 @@ def _asked(text: str, topic: str) -> dict[str, Any]:
     """What a question asks for, read the same with a lexicon or without: a number, dates, time points, grades,
     a test statistic, patient advice."""
     return {"quantity": bool(QUANTITY.search(text)), "dates": bool(DATES_ASKED.search(topic)),
+            "status": bool(STATUS_ASKED.search(topic)),
             "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),
             "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text))}
 

@@ -47,7 +47,7 @@ from qa.lexicon import (
     zipf,
 )
 from qa.places import PLACES
-from qa.query import HAZARD_RATIO, Query, analyse, grade_sets, landmarks
+from qa.query import HAZARD_RATIO, STATUS_ASKED, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 from qa.venues import entry_fields, fields_asked, venue_words
 
@@ -589,6 +589,7 @@ class Retriever:
         rare_sets = Counter(self._rare_stems_of(long) for long in expansions)
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
+        self.status_given = any(STATUS_ASKED.search(c.text) for c in index.chunks)
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -916,6 +917,8 @@ class Retriever:
         findings = query.quantity or bool(FINDINGS.search(query.topic) and not VENUE_ASKED.search(query.topic))
         if reason := self._unlisted_particulars(query, listed, studies):
             return reason
+        if self.settings.status_scope_check and query.status and not self.status_given:
+            return "status_scope_check"  # "ongoing trials of retreatment": no passage says where a study stands
         if listed and "references" in query.intents and not findings:
             listed = []  # its entry asked for ("Which journal published Nooka et al?"); a number is not in it
         if reason := self._outside_studies(query, listed or studies, document):

@@ -1306,6 +1306,25 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     assert service.retriever.analyse("Abdallah et al: how many patients were treated?").dates is False
 
 
+@pytest.mark.parametrize("status", [
+    "Is the Souren study still recruiting patients?",
+    "Are any upcoming trials of daratumumab retreatment planned in Europe?",
+    "Were any terminated studies of daratumumab retreatment left out of the letter?",
+])
+def test_where_a_study_stands_now_is_refused(service, status: str) -> None:  # type: ignore[no-untyped-def]
+    """The letter reports what was published: it says of no study whether it is recruiting, ongoing or planned."""
+    assert service.retriever.analyse(status).status is True
+    assert service.retriever.search(status).refused_by == "status_scope_check"
+    assert _without(service, status_scope_check=False).search(status).refused_by != "status_scope_check"
+
+
+def test_a_status_word_of_something_else_is_no_study_status(service) -> None:  # type: ignore[no-untyped-def]
+    for question in ("Were patients with ongoing toxicity excluded from the study?",
+                     "Which patients were enrolled in the Talbot cohort?"):
+        assert service.retriever.analyse(question).status is False
+    assert service.ask("Which patients were enrolled in the Talbot cohort?").answerable is True
+
+
 @pytest.mark.parametrize(("check", "unreported", "reported"), [
     # Souren et al give PFS at 6, 9, 12 and 24 months; "2-year" is their 24 months, "6-mo" their 6.
     ("landmark_scope_check", "Souren et al: what was the 18-month PFS of the first retreatment?",
