@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
 from qa.places import PLACES, site_names
-from qa.thesaurus import communication_nouns, letter_synonyms, medical_nouns, own_synonyms
+from qa.thesaurus import communication_nouns, letter_pertainyms, letter_synonyms, medical_nouns, own_synonyms
 from qa.venues import Venue, reference_venues
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
@@ -99,6 +99,8 @@ class Lexicon:
     initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
     thesaurus: dict[str, str] = field(default_factory=dict)  # stem of a word it lacks -> its synonym it uses
     kin: dict[str, list[str]] = field(default_factory=dict)  # stem of its word -> stems of its synonyms it uses
+    # stem of an adjective it lacks -> stems of the nouns it uses that the adjective pertains to ("racial": race)
+    pertains: dict[str, list[str]] = field(default_factory=dict)
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
     document_nouns: frozenset[str] = frozenset()
     venues: tuple[Venue, ...] = ()  # where its referenced papers were published or presented: names of them
@@ -674,6 +676,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
                      if k not in abbreviations and k not in vocabulary},
         thesaurus=letter_synonyms(stems, _stem, _topical),
         kin=own_synonyms(stems, _stem, _topical),
+        pertains=letter_pertainyms(stems, _stem, _topical),
         document_nouns=communication_nouns(),
         venues=venues,
         medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in stems),

@@ -225,6 +225,11 @@ def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[s
                 value = c.row[1].split(",")[0].strip()
                 if value.isalpha() and value.lower() not in STOPWORDS and (values := lexical_tokens(value)):
                     found[values[0]] = found.get(values[0], frozenset(values[:1])) | found[stems[0]]
+    # An adjective asks for the characteristic it pertains to ("the racial breakdown": race).
+    for lexicon in lexicons.values():
+        for adjective, nouns in lexicon.pertains.items():
+            if asked := [found[n] for n in nouns if n in found]:
+                found.setdefault(adjective, frozenset().union(*asked))
     return found
 
 

@@ -8,7 +8,8 @@ the letter uses is the letter's topic in other words.
 Only synonyms proper are read (the words of one synset), and one narrow relation: an adjective that WordNet
 files as a satellite of a head adjective is read with that head ("inadequate" with "insufficient", "deficient").
 Not the wider relations (derived forms, a head's other satellites, hypernyms): those make nearly any word a
-neighbour of some word of the letter.
+neighbour of some word of the letter. The adjectives that pertain to a noun ("racial": race) are read apart,
+and serve only to ask for a patient characteristic the letter names by the noun.
 
 The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
 for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
@@ -47,9 +48,11 @@ def _synset_lines(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str]]
         yield offset, lexfile, lemmas
 
 
-# The pointers read: "&" points a satellite adjective at its head, "@" and "@i" a noun at its hypernym.
+# The pointers read: "&" points a satellite adjective at its head, "@" and "@i" a noun at its hypernym, "\\"
+# an adjective at the noun it pertains to ("racial": race).
 SATELLITE_HEAD = "&"
 HYPERNYMS = ("@", "@i")
+PERTAINYM = "\\"
 
 
 def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str], list[tuple[str, str]]]]:
@@ -69,9 +72,11 @@ def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str
             count = int(fields[3], 16)
             lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
             at = 4 + 2 * count
-            pointers = [(fields[at + 1 + 4 * j], fields[at + 2 + 4 * j]) for j in range(int(fields[at]))]
-            read = [(symbol, offset) for symbol, offset in pointers
-                    if symbol in HYPERNYMS or (symbol == SATELLITE_HEAD and fields[2] == "s")]
+            pointers = [(fields[at + 1 + 4 * j], fields[at + 2 + 4 * j], fields[at + 3 + 4 * j])
+                        for j in range(int(fields[at]))]
+            read = [(symbol, offset) for symbol, offset, target in pointers
+                    if symbol in HYPERNYMS or (symbol == SATELLITE_HEAD and fields[2] == "s")
+                    or (symbol == PERTAINYM and target == "n")]
             yield fields[0], fields[1], [w for w in lemmas if w.isalpha()], read
 
 
@@ -145,6 +150,16 @@ def medical_nouns(folder: Path | None = None) -> frozenset[str]:
 
 
 @functools.cache
+def pertainyms(folder: Path | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each adjective that pertains to a noun, with that noun's synonyms: ("racial", ("race",)), ("french",
+    ("france",)). A question may ask a characteristic by its adjective ("the racial breakdown")."""
+    folder = folder or wordnet_dir()
+    nouns = {offset: words for offset, _, words in _synset_lines(folder, "noun")}
+    return tuple((adjective, tuple(nouns[offset])) for _, _, words, pointers in _synset_records(folder, "adj")
+                 for symbol, offset in pointers if symbol == PERTAINYM and nouns.get(offset) for adjective in words)
+
+
+@functools.cache
 def _synsets_cached() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
 
@@ -163,6 +178,19 @@ def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
             if key not in letter_stems:
                 table.setdefault(key, min(theirs))
     return dict(sorted(table.items()))
+
+
+def letter_pertainyms(letter_stems: set[str], stem: Callable[[str], str],
+                      usable: Callable[[str], bool]) -> dict[str, list[str]]:
+    """Stem of an adjective the letter lacks -> the stems of the nouns it pertains to that the letter uses
+    ("racial": ["race"]). Not synonyms: "of or relating to race" asks for race only where the letter has a
+    characteristic named race; as a word accounted for it would pass "hepatic" by "liver"."""
+    table: dict[str, set[str]] = {}
+    for adjective, nouns in pertainyms():
+        theirs = {stem(w) for w in nouns if usable(w) and stem(w) in letter_stems}
+        if theirs and usable(adjective) and (key := stem(adjective)) not in letter_stems:
+            table.setdefault(key, set()).update(theirs)
+    return {key: sorted(found) for key, found in sorted(table.items())}
 
 
 def own_synonyms(letter_stems: set[str], stem: Callable[[str], str],

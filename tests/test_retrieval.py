@@ -1231,6 +1231,17 @@ def test_a_value_of_a_one_word_characteristic_asks_for_it(service, monkeypatch) 
     assert service.retriever.search(unreported).refused_by != "study_scope_check: male"
 
 
+def test_an_adjective_asks_for_the_characteristic_it_pertains_to(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """WordNet's "racial" pertains to race, which only Tan et al's baseline table gives."""
+    assert service.index.lexicons[DOC].pertains["racial"] == ["race"]
+    unreported = "Can you give me the racial makeup of the Souren cohort?"
+    assert service.retriever.search(unreported).refused_by == "study_scope_check: racial"
+    assert service.ask("What was the racial makeup of the Tan retreated patients?").answerable is True
+    monkeypatch.setattr(service.retriever, "characteristics", {
+        k: v for k, v in service.retriever.characteristics.items() if k != "racial"})
+    assert service.retriever.search(unreported).answerable is True
+
+
 @pytest.mark.parametrize(("unreported", "reported"), [
     # Only Tan et al report race, and Abdallah et al sex: a named study's boosted passages lose to theirs.
     ("Talbot et al: how many of the patients were Black?", "Tan et al: how many patients were White?"),

@@ -10,6 +10,7 @@ from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical
 from qa.thesaurus import (
     communication_nouns,
+    letter_pertainyms,
     letter_synonyms,
     medical_nouns,
     own_synonyms,
@@ -40,6 +41,14 @@ def test_a_letters_own_words_that_are_synonyms_are_paired() -> None:
     table = own_synonyms({_stem(w) for w in ["sex", "gender", "race", "study"]}, _stem, _topical)
     assert table[_stem("sex")] == [_stem("gender")] and table[_stem("gender")] == [_stem("sex")]
     assert _stem("race") not in table  # none of its synonyms is the letter's
+
+
+def test_an_adjective_is_mapped_to_the_nouns_it_pertains_to_that_the_letter_uses() -> None:
+    table = letter_pertainyms({_stem(w) for w in ["race", "sex", "france", "study"]}, _stem, _topical)
+    assert table[_stem("racial")] == [_stem("race")]
+    assert table[_stem("sexual")] == [_stem("sex")]
+    assert _stem("chromosomal") not in table  # "chromosome" is not the letter's
+    assert _stem("french") in table and _stem("hepatic") not in table
 
 
 def test_a_satellite_adjective_is_read_with_its_head_and_not_with_its_siblings() -> None:
