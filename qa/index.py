@@ -101,6 +101,7 @@ class DocumentInfo(BaseModel):
     document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
     venues: list[dict[str, Any]] = []  # where each referenced paper was published or presented
     medical_nouns: list[str] = []  # English nouns for an illness or a drug the letter does not name
+    person_nouns: list[str] = []  # English nouns for a person the letter does not use: who asks, or for whom
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -116,6 +117,7 @@ class DocumentInfo(BaseModel):
             document_nouns=frozenset(self.document_nouns),
             venues=tuple(Venue(words=tuple(v["words"]), year=v["year"], author=v["author"]) for v in self.venues),
             medical_nouns=frozenset(self.medical_nouns),
+            person_nouns=frozenset(self.person_nouns),
         )
 
 
@@ -235,6 +237,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         document_nouns=sorted(lexicon.document_nouns),
         venues=[{"words": list(v.words), "year": v.year, "author": v.author} for v in lexicon.venues],
         medical_nouns=sorted(lexicon.medical_nouns),
+        person_nouns=sorted(lexicon.person_nouns),
     )
 
 

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from qa.letter import Bullet, Letter, Paragraph, Study
 from qa.parse import normalise
 from qa.places import PLACES, site_names
-from qa.thesaurus import communication_nouns, letter_pertainyms, letter_synonyms, medical_nouns, own_synonyms
+from qa.thesaurus import (
+    communication_nouns,
+    letter_pertainyms,
+    letter_synonyms,
+    medical_nouns,
+    own_synonyms,
+    person_nouns,
+)
 from qa.venues import Venue, reference_venues
 
 COMPOUND = re.compile(r"[-/+]")  # joins the parts of a compound word: anti-CD38, D-Kd, IMiD+PI, D1/D2
@@ -106,6 +113,8 @@ class Lexicon:
     venues: tuple[Venue, ...] = ()  # where its referenced papers were published or presented: names of them
     # English nouns for an illness or a drug it does not name (WordNet): a topic however common ("diabetes")
     medical_nouns: frozenset[str] = frozenset()
+    # English nouns for a person it does not use (WordNet: colleague, caregiver): who asks, or for whom
+    person_nouns: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -264,6 +273,10 @@ class Lexicon:
         """Whether a word is an illness or a drug the letter does not name ("diabetes", "aspirins"): however
         common in English, it is what a question is about, not its wording."""
         return word in self.medical_nouns or (word.endswith("s") and word[:-1] in self.medical_nouns)
+
+    def names_a_person(self, word: str) -> bool:
+        """Whether a word is a common noun for a person ("colleague", "caregivers"): who asks or for whom."""
+        return word in self.person_nouns or (word.endswith("s") and word[:-1] in self.person_nouns)
 
     def repeats(self, word: str, stems: set[str], common_zipf: float) -> bool:
         """Whether a word is the prefix re- on a word the letter or everyday English has ("rechallenged",
@@ -680,6 +693,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         document_nouns=communication_nouns(),
         venues=venues,
         medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in stems),
+        person_nouns=frozenset(w for w in person_nouns() if _stem(w) not in stems),
     )
 
 

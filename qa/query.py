@@ -322,10 +322,10 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         **_asked(text, topic),
         # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two; and
-        # not who asks ("clinical pharmacist on our myeloma service here")
+        # not who asks or for whom ("clinical pharmacist on our myeloma service here", "a colleague forwarded")
         unknown=tuple(w for w in dict.fromkeys(lexicon.unknown_terms(
             GRADE_MARKER.sub("grade ", judged), common_zipf=common_zipf, synonyms=synonyms))
-            if not (courtesy and ROLE_WORD.fullmatch(w))),
+            if not (courtesy and (ROLE_WORD.fullmatch(w) or lexicon.names_a_person(w)))),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )

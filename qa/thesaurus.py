@@ -55,10 +55,11 @@ HYPERNYMS = ("@", "@i")
 PERTAINYM = "\\"
 
 
-def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str], list[tuple[str, str]]]]:
-    """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas and the
-    pointers it has that are read here, as (symbol, offset); a head adjective's "&" points at its
-    satellites and is left out.
+def _synset_records(folder: Path, pos: str, keep_case: bool = False
+                    ) -> Iterator[tuple[str, str, list[str], list[tuple[str, str]]]]:
+    """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas (lower-cased
+    unless `keep_case`: a proper noun is written capitalised) and the pointers it has that are read here, as
+    (symbol, offset); a head adjective's "&" points at its satellites and is left out.
 
     A data line reads: offset, lexicographer file, type ("s" for a satellite), word count (hex), then each word
     and its lexical id ("endorse 0 indorse 0 …"), then the pointer count and pointers of four fields each
@@ -70,14 +71,14 @@ def _synset_records(folder: Path, pos: str) -> Iterator[tuple[str, str, list[str
                 continue
             fields = line.split()
             count = int(fields[3], 16)
-            lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count))
+            lemmas = (re.sub(r"\(.*\)$", "", fields[4 + 2 * i]) for i in range(count))
             at = 4 + 2 * count
             pointers = [(fields[at + 1 + 4 * j], fields[at + 2 + 4 * j], fields[at + 3 + 4 * j])
                         for j in range(int(fields[at]))]
             read = [(symbol, offset) for symbol, offset, target in pointers
                     if symbol in HYPERNYMS or (symbol == SATELLITE_HEAD and fields[2] == "s")
                     or (symbol == PERTAINYM and target == "n")]
-            yield fields[0], fields[1], [w for w in lemmas if w.isalpha()], read
+            yield fields[0], fields[1], [w if keep_case else w.lower() for w in lemmas if w.isalpha()], read
 
 
 def synsets(folder: Path | None = None) -> Iterator[list[str]]:
@@ -107,6 +108,21 @@ def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     folder = folder or wordnet_dir()
     files = {offset: lexfile for offset, lexfile, _ in _synset_lines(folder, "noun")}
     return frozenset(lemma for lemma, first in _first_senses(folder).items() if files[first] == COMMUNICATION)
+
+
+PERSON = "18"  # the lexicographer file noun.person
+
+
+@functools.cache
+def person_nouns(folder: Path | None = None) -> frozenset[str]:
+    """The common nouns whose first sense is a person, in WordNet's noun.person file: colleague, pharmacist,
+    caregiver, attending. A question says by them who asks or for whom ("a colleague forwarded me this
+    letter"), not what about. Proper nouns of people are left out ("Apollo", "Hispanic"): they may name what
+    is asked."""
+    folder = folder or wordnet_dir()
+    common = {offset: {w for w in words if w.islower()}
+              for offset, lexfile, words, _ in _synset_records(folder, "noun", keep_case=True) if lexfile == PERSON}
+    return frozenset(lemma for lemma, first in _first_senses(folder).items() if lemma in common.get(first, ()))
 
 
 def _first_senses(folder: Path) -> dict[str, str]:

@@ -472,6 +472,12 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
         "have not approved?"
     assert service.retriever.analyse(role).unknown == () and service.ask(role).answerable is True
     assert raw.analyse(role).unknown == ("pharmacist",)
+    # Nor is a person named by any common noun WordNet files under noun.person ("colleague", "caregiver").
+    person = "A colleague forwarded me this letter and asked whether it is a promotional piece. Is it?"
+    assert service.retriever.analyse(person).unknown == () and service.ask(person).answerable is True
+    assert raw.analyse(person).unknown == ("colleague",)
+    assert service.retriever.analyse("Can a caregiver give DARZALEX FASPRO at home?").unknown == ()
+    assert service.retriever.analyse("How many Hispanic patients did Tan et al include?").unknown == ("hispanic",)
 
     shorthand = "What was the median age of pts in the Sourin study?"
     read = service.retriever.analyse(shorthand)
@@ -492,7 +498,8 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
                        ("nooka dpd re-treatment ref which journal", "ref"), ("abdulla mPFS retreatment", "mpfs"),
                        ("souren 9 mo pfs for the d3 grp", "grp")):
         assert service.ask(chat).answerable is True
-        assert _without(service, read_shorthand=False).analyse(chat).unknown == (word,)
+        # (with courtesy read, "ref" would be a person, WordNet's referee, and no topic either)
+        assert _without(service, read_shorthand=False, set_courtesy_aside=False).analyse(chat).unknown == (word,)
     # "cyto" is read as "cytogenetics" for the search (unread, it is no unknown word either: it clips the letter's).
     cyto = "how many had high risk cyto in the MSK series"
     assert "cytogenetics" in service.retriever.analyse(cyto).topic

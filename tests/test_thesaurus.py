@@ -14,6 +14,7 @@ from qa.thesaurus import (
     letter_synonyms,
     medical_nouns,
     own_synonyms,
+    person_nouns,
     satellites,
     synsets,
     wordnet_dir,
@@ -49,6 +50,12 @@ def test_an_adjective_is_mapped_to_the_nouns_it_pertains_to_that_the_letter_uses
     assert table[_stem("sexual")] == [_stem("sex")]
     assert _stem("chromosomal") not in table  # "chromosome" is not the letter's
     assert _stem("french") in table and _stem("hepatic") not in table
+
+
+def test_person_nouns_are_the_common_nouns_whose_first_sense_is_a_person() -> None:
+    people = person_nouns()
+    assert {"colleague", "pharmacist", "caregiver", "patient"} <= people
+    assert not {"apollo", "hispanic", "study", "letter"} & people  # proper nouns of people; not people
 
 
 def test_a_satellite_adjective_is_read_with_its_head_and_not_with_its_siblings() -> None:
