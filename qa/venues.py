@@ -130,6 +130,10 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                                r"|\ball\s+(?:of\s+)?(?:the\s+|its\s+)?(?:co-?)?authors\b"
                                r"|\bauthors?\s+list\b", re.I),
                     re.compile(r"^(?![\s\S]*\bet\s+al\b)", re.I)),
+    # … and its journal's standing, by the names of the bibliometric indicators (Journal Impact Factor,
+    # CiteScore, SJR, Eigenfactor, h-index), which no entry prints.
+    "journal metrics": (re.compile(r"\bimpact factors?\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I),
+                        re.compile(r"\bimpact factor\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I)),
 }
 
 

@@ -102,6 +102,8 @@ def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:
     assert service.retriever.search("Who are all the co-authors of Abdallah et al?").refused_by == (
         "bibliographic_scope_check: author list")
     assert service.ask("Who are the first three authors of the Abdallah paper?").answerable is True
+    assert service.retriever.search("Szabo et al appeared in Am J Hematol: what is that journal's impact factor?"
+                                    ).refused_by == "bibliographic_scope_check: journal metrics"
     souren = service.ask("whats the full citation for souren ref (journal/vol/pages)")
     assert souren.answerable is True and "1059-1067" in souren.passages[0].text
     off = Retriever(service.index, service.encoder,
