@@ -27,6 +27,7 @@ from collections.abc import Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -298,6 +299,20 @@ TABLE_POINTER = re.compile(r"\b(?:in|within) Table:")
 WHOLE = frozenset({"entire", "whole", "overall", "total", "full", "study"})  # a scope that is everyone
 
 
+NO_VALUE = r"[-–—](?:\s*(?:\||$))"  # a cell holding a dash alone: no value given
+
+
+class Statement(NamedTuple):
+    """A results statement of a study, as the cohort check reads it."""
+
+    terms: set[str]
+    several: bool  # holds several cohorts side by side
+    one: frozenset[str]  # the cohort words of the one cohort it holds, when a table's columns are all one's
+    months: frozenset[int]  # the time points it gives rates at
+    absent: frozenset[str] = frozenset()  # a row's: the words of the columns it gives no value for
+    columns: frozenset[str] = frozenset()  # a table note's: the words of its table's columns, each its own
+
+
 class Cohorts:
     """Which results each study reports for which of its cohorts.
 
@@ -310,7 +325,10 @@ class Cohorts:
     band however a question writes it: "≥6", "6 or more"). A question naming a study, a result and a cohort
     or subgroup word is unreported when none of that study's results rows or sentences holds the result for
     several cohorts or for one whose words include every cohort word asked, and names every subgroup asked;
-    a result none of them holds at all is asked of something else (the study's design), not of a cohort."""
+    a result none of them holds at all is asked of something else (the study's design), not of a cohort. A
+    rate at a time point is held where that time point is given; a row holds no column it leaves a dash in
+    (Souren et al's 24-month PFS of D3), and a table's note only the columns it names (their 9-month PFS,
+    of D3)."""
 
     def __init__(self, chunks: list[Chunk], spelled: list[frozenset[str]], outcome_stems: set[str],
                  lexicons: dict[str, Lexicon], common_zipf: float, bound: Collection[str] = ()) -> None:
@@ -358,6 +376,10 @@ class Cohorts:
             if c.kind == "table":
                 for line in COLUMNS.findall(c.text):
                     first, *rest = line.split(" | ")
+                    # The first column holds the row labels, unless the rows give values under it too ("PFS ›
+                    # 24-month PFS, %: First DARZALEX Treatment (D1, n=22) 28 …": a table with no label heading).
+                    if any(c.table == r.table and r.row and f": {first} " in r.text for r in chunks):
+                        first, rest = "", [first, *rest]
                     headers[c.table] = rest
                     if COHORT in first.lower():
                         by_rows.add(c.table)
@@ -380,12 +402,19 @@ class Cohorts:
         # name a cohort, each by the heading it spans (before the colon), count the cohorts a table holds.
         column_cohorts = {t: {h.split(":")[0] for h in hs if set(lexical_tokens(h.split(":")[0])) & self.cohort_stems}
                           for t, hs in headers.items()}
-        # Each statement: its terms, whether it holds several cohorts, and the cohort words of the one it holds
-        # when that is a table's one cohort (a question asking another of its words asks another cohort).
-        self.passages: dict[str, list[tuple[set[str], bool, frozenset[str]]]] = {}
+        # Each statement: its terms, whether it holds several cohorts, the cohort words of the one it holds
+        # when that is a table's one cohort (a question asking another of its words asks another cohort), the
+        # cohort words of the columns it leaves without a value, and the time points it gives.
+        # A column's own words are those no other column of its table has: "Second … Retreatment (D3, n=7)" is
+        # second and D3 beside "DARZALEX Retreatment (D2, n=22)".
+        own_words = {t: {h: frozenset(w for w in lexical_tokens(h) if not w.isdigit() and len(w) > 1) - frozenset(
+            lexical_tokens(" ".join(o for o in hs if o != h))) for h in hs}
+            for t, hs in column_cohorts.items() if len(hs) >= 2 and t not in by_rows}
+        self.passages: dict[str, list[Statement]] = {}
         for c in results:
             scope = [w for m in scopes[c.id] for w in words(m)]
             one: frozenset[str] = frozenset()
+            columns_of = own_words.get(c.table, {})
             if c.table in headers and len(headers[c.table]) >= 2 and c.table not in by_rows:  # its rows, or itself
                 several = len(column_cohorts[c.table]) >= 2
                 one = frozenset(lexical_tokens(" ".join(column_cohorts[c.table]))) & self.cohort_stems
@@ -395,16 +424,29 @@ class Cohorts:
             # A sentence pointing to a table ("TEAEs … are summarized in Table: …") reports nothing itself.
             sentences = [q for q in c.quotes or [c.text] if not TABLE_POINTER.search(q)]
             if c.row is not None:
-                statements = [terms[c.id]]
+                statements = [(terms[c.id], c.text)]
             elif not sentences:
                 statements = []
             elif len(c.quotes) < 2:
-                statements = [terms[c.id]]
+                statements = [(terms[c.id], c.text)]
             else:
-                statements = [set(lexical_tokens(lexicon.expand(q))) | thresholds(q)
-                              | set(lexical_tokens(" ".join(scope))) for q in sentences]
-            for study in c.related_studies:
-                self.passages.setdefault(study, []).extend((t, several, one) for t in statements)
+                statements = [(set(lexical_tokens(lexicon.expand(q))) | thresholds(q)
+                               | set(lexical_tokens(" ".join(scope))), q) for q in sentences]
+            for held, text in statements:
+                # a row's time points are its own line's, not those of the notes its cells carry
+                statement = Statement(held, several, one, landmarks(c.quotes[0] if c.row and c.quotes else text))
+                if c.row is not None:
+                    # A column whose cell is a dash gives no value: "24-month PFS … (D3, n=7) -".
+                    statement = statement._replace(absent=frozenset().union(*(
+                        own for h, own in columns_of.items() if re.search(rf"{re.escape(h)}\s+{NO_VALUE}", text))))
+                elif several and (named := [own for own in columns_of.values() if own and own & held]) \
+                        and len(named) < len(columns_of):
+                    # A note of the table naming some of its cohort columns speaks of those: "D3 9-month PFS
+                    # was 55.6%" is no 9-month PFS of D1.
+                    statement = statement._replace(several=False, one=frozenset().union(*named),
+                                                   columns=frozenset().union(*columns_of.values()))
+                for study in c.related_studies:
+                    self.passages.setdefault(study, []).append(statement)
         # Subgroups: the rarer words and compounds of the other tables' rows (regimens, risk groups, stages) and
         # their spans of numbers (age bands; a single number is a count, not a group of patients). A
         # result is reported for a subgroup only where a statement names it. The words the letter's
@@ -432,7 +474,7 @@ class Cohorts:
         self.subgroup_stems |= {stems[0] for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                                 and len(own := words(c.row[-1])) == 1 and own[0].isalpha() and len(own[0]) > 3
                                 and own[0] not in STOPWORDS and (stems := lexical_tokens(own[0]))}
-        stated = {t for found in self.passages.values() for held, _, _ in found for t in held}
+        stated = {t for found in self.passages.values() for statement in found for t in statement.terms}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):
             for study in c.related_studies:
@@ -469,13 +511,18 @@ class Cohorts:
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for n in SIZED_GROUP.findall(query.topic)
                      if not any(n in self.sizes.get(sid, ()) for sid in studies)}
-        if not studies or not results or not (cohort or subgroup):
+        held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement.terms]
+        # The words a column of a cohort table has alone, asked ("D3", "second" of "Second … Retreatment (D3, n=7)").
+        columns = {t for s in held for t in asked & (s.absent | s.columns)}
+        if not studies or not results or not (cohort or subgroup or columns):
             return False
-        held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement[0]]
         if not held:
             return False  # no results passage of the study holds it: asked of its design ("cycles required")
-        return not any((several or cohort <= terms or bool(cohort & one)) and all(_named(t, terms) for t in subgroup)
-                       for terms, several, one in held)
+        # A rate at a time point is held where that time point is given ("24-month PFS" by its row).
+        held = [s for s in held if query.landmarks <= s.months] or held
+        # A row holds no column it leaves a dash in; a table's note holds only the columns it names.
+        return not any((s.several or cohort <= s.terms or bool(cohort & s.one)) and not asked & s.absent
+                       and not asked & s.columns - s.one and all(_named(t, s.terms) for t in subgroup) for s in held)
 
 
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:

@@ -1472,6 +1472,23 @@ def test_a_table_whose_columns_are_one_cohort_reports_for_that_cohort_only(servi
     assert _without(service, cohort_scope_check=False, close_passage_cosine=0.0).search(naive).answerable is True
 
 
+def test_a_rate_is_held_only_by_the_columns_that_give_it(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al's 24-month PFS row leaves its D3 column a dash, and the 9-month PFS is a note of D3 alone:
+    neither time point is given for the cohort the question asks, though the study gives both."""
+    dash = "What was the 24-month PFS of the D3 group in Souren et al?"
+    note = "Souren et al: 9-month PFS in D1?"
+    for unreported in (dash, note):
+        assert service.retriever.search(unreported).refused_by == "cohort_scope_check"
+    assert service.ask("What was the 24-month PFS of the D2 group in Souren et al?").answerable is True
+    assert service.ask("Souren et al: 9-month PFS in D3?").answerable is True
+    assert service.ask("Souren et al: 12-month PFS in D3?").answerable is True  # "NR" is a value
+    cohorts = service.retriever.cohorts
+    monkeypatch.setattr(cohorts, "passages", {study: [s._replace(absent=frozenset(), columns=frozenset())
+                                                      for s in found] for study, found in cohorts.passages.items()})
+    assert service.retriever.search(dash).answerable is True
+    assert service.retriever.search(note).answerable is True
+
+
 def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """'Diabetes' is an everyday word in English, and so would pass as wording; WordNet files it under illness,
     and the letter names no such illness: the question is about something the letter does not cover."""
