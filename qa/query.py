@@ -197,10 +197,11 @@ _LABEL_WORDS = (
     "interactions pregnancy pregnant lactation breastfeeding reproductive contraception pediatric geriatric "
     "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
     "carcinogenesis storage stored store handling supplied refrigerate vial vials premedication "
-    "premedications counseling route routes subcutaneous subcutaneously intravenous intravenously injection "
-    "injections"
+    "premedications counseling route routes subcutaneous subcutaneously intravenous intravenously iv sc "
+    "injection injections"
 )
 LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
+NUMBERED = frozenset({"grade", "grades", "stage", "stages", "phase", "class", "type", "cycle", "line", "part"})
 # Their verbs' forms too ("dosed", "injected", "refrigerated"): the stems of the words that are verbs as well.
 LABEL_VERB_STEMS = frozenset(lexical_tokens("dose dosing inject store refrigerate premedicate counsel"))
 
@@ -306,9 +307,11 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
     # A prefix hyphenated or not is one word ("pre-medications").
+    # "IV" after "grade" or "stage" is a Roman numeral, not the route.
     label_topics = tuple(dict.fromkeys(
         w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or w.replace("-", "") in LABEL_SECTIONS or bool(
-            LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)))
+            LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)
+        and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))
     return Query(
         text=text,

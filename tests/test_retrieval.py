@@ -443,6 +443,14 @@ def test_a_label_topic_the_letter_never_takes_up_is_refused(service, question: s
     assert _without(service, label_topic_check=False, common_zipf=0.0).search(question).answerable is True
 
 
+def test_the_route_by_its_initials_is_a_label_topic_and_a_numeral_is_not(service) -> None:  # type: ignore[no-untyped-def]
+    switch = "Can a patient given DARZALEX IV first be retreated with the SC DARZALEX FASPRO?"
+    assert service.retriever.search(switch).refused_by == "label_topic_check: iv, sc"
+    # "IV" after "grade" or "stage" is a number: grade 4 is judged as a grade
+    assert service.retriever.analyse("Any grade IV neutropenia in the Abdallah retreated patients?").label_topics == ()
+    assert service.retriever.analyse("How many Tan patients had stage IV disease?").label_topics == ()
+
+
 def test_usage_is_use_not_the_labels_indications_and_usage(service) -> None:  # type: ignore[no-untyped-def]
     """"Indications and Usage" is a label section, but "usage" alone is everyday English for use."""
     question = "Abdallah: D-Kd usage at first dara line vs at retreatment — how many got D-Kd at retreatment?"
