@@ -218,10 +218,10 @@ class RetrievalSettings(BaseModel):
     )
     bibliographic_scope_check: bool = Field(
         True, description="Refuse a question asking a particular of a paper (volume, issue, pages, DOI, PMID, URL, "
-        "ISSN: the Citation Style Language's names; affiliations, correspondence, funding, competing interests, "
-        "acknowledgments: JATS's; the whole author list; the journal's impact factor) that the reference entries "
-        "of the papers it names do not give: Talbot et al's entry gives a journal and a year, no volume or pages, "
-        "and three authors 'et al'"
+        "ISSN, a presentation's number, its event's building: the Citation Style Language's names; affiliations, "
+        "correspondence, funding, competing interests, acknowledgments: JATS's; the whole author list; the "
+        "journal's impact factor) that the reference entries of the papers it names do not give: Talbot et al's "
+        "entry gives a journal and a year, no volume or pages, and three authors 'et al'"
     )
     top_study_check: bool = Field(
         True, description="Refuse a question naming a study by a name of its own (author, site, acronym) when "

@@ -115,6 +115,12 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "PMID": (re.compile(r"\bpmid\b|\bpubmed id\b", re.I), re.compile(r"\bpmid\b", re.I)),
     "URL": (re.compile(r"\burls?\b", re.I), re.compile(r"https?://|\bwww\.", re.I)),
     "ISSN": (re.compile(r"\bissn\b", re.I), re.compile(r"\bissn\b", re.I)),
+    # a presentation's number ("number"), and the building of its event, finer than the city "event-place" is
+    "number": (re.compile(r"\b(?:poster|board|abstract|presentation)\s+(?:board\s+)?(?:number|no\b|#)", re.I),
+               re.compile(r"\b(?:poster|board|abstract)\s*(?:no\.?|number|#)?\s*[A-Z]?\d+\b", re.I)),
+    "event venue": (re.compile(r"\b(?:(?<!publication )venue|(?:convention|conference|congress)\s+"
+                               r"(?:cent(?:er|re)|hall)|exhibit(?:ion)?\s+hall|hotels?)\b", re.I),
+                    re.compile(r"\b(?:convention|conference|congress)\s+(?:cent(?:er|re)|hall)|\bhotel\b", re.I)),
     # … and the parts of a paper's front and back matter no reference style prints, by their names in JATS 1.3
     # (aff, corresp, funding-group, fn-type "conflict", ack) and in HL7 FHIR's contributor summary types
     # ("author-string": the whole author list, which an entry cut short with "et al" does not give).

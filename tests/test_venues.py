@@ -85,6 +85,11 @@ def test_an_entry_gives_the_particulars_its_style_prints(letter) -> None:  # typ
     assert fields_asked("Where is the first author of Souren et al affiliated?") == ["affiliation"]
     assert fields_asked("Who are all the authors of the Tan poster?") == ["author list"]
     assert fields_asked("Who are the first three authors of the Tan poster?") == []
+    # a presentation's number, and the building its meeting was held in: the entry gives the city
+    assert fields_asked("Which convention center hosted the meeting where Kim et al showed their poster?") == [
+        "event venue"]
+    assert fields_asked("What was the abstract number of the Ciardiello poster?") == ["number"]
+    assert fields_asked("What publication venue printed Souren et al?") == []
     assert "author list" not in given[3] and "funding" not in given[3]
     assert entry_fields("Smith J, Jones K. A study. Blood. 2020;1:2-3. Funded by a grant.") >= {
         "author list", "funding"}
@@ -102,6 +107,9 @@ def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:
     assert service.retriever.search("Who are all the co-authors of Abdallah et al?").refused_by == (
         "bibliographic_scope_check: author list")
     assert service.ask("Who are the first three authors of the Abdallah paper?").answerable is True
+    assert service.retriever.search("Which convention center hosted the meeting where Kim et al showed their "
+                                    "poster?").refused_by == "bibliographic_scope_check: event venue"
+    assert service.ask("Where was the Kim et al poster presented?").answerable is True
     assert service.retriever.search("Szabo et al appeared in Am J Hematol: what is that journal's impact factor?"
                                     ).refused_by == "bibliographic_scope_check: journal metrics"
     souren = service.ask("whats the full citation for souren ref (journal/vol/pages)")
