@@ -703,8 +703,9 @@ COMPARISONS = (
     (re.compile(r"≥|=>|\b(?:or|and) (?:better|more|higher|greater|above|older|over)\b|\bat least\b", re.I), "atleast"),
     (re.compile(r"≤|=<|\b(?:or|and) (?:less|fewer|lower|below|younger|under)\b|\b(?:at most|no more than)\b", re.I),
      "atmost"),
-    (re.compile(r"<|\b(?:less|fewer|lower|younger) than\b|\bbelow\b", re.I), "lessthan"),
-    (re.compile(r">|\b(?:more|greater|higher|older) than\b|\babove\b", re.I), "morethan"),
+    # "over"/"under" before a number only: "over 70", not "over time"
+    (re.compile(r"<|\b(?:less|fewer|lower|younger) than\b|\bbelow\b|\bunder\b(?=\s*\d)", re.I), "lessthan"),
+    (re.compile(r">|\b(?:more|greater|higher|older) than\b|\babove\b|\bover\b(?=\s*\d)", re.I), "morethan"),
 )
 
 

@@ -25,7 +25,7 @@ from qa.lexicon import (
 )
 from qa.parse import normalise
 from qa.query import asked_sentences, grade_sets, grades, landmarks
-from qa.retrieve import Passage, Retriever
+from qa.retrieve import Passage, Retriever, Statement
 from qa.schemas import AskResponse
 
 pytestmark = pytest.mark.slow
@@ -1127,6 +1127,7 @@ def test_an_abbreviation_drawn_from_inside_its_words_is_defined(service) -> None
     # and ≥85, and they give PFS for all patients only.
     ("In EMMY, what was the median PFS in patients aged 75 years or older at retreatment?",
      ["In EMMY, what was the median PFS at retreatment?"]),
+    ("Tan et al: ORR on retreatment for patients over 70?", ["Tan et al: ORR on retreatment?"]),
     # A regimen named by its parts but dexamethasone: Tan et al give no ORR by regimen. A regimen named where
     # the question sets its scene is no cohort asked.
     # A group by its size: Tan et al count 100 patients refractory at the start of retreatment and give no
@@ -1154,6 +1155,9 @@ def test_an_open_ended_group_is_one_term_however_it_is_written() -> None:
     assert thresholds("2 prior lines or more") == {"atleast2"}
     assert thresholds("grade 3 or higher") == thresholds("Grade ≥3 anemia") == set()  # a grade, not a group
     assert thresholds("≥VGPR") == set()
+    # "over" and "under" before a number bound it; elsewhere they are other words
+    assert thresholds("pts aged over 70") == {"morethan70"} and thresholds("under 65 years") == {"lessthan65"}
+    assert thresholds("PFS over time") == set()
 
 
 def test_a_part_of_a_results_row_compound_is_a_result(service) -> None:  # type: ignore[no-untyped-def]
@@ -1166,7 +1170,8 @@ def test_a_part_of_a_results_row_compound_is_a_result(service) -> None:  # type:
     design = "Minimum number of initial dara cycles required for inclusion at MSK?"
     assert service.ask(design).answerable is True
     held = service.retriever.cohorts.passages
-    service.retriever.cohorts.passages = {**held, "tan-2024": [*held["tan-2024"], ({"cycl"}, False, frozenset())]}
+    service.retriever.cohorts.passages = {
+        **held, "tan-2024": [*held["tan-2024"], Statement({"cycl"}, False, frozenset(), frozenset())]}
     try:  # were "cycles" a result Tan et al report, the "initial" cohort would have to be named with it
         assert service.ask(design).answerable is False
     finally:
