@@ -191,6 +191,11 @@ class RetrievalSettings(BaseModel):
         "recruitment statuses: recruiting, ongoing, suspended, terminated …, and plans: 'ongoing trials of "
         "retreatment', 'is the cohort still enrolling') when no passage of the letter says so of any study"
     )
+    guideline_scope_check: bool = Field(
+        True, description="Refuse a question asking what a clinical practice guideline or a consensus says ('do the "
+        "IMWG guidelines recommend retreatment') when no passage of the letter reports one (its notice declining "
+        "to recommend practice guidelines off the label reports none)"
+    )
     landmark_scope_check: bool = Field(
         True, description="Refuse a question asking a rate at a time point ('18-month PFS', '2-year OS') of studies "
         "that give none at that time point: Souren et al give PFS at 6, 9, 12 and 24 months, Abdallah et al at none"

@@ -74,6 +74,11 @@ STATUS_ASKED = re.compile(
     + _STUDY + r"\b|\b" + _STUDY + r"(?:\W+[\w-]+){0,3}?\W+(?:still|currently|now)\s+(?:recruiting|enrolling|accruing|"
     r"open|ongoing|active)\b", re.I)
 
+# A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN
+# guideline's recommendation"), not whether the company endorses practice guidelines off the label, which its
+# notice answers.
+GUIDELINE_ASKED = re.compile(r"(?<!practice )\bguidelines?\b|\bconsensus (?:statements?|recommendations?)\b", re.I)
+
 # A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a
 # "3-month period"): the number and unit right before an outcome.
 LANDMARK = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen)[- ]?(months?|mo|years?|yrs?)"
@@ -233,6 +238,7 @@ class Query:
     quantity: bool  # asks for a number
     dates: bool  # asks for dates: a period, a span of dates
     status: bool  # asks where a study stands now or will: recruiting, ongoing, planned
+    guideline: bool  # asks what a practice guideline or consensus says
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
     statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
     hazard_ratio: bool  # asks a hazard ratio, which a P value alone does not give
@@ -338,7 +344,7 @@ def _asked(text: str, topic: str) -> dict[str, Any]:
     """What a question asks for, read the same with a lexicon or without: a number, dates, time points, grades,
     a test statistic, patient advice."""
     return {"quantity": bool(QUANTITY.search(text)), "dates": bool(DATES_ASKED.search(topic)),
-            "status": bool(STATUS_ASKED.search(topic)),
+            "status": bool(STATUS_ASKED.search(topic)), "guideline": bool(GUIDELINE_ASKED.search(topic)),
             "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),
             "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text))}
 

@@ -48,7 +48,7 @@ from qa.lexicon import (
     zipf,
 )
 from qa.places import PLACES
-from qa.query import HAZARD_RATIO, STATUS_ASKED, Query, analyse, grade_sets, landmarks
+from qa.query import GUIDELINE_ASKED, HAZARD_RATIO, STATUS_ASKED, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 from qa.venues import entry_fields, fields_asked, venue_words
 
@@ -534,6 +534,12 @@ def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
     return found
 
 
+def _without_notices(text: str, notices: list[str]) -> str:
+    for notice in notices:
+        text = text.replace(notice, " ")
+    return text
+
+
 def _named(term: str, terms: set[str]) -> bool:
     """Whether `terms` name a stem, a compound by its parts ("D-Pd" by a column "D-Pd/D-Rd", "high-risk" by
     "High risk"), grammar words aside."""
@@ -642,6 +648,9 @@ class Retriever:
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         self.status_given = any(STATUS_ASKED.search(c.text) for c in index.chunks)
+        # (the letter's notice declining to recommend "practice guidelines" reports none)
+        notices = [d.advice_notice for d in index.documents.values() if d.advice_notice]
+        self.guideline_given = any(GUIDELINE_ASKED.search(_without_notices(c.text, notices)) for c in index.chunks)
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -971,6 +980,8 @@ class Retriever:
             return reason
         if self.settings.status_scope_check and query.status and not self.status_given:
             return "status_scope_check"  # "ongoing trials of retreatment": no passage says where a study stands
+        if self.settings.guideline_scope_check and query.guideline and not self.guideline_given:
+            return "guideline_scope_check"  # "what the IMWG guidelines say": the letter reports studies
         if listed and "references" in query.intents and not findings:
             listed = []  # its entry asked for ("Which journal published Nooka et al?"); a number is not in it
         if reason := self._outside_studies(query, listed or studies, document):

@@ -1349,6 +1349,19 @@ def test_where_a_study_stands_now_is_refused(service, status: str) -> None:  # t
     assert _without(service, status_scope_check=False).search(status).refused_by != "status_scope_check"
 
 
+@pytest.mark.parametrize("guideline", [
+    "What do the IMWG guidelines say about a second course of daratumumab?",
+    "Is there a consensus statement on rechallenging with anti-CD38 antibodies?",
+])
+def test_what_a_guideline_says_is_refused(service, guideline: str) -> None:  # type: ignore[no-untyped-def]
+    """The letter reports studies; "guidelines" is a word of its notice declining to recommend practice
+    guidelines off the label, which reports none."""
+    assert service.retriever.search(guideline).refused_by == "guideline_scope_check"
+    assert _without(service, guideline_scope_check=False).search(guideline).refused_by != "guideline_scope_check"
+    endorse = "Can J&J endorse practice guidelines for dara retreatment that are off label?"
+    assert service.retriever.analyse(endorse).guideline is False and service.ask(endorse).answerable is True
+
+
 def test_a_status_word_of_something_else_is_no_study_status(service) -> None:  # type: ignore[no-untyped-def]
     for question in ("Were patients with ongoing toxicity excluded from the study?",
                      "Which patients were enrolled in the Talbot cohort?"):
