@@ -535,6 +535,7 @@ def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
 
 
 def _without_notices(text: str, notices: list[str]) -> str:
+    """`text` with the letters' notices declining to recommend practice taken out."""
     for notice in notices:
         text = text.replace(notice, " ")
     return text

@@ -116,7 +116,7 @@ PERSON = "18"  # the lexicographer file noun.person
 @functools.cache
 def person_nouns(folder: Path | None = None) -> frozenset[str]:
     """The common nouns whose first sense is a person, in WordNet's noun.person file: colleague, pharmacist,
-    caregiver, attending. A question says by them who asks or for whom ("a colleague forwarded me this
+    caregiver, nurse. A question says by them who asks or for whom ("a colleague forwarded me this
     letter"), not what about. Proper nouns of people are left out ("Apollo", "Hispanic"): they may name what
     is asked."""
     folder = folder or wordnet_dir()
