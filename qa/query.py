@@ -188,6 +188,7 @@ SHORTHAND = {
     "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
+    "hcp": "healthcare professional", "hcps": "healthcare professionals",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
