@@ -153,8 +153,8 @@ class Lexicon:
         text = " ".join(words(question))
         scores: Counter[str] = Counter()
         for profile in self.studies:
-            named = tokens & profile.names or {t for t in tokens - self.vocabulary if zipf(t) < 3.0
-                                               and _near(t, profile.names)}
+            named = self.names_in(tokens, profile) or {t for t in tokens - self.vocabulary if zipf(t) < 3.0
+                                                       and _near(t, profile.names)}
             score = len(named) + sum(2 for p in profile.phrases if p in text)
             if score:
                 scores[profile.id] = score
@@ -293,8 +293,15 @@ class Lexicon:
         common word that happens to be one of its names ("cancer" of "… Cancer Center")."""
         tokens = set(words(question))
         text = " ".join(words(question))
-        return any(any(zipf(t) < common_zipf or t in PLACES for t in tokens & p.names)
+        return any(any(zipf(t) < common_zipf or t in PLACES for t in self.names_in(tokens, p))
                    or any(ph in text for ph in p.phrases) for p in self.studies)
+
+    @staticmethod
+    def names_in(tokens: set[str], profile: StudyProfile) -> set[str]:
+        """The words of a question that name a study: its names, and compounds of them alone ("chart-review",
+        of the chart review's two names; not "anti-CD38", whose "anti" is no name)."""
+        return (tokens & profile.names) | {t for t in tokens if COMPOUND.search(t) and len(
+            parts := [p for p in COMPOUND.split(t) if p]) > 1 and all(p in profile.names for p in parts)}
 
     def anchored(self, question: str, common_zipf: float = 4.5) -> bool:
         """Whether a question names something of the letter: a word the letter uses that everyday English
@@ -310,7 +317,7 @@ class Lexicon:
                 return True  # "the antibody" is the letter's drug, named by its class
             if self.misspells_a_study(word):
                 return True
-            if any(word in p.names for p in self.studies):
+            if any(self.names_in({word}, p) for p in self.studies):
                 if zipf(word) < common_zipf:
                     return True
                 named = True  # a study named by a common word ("France") anchors only beside another letter word
@@ -318,7 +325,7 @@ class Lexicon:
             parts = [p for p in COMPOUND.split(word) if p] or [word]
             if any(_stem(p) in rare and zipf(p) < common_zipf and not p.isdigit() for p in parts):
                 return True
-        return named and any(_stem(w) in stems for w in asked if not any(w in p.names for p in self.studies))
+        return named and any(_stem(w) in stems for w in asked if not any(self.names_in({w}, p) for p in self.studies))
 
     def stems(self) -> set[str]:
         """Stems of every word of the letter, compounds split."""

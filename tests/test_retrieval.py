@@ -1363,6 +1363,17 @@ def test_what_a_guideline_says_is_refused(service, guideline: str) -> None:  # t
     assert service.retriever.analyse(endorse).guideline is False and service.ask(endorse).answerable is True
 
 
+def test_a_compound_of_a_studys_names_names_it(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al's "chart review" is two of its names: hyphenated, it still names the study; "anti-CD38"
+    names none, "anti" being no name of Abdallah et al's, whose "CD38" is."""
+    question = "How long were the chart-review patients followed after the second course?"
+    assert service.retriever.analyse(question).studies == ("abdallah-2023",)
+    assert service.ask(question).answerable is True
+    assert service.retriever.analyse("How many anti-CD38 retreated patients were there?").studies == ()
+    monkeypatch.setattr(Lexicon, "names_in", staticmethod(lambda tokens, profile: tokens & profile.names))
+    assert service.retriever.analyse(question).studies == ()
+
+
 def test_a_status_word_of_something_else_is_no_study_status(service) -> None:  # type: ignore[no-untyped-def]
     for question in ("Were patients with ongoing toxicity excluded from the study?",
                      "Which patients were enrolled in the Talbot cohort?"):
