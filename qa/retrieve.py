@@ -107,6 +107,7 @@ class StudyWords:
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
+    instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
     # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
@@ -184,9 +185,13 @@ SITE_ASKED = re.compile(r"\b(?:which|what|whose|how many)\s+(?:[\w-]+\s+){0,2}?"
                         r"|cit(?:y|ies))\b"
                         r"|\bwhere\b[^?.]*?\b(?:conducted|done|performed|carried out|based|run|located)\b",
                         re.IGNORECASE)
-SITE_STATED = re.compile(r"\b[A-Z][a-z]+ (?:Cent(?:er|re)|University|Hospital|Institute|Clinic)\b"
-                         r"|\b(?:University|Hospital|Institute) of [A-Z]"
-                         r"|\b(?:" + "|".join(sorted(p.capitalize() for p in PLACES)) + r")\b")
+INSTITUTION_STATED = re.compile(r"\b[A-Z][a-z]+ (?:Cent(?:er|re)|University|Hospital|Institute|Clinic)\b"
+                                r"|\b(?:University|Hospital|Institute) of [A-Z]")
+SITE_STATED = re.compile(INSTITUTION_STATED.pattern
+                         + r"|\b(?:" + "|".join(sorted(p.capitalize() for p in PLACES)) + r")\b")
+# Which institutions, by name: a country or a count of centers ("73 centers in France") does not say.
+INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:[\w-]+\s+){0,2}?(?:institutions?|hospitals?|"
+                               r"cent(?:er|re)s?|sites?|universit(?:y|ies)|clinics?)\b", re.IGNORECASE)
 
 
 def time_measures(text: str) -> dict[str, str]:
@@ -957,6 +962,7 @@ class Retriever:
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
+                    instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
@@ -1048,6 +1054,9 @@ class Retriever:
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \
                 and not any(study.sited for study in named):
             return "study_scope_check: site"  # "at which institution" of Abdallah et al, who name none
+        if self.settings.outcome_scope_check and INSTITUTION_ASKED.search(query.topic) \
+                and "references" not in query.intents and not any(study.instituted for study in named):
+            return "study_scope_check: institution"  # "which hospitals" of EMMY's "73 centers in France"
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.

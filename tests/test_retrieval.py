@@ -1363,6 +1363,17 @@ def test_what_a_guideline_says_is_refused(service, guideline: str) -> None:  # t
     assert service.retriever.analyse(endorse).guideline is False and service.ask(endorse).answerable is True
 
 
+def test_which_institutions_asks_names_a_count_or_a_country_does_not_give(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY ran in "73 centers in France": how many centers, and in which country, it says; which hospitals
+    they were, it does not. Tan et al name Memorial Sloan Kettering Cancer Center."""
+    hospitals = "Which hospitals made up the EMMY study's centers in France?"
+    assert service.retriever.search(hospitals).refused_by == "study_scope_check: institution"
+    assert service.ask("How many centers took part in the EMMY study?").answerable is True
+    assert service.ask("In which country was the EMMY study done?").answerable is True
+    assert service.ask("Which hospital did the Tan et al study come from?").answerable is True
+    assert _without(service, outcome_scope_check=False).search(hospitals).refused_by != "study_scope_check: institution"
+
+
 def test_a_compound_of_a_studys_names_names_it(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Abdallah et al's "chart review" is two of its names: hyphenated, it still names the study; "anti-CD38"
     names none, "anti" being no name of Abdallah et al's, whose "CD38" is."""
