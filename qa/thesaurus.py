@@ -105,9 +105,7 @@ def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     information, advertisement, brochure …, the words a question may call the letter itself by ("Is this
     document promotional?"). Taken by the first sense only: "patient" is first a person (and then a
     grammatical role), "study" first an inspection."""
-    folder = folder or wordnet_dir()
-    files = {offset: lexfile for offset, lexfile, _ in _synset_lines(folder, "noun")}
-    return frozenset(lemma for lemma, first in _first_senses(folder).items() if files[first] == COMMUNICATION)
+    return _first_sense_in(folder or wordnet_dir(), COMMUNICATION)
 
 
 PERSON = "18"  # the lexicographer file noun.person
@@ -119,10 +117,15 @@ def person_nouns(folder: Path | None = None) -> frozenset[str]:
     caregiver, nurse. A question says by them who asks or for whom ("a colleague forwarded me this
     letter"), not what about. Proper nouns of people are left out ("Apollo", "Hispanic"): they may name what
     is asked."""
-    folder = folder or wordnet_dir()
-    common = {offset: {w for w in words if w.islower()}
-              for offset, lexfile, words, _ in _synset_records(folder, "noun", keep_case=True) if lexfile == PERSON}
-    return frozenset(lemma for lemma, first in _first_senses(folder).items() if lemma in common.get(first, ()))
+    return _first_sense_in(folder or wordnet_dir(), PERSON, common=True)
+
+
+def _first_sense_in(folder: Path, lexfile: str, common: bool = False) -> frozenset[str]:
+    """The nouns whose first sense is in one lexicographer file; with `common`, only where that synset writes
+    the noun in lower case (not a proper noun)."""
+    lemmas = {offset: {w.lower() for w in words if not common or w.islower()}
+              for offset, file, words, _ in _synset_records(folder, "noun", keep_case=True) if file == lexfile}
+    return frozenset(lemma for lemma, first in _first_senses(folder).items() if lemma in lemmas.get(first, ()))
 
 
 def _first_senses(folder: Path) -> dict[str, str]:

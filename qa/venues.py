@@ -104,6 +104,9 @@ def venue_words(venues: Iterable[Venue]) -> frozenset[str]:
     return frozenset(w for v in venues for w in v.words)
 
 
+# The bibliometric indicators, asked and printed by one name each.
+METRICS = re.compile(r"\bimpact factors?\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I)
+
 # Particulars of a paper, by their names in the Citation Style Language's variables (CSL 1.0.2, Appendix IV):
 # how a question asks each, and how an entry in the letter's style (AMA: "Ann Hematol. 2025;104(2):1059-1067.")
 # shows it …
@@ -138,8 +141,7 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                     re.compile(r"^(?![\s\S]*\bet\s+al\b)", re.I)),
     # … and its journal's standing, by the names of the bibliometric indicators (Journal Impact Factor,
     # CiteScore, SJR, Eigenfactor, h-index), which no entry prints.
-    "journal metrics": (re.compile(r"\bimpact factors?\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I),
-                        re.compile(r"\bimpact factor\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I)),
+    "journal metrics": (METRICS, METRICS),
 }
 
 
