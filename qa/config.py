@@ -226,7 +226,10 @@ class RetrievalSettings(BaseModel):
         "ISSN, a presentation's number, its event's building: the Citation Style Language's names; affiliations, "
         "correspondence, funding, competing interests, acknowledgments: JATS's; the whole author list; the "
         "journal's impact factor) that the reference entries of the papers it names do not give: Talbot et al's "
-        "entry gives a journal and a year, no volume or pages, and three authors 'et al'"
+        "entry gives a journal and a year, no volume or pages, and three authors 'et al'; likewise a particular of "
+        "the literature search its line does not give (search terms, limits, period searched, records found, who "
+        "searched: PRISMA-S's items) and a way to reach the sender the letter does not print (telephone, email, "
+        "postal address, website: vCard's)"
     )
     top_study_check: bool = Field(
         True, description="Refuse a question naming a study by a name of its own (author, site, acronym) when "

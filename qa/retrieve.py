@@ -50,7 +50,7 @@ from qa.lexicon import (
 from qa.places import PLACES
 from qa.query import GUIDELINE_ASKED, HAZARD_RATIO, STATUS_ASKED, Query, analyse, grade_sets, landmarks
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
-from qa.venues import entry_fields, fields_asked, venue_words
+from qa.venues import CONTACT_FIELDS, SEARCH_FIELDS, fields_asked, fields_given, venue_words
 
 logger = logging.getLogger(__name__)
 
@@ -642,8 +642,13 @@ class Retriever:
                                   self.listed_papers.values()}
         self.venue_words = {doc: venue_words(lexicon.venues) for doc, lexicon in index.lexicons.items()}
         # What each reference entry gives (volume, pages, DOI …), by its chunk, with the studies it cites.
-        self.entries = {c.id: (frozenset(c.related_studies), entry_fields(c.text))
+        self.entries = {c.id: (frozenset(c.related_studies), fields_given(c.text))
                         for c in index.chunks if c.kind == "references"}
+        # What the letter's literature search line gives beyond its databases and date (search terms …).
+        self.search_given = frozenset().union(*(fields_given(c.text, SEARCH_FIELDS) for c in index.chunks
+                                                 if c.kind == "literature_search"))
+        # How the letters' senders may be reached (a telephone number, an email address …), where they print it.
+        self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
@@ -1010,7 +1015,14 @@ class Retriever:
         """A particular of a paper (volume, pages, DOI …) that the entries of the papers named (listed papers, or
         the studies' own entries; every entry when none is named) do not give: "the volume and pages of
         Talbot et al", whose entry reads "Clinical Lymphoma, Myeloma and Leukemia. 2025."."""
-        if not self.settings.bibliographic_scope_check or not (asked := fields_asked(query.topic)):
+        if not self.settings.bibliographic_scope_check:
+            return None
+        if "literature_search" in query.intents and (missing := [
+                f for f in fields_asked(query.topic, SEARCH_FIELDS) if f not in self.search_given]):
+            return f"bibliographic_scope_check: {', '.join(missing)}"  # "which search terms were used"
+        if missing := [f for f in fields_asked(query.topic, CONTACT_FIELDS) if f not in self.contact_given]:
+            return f"bibliographic_scope_check: {', '.join(missing)}"  # "what number do I call", of a letter with none
+        if not (asked := fields_asked(query.topic)):
             return None
         given = [fields for chunk, (cited, fields) in self.entries.items()
                  if (chunk in listed or cited & set(studies)) or not (listed or studies)]

@@ -7,6 +7,9 @@ A journal is named the way ISO 4 abbreviates titles: by truncating its words ("A
 Journal of Hematology", "Ann Hematol" for "Annals of Hematology"), so a word of a question names a word of the
 venue when it begins with it. A meeting is named by its name or by the short form the entry gives in brackets
 ("[ASCO]"). Nothing here is particular to one letter: every entry is read the same way.
+
+The same reading serves two more kinds of particulars a letter may or may not give: those of its literature
+search (search terms, limits …, by PRISMA-S) and how to reach its sender (a telephone number …, by vCard).
 """
 
 from __future__ import annotations
@@ -104,13 +107,16 @@ def venue_words(venues: Iterable[Venue]) -> frozenset[str]:
     return frozenset(w for v in venues for w in v.words)
 
 
+# A kind of particulars: each by name -> (how a question asks it, how a text gives it).
+Particulars = dict[str, tuple[re.Pattern[str], re.Pattern[str]]]
+
 # The bibliometric indicators, asked and printed by one name each.
 METRICS = re.compile(r"\bimpact factors?\b|\bcitescore\b|\bsjr\b|\beigenfactor\b|\bh-?index\b", re.I)
 
 # Particulars of a paper, by their names in the Citation Style Language's variables (CSL 1.0.2, Appendix IV):
 # how a question asks each, and how an entry in the letter's style (AMA: "Ann Hematol. 2025;104(2):1059-1067.")
 # shows it …
-FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+FIELDS: Particulars = {
     "volume": (re.compile(r"\bvol(?:ume)?s?\b", re.I), re.compile(r"(?:\b(?:19|20)\d\d|\.);\s*\d+")),
     "issue": (re.compile(r"\bissues?\b", re.I), re.compile(r";\s*\d+\(\w+\)")),
     "page": (re.compile(r"\bpages?\b|\bpp\b|\bpagination\b", re.I), re.compile(r"(?:\)|;\s*\d+):\s*[A-Z]?\d+")),
@@ -137,6 +143,7 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "acknowledgments": (re.compile(r"\backnowledg\w*", re.I), re.compile(r"\backnowledg", re.I)),
     "author list": (re.compile(r"\b(?:full|complete|whole|entire)\s+(?:list\s+of\s+)?(?:co-?)?authors\b"
                                r"|\ball\s+(?:of\s+)?(?:the\s+|its\s+)?(?:co-?)?authors\b"
+                               r"|\b(?:last|senior)\W+(?:(?:or|and|/)\W*)?(?:(?:last|senior)\W+)?authors?\b"
                                r"|\bauthors?\s+list\b", re.I),
                     re.compile(r"^(?![\s\S]*\bet\s+al\b)", re.I)),
     # … and its journal's standing, by the names of the bibliometric indicators (Journal Impact Factor,
@@ -145,11 +152,58 @@ FIELDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
-def fields_asked(question: str) -> list[str]:
-    """The particulars of a paper a question asks for ("volume and page numbers": volume, page)."""
-    return [name for name, (asked, _) in FIELDS.items() if asked.search(question)]
+# Particulars of a literature search, by the items of PRISMA-S (Rethlefsen et al, 2021) beyond the databases
+# (item 1) and the date (item 13) a letter's search line gives: how a question asks each, and how a search line
+# would state it.
+SEARCH_FIELDS: Particulars = {
+    # item 8, full search strategies
+    "search strategy": (re.compile(r"\bsearch\s+(?:terms?|strateg(?:y|ies)|strings?|quer(?:y|ies)|syntax|words?)\b"
+                                   r"|\bkey\s?words?\b|\bmesh\s+(?:terms?|headings?)\b|\bboolean\b", re.I),
+                        re.compile(r"\bsearch\s+(?:terms?|strateg|strings?)|\bkey\s?words?\b|\bMeSH\b", re.I)),
+    # items 9 and 10, limits, restrictions and filters
+    "limits": (re.compile(r"\b(?:language|date|publication[- ]type|species)\s+(?:limits?|restrictions?|filters?)\b"
+                          r"|\b(?:limits?|restrictions?|filters?)\b[^?]*?\b(?:applied|used|placed|set)\b"
+                          r"|\b(?:limited|restricted)\s+to\b|\benglish[- ]language\b", re.I),
+               re.compile(r"\b(?:limited|restricted)\s+to\b|\bfilters?\b|\bEnglish\b", re.I)),
+    # the period of publication searched, which a date of searching does not give
+    "period searched": (re.compile(r"\b(?:date|time|year|publication)\s+(?:range|span|window|period)\b"
+                                   r"|\bhow far back\b|\bpublished\s+(?:between|since|after|from)\b", re.I),
+                        re.compile(r"\b(?:from|between|since)\s+(?:\d{4}|inception)\b", re.I)),
+    # items 15 and 16, the records found and the screening of them
+    "records": (re.compile(r"\bhow many\s+(?:records|articles|papers|hits|abstracts|publications|results|studies)\b"
+                           r"[^?]*?\b(?:found|retrieved|identified|screened|returned|yield(?:ed)?|turn(?:ed)? up)\b"
+                           r"|\bnumber of (?:records|hits|articles)\b|\bscreen(?:ed|ing)\b|\bdeduplicat\w*\b"
+                           r"|\bprisma\b", re.I),
+                re.compile(r"\b\d+\s+(?:records|articles|citations|hits|publications)\b", re.I)),
+    # item 14, peer review, and who searched
+    "searcher": (re.compile(r"\bwho\s+(?:performed|conducted|ran|did|carried out|searched)\b|\bpeer[- ]review\w*\b"
+                            r"|\blibrarians?\b|\binformation specialists?\b", re.I),
+                 re.compile(r"\bby\s+(?:a|an|the)\s+(?:medical\s+)?(?:librarian|information specialist)"
+                            r"|\bpeer[- ]review", re.I)),
+}
 
 
-def entry_fields(text: str) -> frozenset[str]:
-    """The particulars a reference entry gives."""
-    return frozenset(name for name, (_, given) in FIELDS.items() if given.search(text))
+# How to reach whoever sent a letter, by the properties of vCard (RFC 6350: TEL, EMAIL, ADR, URL): how a question
+# asks each, and how a letter would print it.
+CONTACT_FIELDS: Particulars = {
+    "telephone": (re.compile(r"\b(?:tele)?phone\b|\bhotline\b|\btoll[- ]free\b|\bfax\b"
+                             r"|\b(?:what|which) number (?:do|should|can|to) (?:i |we )?call\b", re.I),
+                  re.compile(r"\b1-8\d\d-\d{3}-\d{4}\b|\(\d{3}\)\s*\d{3}-\d{4}\b|\b\d{3}[-.]\d{3}[-.]\d{4}\b")),
+    "email": (re.compile(r"\be-?mail\b", re.I), re.compile(r"\S@\S+\.\w")),
+    "postal address": (re.compile(r"\b(?:mailing|postal|street|office)\s+address\b", re.I),
+                       re.compile(r"\b\d+\s+(?:\w+\s+){1,3}(?:street|st|avenue|ave|road|rd|drive|boulevard|blvd)\b",
+                                  re.I)),
+    "website": (re.compile(r"\bwebsites?\b|\bweb\s?(?:site|page)s?\b", re.I),
+                re.compile(r"https?://|\bwww\.", re.I)),
+}
+
+
+def fields_asked(question: str, particulars: Particulars = FIELDS) -> list[str]:
+    """The particulars a question asks for: of a paper by default ("volume and page numbers": volume, page), of a
+    literature search (`SEARCH_FIELDS`), or of how to reach a letter's sender (`CONTACT_FIELDS`)."""
+    return [name for name, (asked, _) in particulars.items() if asked.search(question)]
+
+
+def fields_given(text: str, particulars: Particulars = FIELDS) -> frozenset[str]:
+    """The particulars a text gives: a reference entry by default, a literature search line, a letter."""
+    return frozenset(name for name, (_, given) in particulars.items() if given.search(text))

@@ -4,7 +4,16 @@ and questions that name a study by its journal or meeting."""
 from __future__ import annotations
 
 from qa.retrieve import Retriever
-from qa.venues import Venue, entry_fields, fields_asked, read_venues, reference_venues, venue_words
+from qa.venues import (
+    CONTACT_FIELDS,
+    SEARCH_FIELDS,
+    Venue,
+    fields_asked,
+    fields_given,
+    read_venues,
+    reference_venues,
+    venue_words,
+)
 
 
 def _venues(letter) -> tuple[Venue, ...]:  # type: ignore[no-untyped-def]
@@ -74,7 +83,7 @@ def test_a_word_only_a_venue_uses_is_no_topic_of_the_letter(service) -> None:  #
 
 
 def test_an_entry_gives_the_particulars_its_style_prints(letter) -> None:  # type: ignore[no-untyped-def]
-    given = {r.number: entry_fields(r.text) for r in letter.references.values()}
+    given = {r.number: fields_given(r.text) for r in letter.references.values()}
     assert given[2] == {"volume", "issue", "page"}  # "Ann Hematol. 2025;104(2):1059-1067."
     assert given[1] == frozenset()  # "Clinical Lymphoma, Myeloma and Leukemia. 2025."
     assert given[9] == {"volume", "page"}  # "2019;125:2991-3000": no issue
@@ -91,7 +100,7 @@ def test_an_entry_gives_the_particulars_its_style_prints(letter) -> None:  # typ
     assert fields_asked("What was the abstract number of the Ciardiello poster?") == ["number"]
     assert fields_asked("What publication venue printed Souren et al?") == []
     assert "author list" not in given[3] and "funding" not in given[3]
-    assert entry_fields("Smith J, Jones K. A study. Blood. 2020;1:2-3. Funded by a grant.") >= {
+    assert fields_given("Smith J, Jones K. A study. Blood. 2020;1:2-3. Funded by a grant.") >= {
         "author list", "funding"}
 
 
@@ -117,3 +126,48 @@ def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:
     off = Retriever(service.index, service.encoder,
                     service.retriever.settings.model_copy(update={"bibliographic_scope_check": False}))
     assert off.search(talbot).answerable is True
+
+
+def test_a_search_particular_its_line_does_not_give_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """The literature search line gives its databases and its date (PRISMA-S items 1 and 13), not its search
+    terms, limits, period searched, records found or who ran it."""
+    assert fields_asked("Which keywords or MeSH terms went into the literature search?", SEARCH_FIELDS) == [
+        "search strategy"]
+    assert fields_asked("How many articles did the database search turn up?", SEARCH_FIELDS) == ["records"]
+    assert fields_asked("Was the literature search limited to English papers?", SEARCH_FIELDS) == ["limits"]
+    assert fields_asked("Which databases were searched?", SEARCH_FIELDS) == []
+    assert fields_given("A search of MEDLINE using the search terms daratumumab AND retreatment, limited to "
+                         "English, from 2015 to 2025 found 120 records.", SEARCH_FIELDS) >= {
+        "search strategy", "limits", "period searched", "records"}
+    strategy = "Which search string was used for the Embase literature search?"
+    assert service.retriever.search(strategy).refused_by == "bibliographic_scope_check: search strategy"
+    assert service.retriever.search("Who peer reviewed the literature search?").refused_by == (
+        "bibliographic_scope_check: searcher")
+    assert service.ask("Which databases did the literature search cover?").answerable is True
+    assert service.ask("When was the literature search run?").answerable is True
+    off = Retriever(service.index, service.encoder,
+                    service.retriever.settings.model_copy(update={"bibliographic_scope_check": False}))
+    assert off.search(strategy).answerable is True
+
+
+def test_how_to_reach_a_sender_who_prints_none_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """vCard's TEL, EMAIL, ADR and URL: the letter prints no telephone number, address or website."""
+    assert fields_asked("What phone number do I call for Medical Information?", CONTACT_FIELDS) == ["telephone"]
+    assert fields_asked("Is there an email or a website for follow-up?", CONTACT_FIELDS) == ["email", "website"]
+    assert fields_asked("Who should I contact with a follow-up question?", CONTACT_FIELDS) == []
+    assert fields_given("Call 1-800-526-7736 or write to medinfo@example.com.", CONTACT_FIELDS) == {
+        "telephone", "email"}
+    phone = "Which telephone number should a pharmacist call about this retreatment letter?"
+    assert service.retriever.search(phone).refused_by == "bibliographic_scope_check: telephone"
+    off = Retriever(service.index, service.encoder,
+                    service.retriever.settings.model_copy(update={"bibliographic_scope_check": False}))
+    assert off.search(phone).refused_by != "bibliographic_scope_check: telephone"
+
+
+def test_the_last_author_of_an_entry_cut_short_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """An entry cut short with "et al" names its first authors, not its senior one."""
+    assert fields_asked("Who was the senior author on the Szabo paper?") == ["author list"]
+    assert fields_asked("Who is the last author of Tan et al?") == ["author list"]
+    assert service.retriever.search("Who was the senior/last author of the Abdallah chart review?").refused_by == (
+        "bibliographic_scope_check: author list")
+    assert service.ask("Who was the first author of the Szabo paper?").answerable is True
