@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from qa.letter import Bullet, Letter, Paragraph, Study
+from qa.letter import Bullet, Letter, Paragraph, Study, Table
 from qa.parse import normalise
 from qa.places import PLACES, site_names
 from qa.thesaurus import (
@@ -603,6 +603,10 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
         profile = StudyProfile(id=study.id, label=study.label)
         profile.names.add(study.author.lower())
         profile.phrases.add(f"{study.author.lower()} et al")
+        # A table quoted as a table names the study it belongs to ("the Most Common TEAEs in DARZALEX Retreated
+        # Patients table", "Table: PFS and OS Outcomes").
+        for title in {b.title for section in study.sections for b in section.blocks if isinstance(b, Table)}:
+            profile.phrases.update({f"{' '.join(words(title))} table", f"table {' '.join(words(title))}"})
         profile.names.update(_coauthors(letter, study))
         profile.names.update(a.lower() for a in re.findall(r"\b[A-Z]{3,}\b", study.heading) if a.lower() not in shared)
         profile.names.update(n for n in nouns[study.id] if noun_counts[n] == 1 and rare(n))

@@ -304,6 +304,7 @@ TABLE_POINTER = re.compile(r"\b(?:in|within) Table:")
 WHOLE = frozenset({"entire", "whole", "overall", "total", "full", "study"})  # a scope that is everyone
 
 
+PATIENTS_QUALIFIED = re.compile(r"\bpatients?\b(.+)", re.I)  # "Median OS in patients with 1 non-consecutive line"
 NO_VALUE = r"[-–—](?:\s*(?:\||$))"  # a cell holding a dash alone: no value given
 
 
@@ -437,6 +438,13 @@ class Cohorts:
             else:
                 statements = [(set(lexical_tokens(lexicon.expand(q))) | thresholds(q)
                                | set(lexical_tokens(" ".join(scope))), q) for q in sentences]
+            if c.row is not None and c.table:
+                # A row's results are its label path's, when its table's title names several and the path some of
+                # them: "PFS and OS Outcomes › OS, months › Median OS in …" gives no PFS.
+                titled = set(lexical_tokens(lexicon.expand(c.table))) & self.results
+                path = set(lexical_tokens(lexicon.expand(" ".join(c.row)))) & self.results
+                if path and path < titled:
+                    statements = [(held - (titled - path), text) for held, text in statements]
             for held, text in statements:
                 # a row's time points are its own line's, not those of the notes its cells carry
                 statement = Statement(held, several, one, landmarks(c.quotes[0] if c.row and c.quotes else text))
@@ -492,6 +500,35 @@ class Cohorts:
         # write "6 or more"; a results row for "≥2 middle lines" is no result for them.
         self.subgroup_stems |= {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                                 for t in thresholds(" ".join(c.row))}
+        # The groups of patients a results table gives one result for and not another: two words in a row of its
+        # label after "patients" ("Median OS in patients with anti-CD38 in a consecutive line") where every row
+        # they are in gives the same results, and another row of the table others ("Median PFS in …"). Asking
+        # another result of that group ("PFS … in a consecutive line") asks what the table does not give.
+        self.tables: dict[str, list[Chunk]] = {}  # each study's results tables (their header chunks)
+        for c in results:
+            if c.kind == "table" and c.row is None and c.table:
+                for study in c.related_studies:
+                    self.tables.setdefault(study, []).append(c)
+        self.qualifiers: dict[str, dict[tuple[str, str], frozenset[str]]] = {}
+        by_table: dict[tuple[str, str], list[tuple[frozenset[str], set[tuple[str, str]]]]] = {}
+        for c in results:
+            if c.row and c.table and (group := PATIENTS_QUALIFIED.search(c.row[-1])):
+                given = frozenset(lexical_tokens(lexicons[c.document].expand(" ".join(c.row)))) & self.results
+                for study in c.related_studies:
+                    by_table.setdefault((study, c.table), []).append((given, _word_pairs(group.group(1))))
+        for (study, _), table_rows in by_table.items():
+            # the words its results share are none of them ("survival" of PFS and OS)
+            givens = [g for g, _ in table_rows if g]
+            common = frozenset.intersection(*givens) if givens else frozenset()
+            table_rows = [(g - common, p) for g, p in table_rows]
+            by_pair: dict[tuple[str, str], set[frozenset[str]]] = {}
+            for row_results, row_pairs in table_rows:
+                for pair in row_pairs:
+                    by_pair.setdefault(pair, set()).add(row_results)
+            for pair, pair_results in by_pair.items():
+                only = next(iter(pair_results))
+                if len(pair_results) == 1 and only and any(g - only for g, _ in table_rows if g):
+                    self.qualifiers.setdefault(study, {})[pair] = only
         # The sizes of the groups each study gives ("N=474", "(n=29)").
         self.sizes: dict[str, set[str]] = {}
         for c in chunks:
@@ -509,6 +546,14 @@ class Cohorts:
         # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
         parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
         results = asked & self.results - parts
+        # A table quoted by its title names the table: "In the PFS and OS Outcomes table, … PFS" asks PFS alone.
+        text = " ".join(words(query.topic))
+        for table in (c for sid in studies for c in self.tables.get(sid, ())):
+            title = " ".join(words(table.table or ""))
+            if re.search(rf"\btable {re.escape(title)}\b|\b{re.escape(title)} table\b", text):
+                text = text.replace(title, " ")
+                lexicon = self.lexicons[table.document]
+                results -= set(lexical_tokens(lexicon.expand(title))) - set(lexical_tokens(lexicon.expand(text)))
         cohort = asked & self.cohort_stems - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
         subgroup = (asked & self.subgroup_stems | bounds) - results
@@ -516,6 +561,10 @@ class Cohorts:
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for n in SIZED_GROUP.findall(query.topic)
                      if not any(n in self.sizes.get(sid, ()) for sid in studies)}
+        # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
+        said = _word_pairs(query.topic)
+        subgroup |= {t for sid in studies for pair, given in self.qualifiers.get(sid, {}).items()
+                     if pair in said and not results & given for t in pair}
         held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement.terms]
         # The words a column of a cohort table has alone, asked ("D3", "second" of "Second … Retreatment (D3, n=7)").
         columns = {t for s in held for t in asked & (s.absent | s.columns)}
@@ -528,6 +577,13 @@ class Cohorts:
         # A row holds no column it leaves a dash in; a table's note holds only the columns it names.
         return not any((s.several or cohort <= s.terms or bool(cohort & s.one)) and not asked & s.absent
                        and not asked & s.columns - s.one and all(_named(t, s.terms) for t in subgroup) for s in held)
+
+
+def _word_pairs(text: str) -> set[tuple[str, str]]:
+    """The stems of each two content words next to each other ("anti-CD38 in a consecutive line": anti-cd38
+    consecut, consecut line)."""
+    stems = [found[0] for w in content_words(text) if (found := lexical_tokens(w))]
+    return set(itertools.pairwise(stems))
 
 
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:

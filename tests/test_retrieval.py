@@ -1546,3 +1546,32 @@ def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, 
     assert service.ask("What was the first-line treatment in the Souren study?").answerable is True
     monkeypatch.setattr(service.index.lexicons[DOC], "medical_nouns", frozenset())
     assert service.retriever.search(question).answerable is True
+
+
+
+def test_a_table_quoted_by_its_title_names_its_study(service) -> None:  # type: ignore[no-untyped-def]
+    """"The Most Common TEAEs in DARZALEX Retreated Patients table" is Abdallah et al's: a question quoting it asks
+    of that study, whose table gives no infections."""
+    quoted = "In the Most Common TEAEs in DARZALEX Retreated Patients table, how many patients had an infection?"
+    assert service.retriever.analyse(quoted).studies == ("abdallah-2023",)
+    assert service.retriever.analyse("Table: PFS and OS Outcomes - median OS overall?").studies == ("talbot-2025",)
+    assert service.retriever.analyse("What were the PFS and OS outcomes?").studies == ()
+    assert service.retriever.search(quoted).answerable is False
+
+
+@pytest.mark.parametrize("other", [
+    "For EMMY patients given anti-CD38 in a consecutive line, what was the median PFS?",
+    "In the PFS and OS Outcomes table, what median PFS did EMMY report with 2 or more middle lines?",
+])
+def test_a_group_a_results_table_gives_one_result_for_is_asked_another(  # type: ignore[no-untyped-def]
+        service, other: str) -> None:
+    """EMMY's PFS and OS Outcomes table gives OS, not PFS, for patients with anti-CD38 in a consecutive line or
+    with ≥2 middle lines: a row's results are its label path's, not its title's, and the title quoted as a table
+    asks nothing of its own."""
+    assert service.retriever.search(other).refused_by == "cohort_scope_check"
+    assert _without(service, cohort_scope_check=False).search(other).answerable is True
+    given = other.replace("PFS", "OS")
+    result = service.ask(given)
+    assert result.answerable is True
+    assert "OS" in result.passages[0].text
+    assert service.ask("What was the EMMY median PFS in patients refractory to anti-CD38?").answerable is True
