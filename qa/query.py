@@ -72,7 +72,12 @@ _STUDY = r"(?:trials?|stud(?:y|ies)|cohorts?|registr(?:y|ies))"
 STATUS_ASKED = re.compile(
     r"\b(?:ongoing|upcoming|planned|planning|future|recruiting|suspended|terminated|withdrawn)(?:\W+[\w-]+){0,3}?\W+"
     + _STUDY + r"\b|\b" + _STUDY + r"(?:\W+[\w-]+){0,3}?\W+(?:still|currently|now)\s+(?:recruiting|enrolling|accruing|"
-    r"open|ongoing|active)\b", re.I)
+    r"open|ongoing|active)\b"
+    # … who runs one now, and when results yet to come are expected
+    r"|\b(?:running|conducting|sponsoring|launching)(?:\W+[\w-]+){0,3}?\W+" + _STUDY + r"\b"
+    r"|\b(?:results?|data|readouts?|updates?)\W+(?:\w+\W+){0,4}?(?:expected|anticipated)\b"
+    r"|\bexpected to (?:report|read ?out|complete|be (?:published|presented|reported|available))\b"
+    r"|\bnext (?:update|analysis|data ?cut|readout)\b", re.I)
 
 # A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN
 # guideline's recommendation"), not whether the company endorses practice guidelines off the label, which its

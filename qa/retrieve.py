@@ -172,7 +172,9 @@ VENUE_ASKED = re.compile(r"\b(?:where|when|which (?:meeting|journal|conference|c
 # retreatment from the end of …", "Time from diagnosis to T0"): a study stating none gives no such interval.
 INTERVAL_ASKED = re.compile(r"\b(?:time|duration|interval|gap|how long|how soon|how many (?:months|weeks|days))\b"
                             r"[^?]*?\b(?:between|from (?:the )?end|after (?:finishing|stopping|the end))\b"
-                            r"|\btime (?:to|until) retreatment\b", re.IGNORECASE)
+                            r"|\btime (?:to|until) retreatment\b"
+                            r"|\btime from\b[^?]*?\bto (?:(?:the |their |first |start of )*)(?:re-?treatment|"
+                            r"retreat\w*|treatment|therapy|t0)\b", re.IGNORECASE)
 INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
                              re.IGNORECASE)
 
@@ -214,6 +216,29 @@ def phrases(text: str) -> set[str]:
     """Every run of 3 to 5 words of a text, lowercased: the phrases an initialism can stand for."""
     tokens = [w.lower() for w in PHRASE_WORD.findall(text)]
     return {" ".join(tokens[i:i + n]) for n in range(3, 6) for i in range(len(tokens) - n + 1)}
+
+
+# A characteristic taken at a moment: "Age at retreatment with anti-CD38", "ISS at diagnosis", "age at the time of
+# initial diagnosis". The moment a study's start is (baseline, entry) is no other moment.
+AT_MOMENT = re.compile(r"\b([a-z][\w-]*)\s+at\s+(?:the\s+time\s+of\s+)?(?:the\s+|their\s+)?([a-z][\w-]*(?:\s+"
+                       + r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[a-z][\w-]*){0,2})", re.IGNORECASE)
+STUDY_START = frozenset({"baselin", "start", "entri", "enrol", "enrollment", "inclus", "index", "t0", "least"})
+
+
+def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict[str, frozenset[str]]]:
+    """Each study's characteristics its tables' rows give at a moment, as stem -> the stems of the moments (EMMY:
+    age -> retreatment, ISS -> diagnosis; Souren et al: age -> ID, initial diagnosis)."""
+    found: dict[str, dict[str, frozenset[str]]] = {}
+    for c in chunks:
+        if c.row:
+            lexicon = lexicons[c.document]
+            for label in c.row:
+                for what, when in AT_MOMENT.findall(label):
+                    if (stems := lexical_tokens(what)) and (at := frozenset(lexical_tokens(lexicon.expand(when)))):
+                        for study in c.related_studies:
+                            held = found.setdefault(study, {})
+                            held[stems[0]] = held.get(stems[0], frozenset()) | at
+    return found
 
 
 def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, frozenset[str]]:
@@ -680,6 +705,7 @@ class Retriever:
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
         self.characteristics = characteristics(index.chunks, index.lexicons)
+        self.moments = moments(index.chunks, index.lexicons)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
@@ -1043,7 +1069,11 @@ class Retriever:
         # author names it better than a study's common words do ("the Atrash chart review").
         listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
             dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
-        findings = query.quantity or bool(FINDINGS.search(query.topic) and not VENUE_ASKED.search(query.topic))
+        # A finding: a number, a word for one, or a measure the letter defines and reports (ORR, PFS) asked of it.
+        measures = {w for w in words(query.topic) if w in self.index.lexicons[document].abbreviations
+                    and lexical_tokens(w)[:1] and lexical_tokens(w)[0] in self.cohorts.results}
+        findings = query.quantity or bool((FINDINGS.search(query.topic) or measures)
+                                          and not VENUE_ASKED.search(query.topic))
         if reason := self._unlisted_particulars(query, listed, studies):
             return reason
         if self.settings.status_scope_check and query.status and not self.status_given:
@@ -1125,6 +1155,8 @@ class Retriever:
         if self.settings.outcome_scope_check and INSTITUTION_ASKED.search(query.topic) \
                 and "references" not in query.intents and not any(study.instituted for study in named):
             return "study_scope_check: institution"  # "which hospitals" of EMMY's "73 centers in France"
+        if self.settings.outcome_scope_check and (moment := self._other_moment(query, studies)):
+            return f"study_scope_check: {moment}"  # "age at diagnosis" of EMMY, which gives age at retreatment
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
@@ -1143,8 +1175,10 @@ class Retriever:
             # … duration of response (DUR)" in a study that reports none).
             # The term may be reported under another abbreviation of the same words ("D-mono" for "Dmono",
             # both "DARZALEX monotherapy"), or in those words.
+            # A term that names no result (RRMM: the disease the study is of) is no figure asked.
+            measure_stems = self.cohorts.results | self.outcome_stems
             announced = {t for w in asked for t in lexical_tokens(w)
-                         if t in known and not any(t in study.reported or self._spelled_out(
+                         if t in known and t in measure_stems and not any(t in study.reported or self._spelled_out(
                              lexicon.abbreviations[w], set(study.reported)) for study in named)}
             wanted |= announced
             known -= announced
@@ -1164,6 +1198,18 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _other_moment(self, query: Query, studies: list[str]) -> str | None:
+        """A characteristic asked at a moment ("age at diagnosis") that the named studies give only at others
+        (EMMY's "Age at retreatment with anti-CD38"); a study giving it at no moment ("Age, median") may mean any."""
+        for what, when in AT_MOMENT.findall(query.topic):
+            stems, at = lexical_tokens(what), set(lexical_tokens(when)) - STUDY_START
+            if not stems or not at or STUDY_START & set(lexical_tokens(when)):
+                continue
+            given = [self.moments.get(sid, {}).get(stems[0]) for sid in studies]
+            if all(g is not None and not g & at for g in given):
+                return f"{what} at {when}"
+        return None
 
     def _outcomes_apart(self, query: Query, lexicon: Lexicon) -> list[str]:
         """The outcome words the letter hyphenates that a question writes apart: "follow up" is its "follow-up"

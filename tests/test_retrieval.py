@@ -1548,6 +1548,14 @@ def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, 
     assert service.retriever.search(question).answerable is True
 
 
+def test_the_disease_a_study_is_of_is_no_figure_it_must_report(service) -> None:  # type: ignore[no-untyped-def]
+    """RRMM is defined in Abdallah et al's design and never in their results: it names the patients studied, not
+    a measure a number is asked of, as DUR would be."""
+    question = "In the Abdallah RRMM chart review, how many days did patients take to respond at retreatment?"
+    result = service.retriever.search(question)
+    assert result.answerable is True, result.refused_by
+    assert service.retriever.search("What was the median DUR in Souren et al?").answerable is False
+
 
 def test_a_table_quoted_by_its_title_names_its_study(service) -> None:  # type: ignore[no-untyped-def]
     """"The Most Common TEAEs in DARZALEX Retreated Patients table" is Abdallah et al's: a question quoting it asks
@@ -1575,3 +1583,44 @@ def test_a_group_a_results_table_gives_one_result_for_is_asked_another(  # type:
     assert result.answerable is True
     assert "OS" in result.passages[0].text
     assert service.ask("What was the EMMY median PFS in patients refractory to anti-CD38?").answerable is True
+
+
+def test_a_measure_asked_of_a_listed_paper_is_a_finding(service) -> None:  # type: ignore[no-untyped-def]
+    """Nooka et al are in the reference list only: their ORR is a finding their entry does not give, while their
+    entry itself is answered."""
+    assert service.retriever.search("Nooka et al (ref 9): what ORR did daratumumab-refractory patients reach "
+                                    "on DPd?").answerable is False
+    assert service.ask("Which journal published the Nooka et al DPd paper?").answerable is True
+
+
+@pytest.mark.parametrize("status", [
+    "Is anyone conducting a prospective trial of daratumumab retreatment?",
+    "When are results of further retreatment cohorts expected?",
+    "When will the next update of the Szabo data be published?",
+])
+def test_who_runs_a_study_now_and_when_results_are_expected_is_refused(  # type: ignore[no-untyped-def]
+        service, status: str) -> None:
+    assert service.retriever.analyse(status).status is True
+    assert service.retriever.search(status).refused_by == "status_scope_check"
+    assert service.retriever.analyse("What results did Szabo et al report for OS?").status is False
+
+
+def test_the_time_from_diagnosis_to_retreatment_is_asked_of_a_study_that_gives_one(  # type: ignore[no-untyped-def]
+        service) -> None:
+    """Abdallah et al give the median time to retreatment from initial diagnosis; Tan et al give no interval."""
+    tan = "Tan et al: median time from diagnosis to the start of retreatment?"
+    assert service.retriever.search(tan).refused_by == "study_scope_check: time between treatments"
+    assert service.ask("Abdallah et al: median time from diagnosis to retreatment?").answerable is True
+    assert service.ask("Tan et al: median PFS, the time from retreatment to progression?").answerable is True
+
+
+def test_a_characteristic_given_at_another_moment_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY gives age at retreatment and ISS at diagnosis; Souren et al give age at initial diagnosis."""
+    assert service.retriever.moments["talbot-2025"]["age"] == {"retreat"}
+    emmy = "How old were EMMY patients, median age at diagnosis?"
+    assert service.retriever.search(emmy).refused_by == "study_scope_check: age at diagnosis"
+    assert _without(service, outcome_scope_check=False).search(emmy).answerable is True
+    assert service.ask("What was the median age at retreatment with anti-CD38 in EMMY?").answerable is True
+    assert service.ask("What was the median age at initial diagnosis in Souren et al?").answerable is True
+    assert service.ask("EMMY: ISS stage at diagnosis?").answerable is True
+    assert service.ask("What was the median age at baseline in EMMY?").answerable is True
