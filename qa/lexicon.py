@@ -24,6 +24,7 @@ from qa.parse import normalise
 from qa.places import PLACES, site_names
 from qa.thesaurus import (
     communication_nouns,
+    letter_glosses,
     letter_pertainyms,
     letter_synonyms,
     medical_nouns,
@@ -431,6 +432,9 @@ def _near(token: str, names: set[str]) -> bool:
 # English words this common are wording: grammar (without, within, among) rather than what a study measured,
 # and never a study's name (group 5.6, life 5.9).
 GRAMMAR_ZIPF = 5.5
+# A word rarer than this in English is a term, not wording (the default of the settings' `common_zipf`): one a
+# WordNet definition of a term of the letter uses stands for it ("resistant" 3.99, of "refractory").
+TERM_ZIPF = 4.0
 CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9
 
 
@@ -698,7 +702,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
         vocabulary=vocabulary,
         initialisms={k: v for k, v in initialisms(letter.raw).items()
                      if k not in abbreviations and k not in vocabulary},
-        thesaurus=letter_synonyms(stems, _stem, _topical),
+        thesaurus={**letter_glosses(vocabulary, stems, _stem, _topical, lambda w: zipf(w) < TERM_ZIPF),
+                   **letter_synonyms(stems, _stem, _topical)},
         kin=own_synonyms(stems, _stem, _topical),
         pertains=letter_pertainyms(stems, _stem, _topical),
         document_nouns=communication_nouns(),

@@ -11,6 +11,10 @@ Not the wider relations (derived forms, a head's other satellites, hypernyms): t
 neighbour of some word of the letter. The adjectives that pertain to a noun ("racial": race) are read apart,
 and serve only to ask for a patient characteristic the letter names by the noun.
 
+And one relation through definitions: a rare word that the definition of one of the letter's own rare words
+uses ("refractory": "stubbornly resistant to authority or control") is the letter's topic in other words, as
+a synonym is: a question saying "resistant" or "chromosomes" asks of refractoriness and cytogenetics.
+
 The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
 for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
 """
@@ -223,3 +227,34 @@ def own_synonyms(letter_stems: set[str], stem: Callable[[str], str],
             for key in theirs:
                 table.setdefault(key, set()).update(theirs - {key})
     return {key: sorted(found) for key, found in sorted(table.items())}
+
+
+def _glosses(folder: Path, pos: str) -> Iterator[tuple[list[str], str]]:
+    """Each synset's single-word lemmas (lower-cased) and its definition: the gloss before its examples."""
+    with open(folder / f"data.{pos}", encoding="latin-1") as lines:
+        for line in lines:
+            if line.startswith("  ") or " | " not in line:
+                continue
+            head, gloss = line.split(" | ", 1)
+            fields = head.split()
+            count = int(fields[3], 16)
+            lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(count)]
+            yield [w for w in lemmas if w.isalpha()], gloss.split(";")[0].split('"')[0]
+
+
+def letter_glosses(vocabulary: set[str], letter_stems: set[str], stem: Callable[[str], str],
+                   usable: Callable[[str], bool], rare: Callable[[str], bool]) -> dict[str, str]:
+    """Stem of a rare word the letter lacks -> a rare word of the letter (as the letter writes it, not a word
+    sharing its stem) whose WordNet definition uses it ("resistant": refractory, "stubbornly resistant to
+    authority or control"; "chromosomes": cytogenetics)."""
+    folder = wordnet_dir()
+    table: dict[str, str] = {}
+    for pos in PARTS_OF_SPEECH:
+        for lemmas, gloss in _glosses(folder, pos):
+            theirs = [w for w in lemmas if usable(w) and rare(w) and w in vocabulary]
+            if not theirs:
+                continue
+            for w in re.findall(r"[a-z]+", gloss.lower()):
+                if usable(w) and rare(w) and (key := stem(w)) not in letter_stems:
+                    table.setdefault(key, min(theirs))
+    return dict(sorted(table.items()))

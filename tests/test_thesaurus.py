@@ -7,9 +7,10 @@ import importlib.util
 import pytest
 
 from qa.errors import ModelUnavailable
-from qa.lexicon import _stem, _topical
+from qa.lexicon import _stem, _topical, zipf
 from qa.thesaurus import (
     communication_nouns,
+    letter_glosses,
     letter_pertainyms,
     letter_synonyms,
     medical_nouns,
@@ -97,3 +98,20 @@ def test_medical_nouns_are_the_kinds_of_illness_and_drug_by_their_commonest_sens
     nouns = medical_nouns()
     assert {"diabetes", "pneumonia", "aspirin", "cold"} <= nouns  # the common cold is "cold"'s first sense
     assert not {"patient", "treatment", "study", "response", "vaccine"} & nouns
+
+
+def test_a_rare_word_a_letter_words_definition_uses_is_accounted_for(service) -> None:  # type: ignore[no-untyped-def]
+    """WordNet defines "refractory" as "stubbornly resistant to authority or control" and "cytogenetics" as the
+    study of "the cellular aspects of heredity (especially the chromosomes)": a question saying "resistant" or
+    "chromosomes" speaks of the letter's topic. Only words the letter writes: "sensitive" is not "sensitization",
+    whose definition speaks of injections."""
+    table = letter_glosses({"refractory", "sensitive"}, {_stem("refractory"), _stem("sensitive")}, _stem, _topical,
+                           lambda w: zipf(w) < 4.0)
+    assert table[_stem("resistant")] == "refractory"
+    assert _stem("injection") not in table
+    lexicon = service.retriever.index.lexicons["darzalex-retreatment"]
+    assert lexicon.thesaurus[_stem("chromosomes")] == "cytogenetics"
+    for question in ["Tan et al: how many patients had high-risk chromosomal abnormalities?",
+                     "How many patients in the chart review were resistant to DARZALEX at retreatment?"]:
+        result = service.retriever.search(question)
+        assert result.answerable is True, result.refused_by
