@@ -77,7 +77,9 @@ STATUS_ASKED = re.compile(
     r"|\b(?:running|conducting|sponsoring|launching)(?:\W+[\w-]+){0,3}?\W+" + _STUDY + r"\b"
     r"|\b(?:results?|data|readouts?|updates?)\W+(?:\w+\W+){0,4}?(?:expected|anticipated)\b"
     r"|\bexpected to (?:report|read ?out|complete|be (?:published|presented|reported|available))\b"
-    r"|\bnext (?:update|analysis|data ?cut|readout)\b", re.I)
+    r"|\bnext (?:update|analysis|data ?cut|readout)\b"
+    r"|\bwill\b[^?.]*?\bbe\s+(?:next\s+)?(?:updated|revised|published|released)\b|\bnext\s+be\s+(?:updated|revised)\b",
+    re.I)
 
 # A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN
 # guideline's recommendation"), not whether the company endorses practice guidelines off the label, which its
@@ -174,7 +176,7 @@ def set_introductions_aside(topic: str, lexicon: Lexicon, common_zipf: float) ->
 def asked_sentences(topic: str) -> str | None:
     """The sentences of a text that ask (end in a question mark), when others set a scene before or around
     them; None when every sentence asks or none does."""
-    sentences = [s for s in re.split(r"(?<=[.?!])\s+", topic) if s.strip()]
+    sentences = [s for s in re.split(r"(?<=[.?!;])\s+", topic) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")]
     return " ".join(asking) if asking and len(asking) < len(sentences) else None
 

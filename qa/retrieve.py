@@ -48,7 +48,16 @@ from qa.lexicon import (
     zipf,
 )
 from qa.places import PLACES
-from qa.query import GUIDELINE_ASKED, HAZARD_RATIO, STATUS_ASKED, Query, analyse, grade_sets, landmarks
+from qa.query import (
+    GUIDELINE_ASKED,
+    HAZARD_RATIO,
+    STATUS_ASKED,
+    Query,
+    analyse,
+    asked_sentences,
+    grade_sets,
+    landmarks,
+)
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 from qa.venues import CONTACT_FIELDS, SEARCH_FIELDS, fields_asked, fields_given, venue_words
 
@@ -138,6 +147,11 @@ class Scores:
 STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\bsignifican", re.I)
 # The statistics' own abbreviations, which are not what was compared (hazard ratio, confidence interval).
 STATISTIC_TERMS = frozenset({"hr", "ci"})
+# A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
+# "Cox regression", "Kaplan-Meier".
+STATISTICAL_METHOD = re.compile(r"\bstatistical\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
+                                r"|\b(?:log-?rank|cox|kaplan[- ]meier|chi-?squared?|fisher'?s exact|wilcoxon|"
+                                r"mann-whitney|t-tests?|multivariate|multivariable|regression)\b", re.I)
 
 # What names a grade rather than the event graded ("grade 3/4", "all grades", "any grade").
 GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))
@@ -153,8 +167,8 @@ TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?
 
 
 # A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
-SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b",
-                         re.IGNORECASE)
+SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b"
+                         r"|\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
 
 # The size of a group as the letter gives it: a column's "N=474", a row's "(n=29)".
 GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
@@ -563,14 +577,20 @@ class Cohorts:
     def unreported(self, query: Query, studies: list[str]) -> bool:
         # What the asking sentences ask: a scene set before them ("progressed on dara-pom-dex, thinking of dara
         # with carfilzomib. In Tan et al, what median PFS …?") names no cohort.
+        # An asking sentence that names no result asks the one its scene names ("The Abdallah study gives duration
+        # of response for the naive cohort; what was it in the retreatment cohort?").
         bounds = thresholds(query.topic)
-        asked = set(query.asking) | bounds
-        # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
-        asked |= {t for lex in self.lexicons.values() for abbr in lex.abbreviations_spelled_out(query.expanded)
-                  for t in lexical_tokens(abbr)}
-        # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
-        parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
-        results = asked & self.results - parts
+        asking = asked_sentences(query.topic)
+        for terms, text in [(query.asking, asking), (query.terms, None)] if asking else [(query.asking, None)]:
+            asked = set(terms) | bounds
+            # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
+            asked |= {t for lex in self.lexicons.values()
+                      for abbr in lex.abbreviations_spelled_out(lex.expand(text) if text else query.expanded)
+                      for t in lexical_tokens(abbr)}
+            # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
+            parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
+            if results := asked & self.results - parts:
+                break
         # A table quoted by its title names the table: "In the PFS and OS Outcomes table, … PFS" asks PFS alone.
         text = " ".join(words(query.topic))
         for table in (c for sid in studies for c in self.tables.get(sid, ())):
@@ -584,8 +604,8 @@ class Cohorts:
         subgroup = (asked & self.subgroup_stems | bounds) - results
         # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
-        subgroup |= {n for n in SIZED_GROUP.findall(query.topic)
-                     if not any(n in self.sizes.get(sid, ()) for sid in studies)}
+        subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found
+                     if n and not any(n in self.sizes.get(sid, ()) for sid in studies)}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
         said = _word_pairs(query.topic)
         subgroup |= {t for sid in studies for pair, given in self.qualifiers.get(sid, {}).items()
@@ -1078,6 +1098,10 @@ class Retriever:
             return reason
         if self.settings.status_scope_check and query.status and not self.status_given:
             return "status_scope_check"  # "ongoing trials of retreatment": no passage says where a study stands
+        if self.settings.statistic_scope_check and STATISTICAL_METHOD.search(query.topic) and not any(
+                STATISTICAL_METHOD.search(c.text) for c in self.index.chunks
+                if not studies or set(studies) & set(c.related_studies)):
+            return "statistic_scope_check: method"  # "which statistical test compared PFS", of studies naming none
         if self.settings.guideline_scope_check and query.guideline and not self.guideline_given:
             return "guideline_scope_check"  # "what the IMWG guidelines say": the letter reports studies
         if listed and "references" in query.intents and not findings:

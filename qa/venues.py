@@ -144,6 +144,7 @@ FIELDS: Particulars = {
     "author list": (re.compile(r"\b(?:full|complete|whole|entire)\s+(?:list\s+of\s+)?(?:co-?)?authors\b"
                                r"|\ball\s+(?:of\s+)?(?:the\s+|its\s+)?(?:co-?)?authors\b"
                                r"|\b(?:last|senior)\W+(?:(?:or|and|/)\W*)?(?:(?:last|senior)\W+)?authors?\b"
+                               r"|\b(?:other|remaining)\s+(?:co-?)?authors\b|\brest of the (?:co-?)?authors\b"
                                r"|\bauthors?\s+list\b", re.I),
                     re.compile(r"^(?![\s\S]*\bet\s+al\b)", re.I)),
     # … and its journal's standing, by the names of the bibliometric indicators (Journal Impact Factor,
@@ -183,8 +184,8 @@ SEARCH_FIELDS: Particulars = {
 }
 
 
-# How to reach whoever sent a letter, by the properties of vCard (RFC 6350: TEL, EMAIL, ADR, URL): how a question
-# asks each, and how a letter would print it.
+# How to reach whoever sent a letter, by the properties of vCard (RFC 6350: TEL, EMAIL, ADR, URL) and when, by
+# schema.org's ContactPoint: how a question asks each, and how a letter would print it.
 CONTACT_FIELDS: Particulars = {
     "telephone": (re.compile(r"\b(?:tele)?phone\b|\bhotline\b|\btoll[- ]free\b|\bfax\b"
                              r"|\b(?:what|which) number (?:do|should|can|to) (?:i |we )?call\b", re.I),
@@ -195,6 +196,12 @@ CONTACT_FIELDS: Particulars = {
                                   re.I)),
     "website": (re.compile(r"\bwebsites?\b|\bweb\s?(?:site|page)s?\b", re.I),
                 re.compile(r"https?://|\bwww\.", re.I)),
+    # … and when it answers, schema.org's ContactPoint.hoursAvailable
+    "hours": (re.compile(r"\b(?:open|available|staffed|answered)\b[^?]*?\b(?:weekends?|saturdays?|sundays?|"
+                         r"holidays?|overnight|after[- ]hours|24/7)\b|\b(?:business|opening|office) hours\b"
+                         r"|\bhours of operation\b", re.I),
+              re.compile(r"\b(?:mon(?:day)?|weekdays?)\b[^.\n]*\b(?:fri(?:day)?|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.))",
+                         re.I)),
 }
 
 

@@ -1624,3 +1624,38 @@ def test_a_characteristic_given_at_another_moment_is_refused(service) -> None:  
     assert service.ask("What was the median age at initial diagnosis in Souren et al?").answerable is True
     assert service.ask("EMMY: ISS stage at diagnosis?").answerable is True
     assert service.ask("What was the median age at baseline in EMMY?").answerable is True
+
+
+def test_a_statistical_method_is_asked_of_studies_that_name_one(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan et al name the Kaplan-Meier method; Souren et al name no statistical method."""
+    souren = "Which statistical test did Souren et al use to compare ORR between D1 and D2?"
+    assert service.retriever.search(souren).refused_by == "statistic_scope_check: method"
+    assert _without(service, statistic_scope_check=False).search(souren).refused_by != "statistic_scope_check: method"
+    assert service.retriever.search("Which method did Tan et al use to estimate PFS, Kaplan-Meier?").refused_by != (
+        "statistic_scope_check: method")
+
+
+def test_a_group_counted_in_brackets_is_a_group_the_results_must_name(service) -> None:  # type: ignore[no-untyped-def]
+    """"(n=145)" counts the 145 Daratumumab-Daratumumab patients of EMMY's baseline table, for whom its PFS and OS
+    Outcomes table gives nothing; "(n=29)" is a group its rows give."""
+    counted = "EMMY: median OS in the Daratumumab-Daratumumab retreatment group (n=145)?"
+    assert service.retriever.search(counted).refused_by == "cohort_scope_check"
+    assert service.ask("EMMY: median OS in patients sensitive to anti-CD38 (n=29)?").answerable is True
+
+
+@pytest.mark.parametrize(("asked", "answered"), [
+    ("EMMY's table gives OS for patients with 1 non-consecutive line; what was their median PFS?", False),
+    ("Abdallah et al give a median duration of response for the naive cohort; what was it after retreatment?", False),
+    ("EMMY gives PFS for patients refractory to anti-CD38; what was their median PFS?", True),
+])
+def test_a_scene_before_a_semicolon_names_no_result_asked_unless_the_question_names_none(  # type: ignore[no-untyped-def]
+        service, asked: str, answered: bool) -> None:
+    """What follows a semicolon is what is asked; when it names no result ("what was it"), the scene's result is."""
+    assert service.ask(asked).answerable is answered
+
+
+def test_when_the_letter_will_next_be_updated_is_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
+    future = "When will this retreatment response next be updated?"
+    assert service.retriever.analyse(future).status is True
+    assert service.retriever.search(future).refused_by == "status_scope_check"
+    assert service.ask("When was this retreatment response last updated?").answerable is True

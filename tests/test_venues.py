@@ -171,3 +171,13 @@ def test_the_last_author_of_an_entry_cut_short_is_refused(service) -> None:  # t
     assert service.retriever.search("Who was the senior/last author of the Abdallah chart review?").refused_by == (
         "bibliographic_scope_check: author list")
     assert service.ask("Who was the first author of the Szabo paper?").answerable is True
+
+
+def test_when_the_sender_answers_is_a_particular_the_letter_does_not_print(service) -> None:  # type: ignore[no-untyped-def]
+    """schema.org's ContactPoint.hoursAvailable: the letter says nothing of when anyone answers."""
+    assert fields_asked("Is Medical Information staffed on weekends?", CONTACT_FIELDS) == ["hours"]
+    assert fields_asked("Were patients available for follow-up?", CONTACT_FIELDS) == []
+    assert fields_given("Call us Monday through Friday, 9 am to 5 pm.", CONTACT_FIELDS) == {"hours"}
+    assert service.retriever.search("Is this chat available on Sundays?").refused_by == (
+        "bibliographic_scope_check: hours")
+    assert fields_asked("Who were the remaining authors of the Szabo paper?") == ["author list"]
