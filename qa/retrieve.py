@@ -255,6 +255,22 @@ def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict
     return found
 
 
+def combined_only(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """Each study's words that its tables' row labels and columns give only together with another ("sCR/CR" of
+    Tan et al, whose rows give no sCR alone; "D-Pd/D-Rd" of Abdallah et al's TEAE columns), lower case."""
+    together: dict[str, set[str]] = {}
+    alone: dict[str, set[str]] = {}
+    for c in chunks:
+        labels = [*(c.row or []), *(h for line in COLUMNS.findall(c.text) for h in line.split(" | "))]
+        for study in c.related_studies:
+            for label in labels:
+                pairs = [w.lower() for m in COMBINED.finditer(label) for w in m.groups()]
+                together.setdefault(study, set()).update(pairs)
+                alone.setdefault(study, set()).update(
+                    w.lower() for w in re.findall(r"[A-Za-z][\w-]*", COMBINED.sub(" ", label)))
+    return {study: frozenset(found - alone.get(study, set())) for study, found in together.items()}
+
+
 def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, frozenset[str]]:
     """The patient characteristics the baseline tables name in one word ("Sex, n (%)", "Gender", "Race"),
     however common the word, each as its stem -> the stems of it and of its WordNet synonyms the letter uses:
@@ -336,6 +352,11 @@ def bound_parts(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
 
 
 COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
+# Two things a row or column gives together ("sCR/CR", "D-Pd/D-Rd", "D2 + D3"), and a question asking one of them
+# apart ("sCR on its own", "D-Rd separately").
+COMBINED = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)\s*(?:/|\s\+\s)\s*([A-Za-z][\w-]*)(?![\w-])")
+APART = re.compile(r"\b(?:on (?:its|their) own|separately|separate from|specifically|by (?:itself|themselves)|"
+                   r"individually|broken out|not combined)\b", re.I)  # not "alone": "DARZALEX alone" is monotherapy
 LISTED_AUTHOR = re.compile(r"^References › \d+ ([^\W\d_][\w'-]+)")  # "References › 7 Ciardiello A, …"
 COHORT = "cohort"
 SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
@@ -726,6 +747,7 @@ class Retriever:
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
         self.characteristics = characteristics(index.chunks, index.lexicons)
         self.moments = moments(index.chunks, index.lexicons)
+        self.combined = combined_only(index.chunks)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
@@ -1179,6 +1201,10 @@ class Retriever:
         if self.settings.outcome_scope_check and INSTITUTION_ASKED.search(query.topic) \
                 and "references" not in query.intents and not any(study.instituted for study in named):
             return "study_scope_check: institution"  # "which hospitals" of EMMY's "73 centers in France"
+        if self.settings.outcome_scope_check and APART.search(query.topic) and (together := sorted(
+                {w for w in words(query.topic) if zipf(w) < self.settings.common_zipf
+                 and all(w in self.combined.get(sid, ()) for sid in studies)})):
+            return f"study_scope_check: {', '.join(together)} alone"  # "sCR on its own" of Tan et al's "sCR/CR"
         if self.settings.outcome_scope_check and (moment := self._other_moment(query, studies)):
             return f"study_scope_check: {moment}"  # "age at diagnosis" of EMMY, which gives age at retreatment
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with

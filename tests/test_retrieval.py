@@ -1659,3 +1659,13 @@ def test_when_the_letter_will_next_be_updated_is_where_it_stands(service) -> Non
     assert service.retriever.analyse(future).status is True
     assert service.retriever.search(future).refused_by == "status_scope_check"
     assert service.ask("When was this retreatment response last updated?").answerable is True
+
+
+def test_a_value_asked_apart_from_the_one_it_is_given_with_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan et al's efficacy table gives "sCR/CR" together; Abdallah et al give sCR on a row of its own."""
+    assert {"scr", "cr"} <= service.retriever.combined["tan-2024"]
+    tan = "Tan et al: what was the rate of sCR separately from CR at retreatment?"
+    assert service.retriever.search(tan).refused_by == "study_scope_check: cr, scr alone"
+    assert _without(service, outcome_scope_check=False).search(tan).refused_by is None
+    assert service.ask("Abdallah et al: what was the rate of sCR specifically at retreatment?").answerable is True
+    assert service.ask("Tan et al: how many retreated patients reached sCR/CR?").answerable is True
