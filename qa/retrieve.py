@@ -236,7 +236,7 @@ def phrases(text: str) -> set[str]:
 # initial diagnosis". The moment a study's start is (baseline, entry) is no other moment.
 AT_MOMENT = re.compile(r"\b([a-z][\w-]*)\s+at\s+(?:the\s+time\s+of\s+)?(?:the\s+|their\s+)?([a-z][\w-]*(?:\s+"
                        + r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[a-z][\w-]*){0,2})", re.IGNORECASE)
-STUDY_START = frozenset({"baselin", "start", "entri", "enrol", "enrollment", "inclus", "index", "t0", "least"})
+STUDY_START = frozenset(lexical_tokens("baseline start entry enrollment inclusion index T0") + ["least"])  # "at least"
 
 
 def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict[str, frozenset[str]]]:
@@ -255,9 +255,17 @@ def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict
     return found
 
 
+# Two things a row or column gives together ("sCR/CR", "D-Pd/D-Rd", "D2 + D3"), and a question asking one of them
+# apart ("sCR on its own", "D-Rd separately").
+COMBINED = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)\s*(?:/|\s\+\s)\s*([A-Za-z][\w-]*)(?![\w-])")
+APART = re.compile(r"\b(?:on (?:its|their) own|separately|separate from|specifically|by (?:itself|themselves)|"
+                   r"individually|broken out|not combined)\b", re.I)  # not "alone": "DARZALEX alone" is monotherapy
+
+
 def combined_only(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
-    """Each study's words that its tables' row labels and columns give only together with another ("sCR/CR" of
-    Tan et al, whose rows give no sCR alone; "D-Pd/D-Rd" of Abdallah et al's TEAE columns), lower case."""
+    """Each study's words that its tables' row labels and columns give only together with another, lower case:
+    Tan et al's "sCR/CR", who give no sCR on a row of its own (Abdallah et al's "D-Pd/D-Rd" columns do not count:
+    their other tables give D-Pd alone)."""
     together: dict[str, set[str]] = {}
     alone: dict[str, set[str]] = {}
     for c in chunks:
@@ -352,11 +360,6 @@ def bound_parts(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
 
 
 COLUMNS = re.compile(r"^Columns: (.+)$", re.M)
-# Two things a row or column gives together ("sCR/CR", "D-Pd/D-Rd", "D2 + D3"), and a question asking one of them
-# apart ("sCR on its own", "D-Rd separately").
-COMBINED = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)\s*(?:/|\s\+\s)\s*([A-Za-z][\w-]*)(?![\w-])")
-APART = re.compile(r"\b(?:on (?:its|their) own|separately|separate from|specifically|by (?:itself|themselves)|"
-                   r"individually|broken out|not combined)\b", re.I)  # not "alone": "DARZALEX alone" is monotherapy
 LISTED_AUTHOR = re.compile(r"^References › \d+ ([^\W\d_][\w'-]+)")  # "References › 7 Ciardiello A, …"
 COHORT = "cohort"
 SCOPED = re.compile(rf"\bin the ([^:.,;]{{3,60}}?) {COHORT}\b", re.I)  # "In the DARZALEX-naive cohort: …"
@@ -1113,7 +1116,7 @@ class Retriever:
             dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
         # A finding: a number, a word for one, or a measure the letter defines and reports (ORR, PFS) asked of it.
         measures = {w for w in words(query.topic) if w in self.index.lexicons[document].abbreviations
-                    and lexical_tokens(w)[:1] and lexical_tokens(w)[0] in self.cohorts.results}
+                    and (stems := lexical_tokens(w)) and stems[0] in self.cohorts.results}
         findings = query.quantity or bool((FINDINGS.search(query.topic) or measures)
                                           and not VENUE_ASKED.search(query.topic))
         if reason := self._unlisted_particulars(query, listed, studies):
