@@ -786,6 +786,10 @@ class Retriever:
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         self.status_given = any(STATUS_ASKED.search(c.text) for c in index.chunks)
+        # The passages naming a statistical method (Tan et al's Kaplan-Meier), and the studies they speak of.
+        methods = [c for c in index.chunks if STATISTICAL_METHOD.search(c.text)]
+        self.method_named = {sid for c in methods for sid in c.related_studies}
+        self.method_anywhere = bool(methods)
         # (the letter's notice declining to recommend "practice guidelines" reports none)
         notices = [d.advice_notice for d in index.documents.values() if d.advice_notice]
         self.guideline_given = any(GUIDELINE_ASKED.search(_without_notices(c.text, notices)) for c in index.chunks)
@@ -1123,9 +1127,8 @@ class Retriever:
             return reason
         if self.settings.status_scope_check and query.status and not self.status_given:
             return "status_scope_check"  # "ongoing trials of retreatment": no passage says where a study stands
-        if self.settings.statistic_scope_check and STATISTICAL_METHOD.search(query.topic) and not any(
-                STATISTICAL_METHOD.search(c.text) for c in self.index.chunks
-                if not studies or set(studies) & set(c.related_studies)):
+        if self.settings.statistic_scope_check and STATISTICAL_METHOD.search(query.topic) and not (
+                set(studies) & self.method_named if studies else self.method_anywhere):
             return "statistic_scope_check: method"  # "which statistical test compared PFS", of studies naming none
         if self.settings.guideline_scope_check and query.guideline and not self.guideline_given:
             return "guideline_scope_check"  # "what the IMWG guidelines say": the letter reports studies
