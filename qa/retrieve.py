@@ -464,6 +464,13 @@ class Cohorts:
         # DARZALEX retreatment cohort:" reports for the retreated and not for the naive.
         scoped = set(lexical_tokens(" ".join(m for found in scopes.values() for m in found)))
         self.cohort_stems = cohort - (shared - scoped)
+        # Each study's own: the cohort words of its tables' columns and its results sentences' scopes.
+        self.study_cohorts: dict[str, set[str]] = {}
+        for c in chunks:
+            headings = [*(h for line in COLUMNS.findall(c.text) for h in line.split(" | ")[1:]), *scopes.get(c.id, [])]
+            for study in c.related_studies:
+                self.study_cohorts.setdefault(study, set()).update(
+                    set(lexical_tokens(" ".join(headings))) & self.cohort_stems)
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
         # A table's columns may be one cohort's, split by grade or regimen ("All Retreated Patients (n=43): All
@@ -479,6 +486,26 @@ class Cohorts:
         own_words = {t: {h: frozenset(w for w in lexical_tokens(h) if not w.isdigit() and len(w) > 1) - frozenset(
             lexical_tokens(" ".join(o for o in hs if o != h))) for h in hs}
             for t, hs in column_cohorts.items() if len(hs) >= 2 and t not in by_rows}
+        # The cohorts a study's baseline tables describe. Each baseline row: the stems of its label path, and of
+        # its table's title and columns ("… of the Total Cohort (D2 + D3)"). Each cohort column of a results
+        # table: the rare words its heading has alone ("D1" of "First DARZALEX Treatment (D1, n=22)"), by which
+        # a question names that cohort. The results tables' wording ("Median") asks no characteristic.
+        self.wording = {t for c in results for t in lexical_tokens(" ".join([*(c.row or []), c.table or ""]))}
+        self.baseline: dict[str, list[tuple[frozenset[str], frozenset[str]]]] = {}
+        self.cohort_columns: dict[str, list[frozenset[str]]] = {}
+        table_words = {(c.document, c.study_id, c.table): " ".join([c.table or "", *COLUMNS.findall(c.text)])
+                       for c in chunks if c.kind == "table" and c.row is None}  # (two studies' tables share a title)
+        for c in chunks:
+            if c.section == "Patient Characteristics" and c.row and (c.document, c.study_id, c.table) in table_words:
+                row_label = frozenset(lexical_tokens(lexicons[c.document].expand(" ".join(c.row))))
+                describing = frozenset(lexical_tokens(table_words[c.document, c.study_id, c.table]))
+                for study in c.related_studies:
+                    self.baseline.setdefault(study, []).append((row_label, describing))
+            if c.kind == "table" and c.row is None and c.table in own_words:
+                for heading, alone in own_words[c.table].items():
+                    rare = alone & {t for w in words(heading) if zipf(w) < common_zipf for t in lexical_tokens(w)}
+                    for study in c.related_studies:
+                        self.cohort_columns.setdefault(study, []).append(rare)
         self.passages: dict[str, list[Statement]] = {}
         for c in results:
             scope = [w for m in scopes[c.id] for w in words(m)]
@@ -515,11 +542,13 @@ class Cohorts:
                     # A column whose cell is a dash gives no value: "24-month PFS … (D3, n=7) -".
                     statement = statement._replace(absent=frozenset().union(*(
                         own for h, own in columns_of.items() if re.search(rf"{re.escape(h)}\s+{NO_VALUE}", text))))
-                elif several and (named := [own for own in columns_of.values() if own and own & held]) \
+                elif several and (named := [h for h, own in columns_of.items() if own and own & held]) \
                         and len(named) < len(columns_of):
-                    # A note of the table naming some of its cohort columns speaks of those: "D3 9-month PFS
-                    # was 55.6%" is no 9-month PFS of D1.
-                    statement = statement._replace(several=False, one=frozenset().union(*named),
+                    # A note of the table naming some of its cohort columns speaks of those, by their headings'
+                    # words: "D3 9-month PFS was 55.6%" is the 9-month PFS of the "Second DARZALEX Retreatment
+                    # (D3, n=7)", none of D1.
+                    one = frozenset(lexical_tokens(" ".join(named))) & self.cohort_stems
+                    statement = statement._replace(several=False, one=one.union(*(columns_of[h] for h in named)),
                                                    columns=frozenset().union(*columns_of.values()))
                 for study in c.related_studies:
                     self.passages.setdefault(study, []).append(statement)
@@ -623,7 +652,9 @@ class Cohorts:
                 text = text.replace(title, " ")
                 lexicon = self.lexicons[table.document]
                 results -= set(lexical_tokens(lexicon.expand(title))) - set(lexical_tokens(lexicon.expand(text)))
-        cohort = asked & self.cohort_stems - results
+        # (a cohort word of another study is wording here: Szabo et al's "Discontinued IR" is no cohort of Abdallah
+        # et al's, whose "treatment discontinuations" are events)
+        cohort = asked & set().union(*(self.study_cohorts.get(sid, set()) for sid in studies)) - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
         subgroup = (asked & self.subgroup_stems | bounds) - results
         # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
@@ -646,6 +677,25 @@ class Cohorts:
         # A row holds no column it leaves a dash in; a table's note holds only the columns it names.
         return not any((s.several or cohort <= s.terms or bool(cohort & s.one)) and not asked & s.absent
                        and not asked & s.columns - s.one and all(_named(t, s.terms) for t in subgroup) for s in held)
+
+
+    def undescribed(self, query: Query, studies: list[str]) -> str | None:
+        """A patient characteristic (no result) asked of a cohort the study's baseline tables do not describe:
+        the median age of Souren et al's D1, whose baseline table is the Total Cohort (D2 + D3). A baseline
+        table describes the cohorts its title or columns name; one naming none of them ("N=286") any cohort."""
+        asked = set(query.asking or query.terms)
+        if asked & self.results:
+            return None  # a result of a cohort: `unreported` reads it
+        for sid in studies:
+            columns = [own for own in self.cohort_columns.get(sid, []) if own]
+            named = [own for own in columns if own & asked]
+            what = asked - self.wording - set().union(*columns)
+            rows = [(label, described) for label, described in self.baseline.get(sid, []) if label & what]
+            if named and rows and all(any(own & described for own in columns)
+                                      and any(not own & (described | label) for own in named)
+                                      for label, described in rows):
+                return " ".join(sorted(set().union(*named) & asked))
+        return None
 
 
 def _word_pairs(text: str) -> set[tuple[str, str]]:
@@ -1147,6 +1197,8 @@ class Retriever:
             return f"top_study_check: {passages[0].chunk.study_id} first"
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
             return "cohort_scope_check"
+        if self.settings.cohort_scope_check and (cohort := self.cohorts.undescribed(query, studies)):
+            return f"cohort_scope_check: baseline of {cohort}"
         return None
 
     def _unlisted_particulars(self, query: Query, listed: list[str], studies: list[str]) -> str | None:

@@ -1530,6 +1530,8 @@ def test_a_rate_is_held_only_by_the_columns_that_give_it(service, monkeypatch) -
         assert service.retriever.search(unreported).refused_by == "cohort_scope_check"
     assert service.ask("What was the 24-month PFS of the D2 group in Souren et al?").answerable is True
     assert service.ask("Souren et al: 9-month PFS in D3?").answerable is True
+    # the note names D3, and so its column's heading, "Second DARZALEX Retreatment (D3, n=7)"
+    assert service.ask("Souren et al: 9-month PFS in the D3 (second DARZALEX retreatment) group?").answerable is True
     assert service.ask("Souren et al: 12-month PFS in D3?").answerable is True  # "NR" is a value
     cohorts = service.retriever.cohorts
     monkeypatch.setattr(cohorts, "passages", {study: [s._replace(absent=frozenset(), columns=frozenset())
@@ -1669,3 +1671,25 @@ def test_a_value_asked_apart_from_the_one_it_is_given_with_is_refused(service) -
     assert _without(service, outcome_scope_check=False).search(tan).refused_by is None
     assert service.ask("Abdallah et al: what was the rate of sCR specifically at retreatment?").answerable is True
     assert service.ask("Tan et al: how many retreated patients reached sCR/CR?").answerable is True
+
+
+def test_a_characteristic_of_a_cohort_the_baseline_table_does_not_describe_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al describe the Total Cohort (D2 + D3) at baseline; their D1 patients are described nowhere."""
+    assert service.retriever.cohorts.cohort_columns["souren-2025"]  # D1, D2, D3 of the outcome tables
+    d1 = "What was the median age of the D1 patients (first DARZALEX treatment) in Souren et al?"
+    assert service.retriever.search(d1).refused_by == "cohort_scope_check: baseline of d1"
+    assert _without(service, cohort_scope_check=False).search(d1).refused_by != "cohort_scope_check: baseline of d1"
+    assert service.ask("What was the median age of the D2 + D3 patients in Souren et al?").answerable is True
+    assert service.ask("Souren et al: median age at initial diagnosis?").answerable is True
+    # Abdallah et al's regimens table describes both cohorts, and EMMY's baseline table ("N=286") any
+    assert service.ask("Abdallah: D-Vd in the DARZALEX-naive vs the retreated cohort?").answerable is True
+    assert service.ask("EMMY: median age at retreatment of the patients sensitive to anti-CD38?").answerable is True
+
+
+def test_a_cohort_word_of_another_study_is_wording(service) -> None:  # type: ignore[no-untyped-def]
+    """"Discontinued" heads a column of Szabo et al's (their "Discontinued IR" patients); in Abdallah et al, whose
+    Safety bullet gives the events that led to treatment discontinuations, it names no cohort."""
+    assert "discontinu" in service.retriever.cohorts.study_cohorts["szabo-2022"]
+    assert "discontinu" not in service.retriever.cohorts.study_cohorts["abdallah-2023"]
+    assert service.ask("In Abdallah et al, which adverse events led to treatment discontinuation?").answerable is True
+
