@@ -682,6 +682,9 @@ def build_lexicon(letter: Letter) -> Lexicon:
         abbreviations.pop(abbr) if abbr in synonyms else None
     clean = [r.label + " " + " ".join(r.cells) for t in letter.tables for r in t.rows]
     vocabulary = set(words(letter.raw)) | set(words(" ".join(clean)))
+    # The letter's parts by the names a reader gives them, though the text never calls them so: the paragraph
+    # above its title is its disclaimer ("what does the disclaimer say?").
+    vocabulary |= {"disclaimer"} if letter.disclaimer.text.strip() else set()
     # A word the letter writes only in a journal's or a meeting's name ("Clinical Lymphoma, Myeloma and
     # Leukemia") is not a topic it covers: "is daratumumab used for lymphoma?" asks what it does not say. The
     # venue names its paper instead (`read_venues`).

@@ -1693,3 +1693,10 @@ def test_a_cohort_word_of_another_study_is_wording(service) -> None:  # type: ig
     assert "discontinu" not in service.retriever.cohorts.study_cohorts["abdallah-2023"]
     assert service.ask("In Abdallah et al, which adverse events led to treatment discontinuation?").answerable is True
 
+
+def test_the_disclaimer_is_asked_by_name(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter never calls its opening paragraph a disclaimer; a reader does."""
+    assert "disclaimer" in service.index.lexicons["darzalex-retreatment"].vocabulary
+    result = service.ask("What does the disclaimer say this letter is not intended for?")
+    assert result.answerable is True
+    assert result.passages[0].kind == "disclaimer"
