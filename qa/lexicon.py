@@ -97,6 +97,11 @@ class StudyProfile:
     names: set[str] = field(default_factory=set)  # lower-cased single-word aliases
     phrases: set[str] = field(default_factory=set)  # lower-cased multi-word aliases
 
+    @property
+    def author(self) -> str:
+        """The first author's surname, lower-cased: the first word of the label ("Tan et al (2024)")."""
+        return words(self.label)[0]
+
 
 @dataclass(slots=True)
 class Lexicon:
@@ -291,10 +296,11 @@ class Lexicon:
 
     def names_a_study(self, question: str, common_zipf: float = 4.5) -> bool:
         """Whether a question names a study by a name of its own (an author, a site, an acronym), not by a
-        common word that happens to be one of its names ("cancer" of "… Cancer Center")."""
+        common word that happens to be one of its names ("cancer" of "… Cancer Center"); its first author's
+        surname names it however common the word ("Tan")."""
         tokens = set(words(question))
         text = " ".join(words(question))
-        return any(any(zipf(t) < common_zipf or t in PLACES for t in self.names_in(tokens, p))
+        return any(any(zipf(t) < common_zipf or t in PLACES or t == p.author for t in self.names_in(tokens, p))
                    or any(ph in text for ph in p.phrases) for p in self.studies)
 
     @staticmethod

@@ -368,6 +368,9 @@ def test_one_unfamiliar_word_is_taken_as_phrasing_when_a_study_is_named(service)
     assert service.ask(french).answerable is True
     assert _without(service, named_study_allowance=False).search(french).answerable is False
     assert service.retriever.analyse("In the cancer registry, how many patients were refractory?").study_named is False
+    # A first author's surname names the study however common the word: "tan" is as common as "cancer".
+    assert zipf("tan") >= service.settings.retrieval.common_zipf
+    assert service.retriever.analyse("In the Tan baseline table, what was the median age?").study_named is True
 
     # A passage nearly saying what is asked makes the words the letter lacks phrasing, however many.
     close = "How many of the French registry patients had high-risk cytogenetic anomalies?"
