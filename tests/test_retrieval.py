@@ -576,6 +576,10 @@ def test_a_request_for_patient_advice_is_flagged_and_still_answered(service, let
     notice = next(b.text for b in letter.summary if "cannot recommend" in b.text)
     assert response.advice_notice == notice
     assert service.ask("What was the ORR in the Abdallah study?").advice_notice is None
+    # how a paper should be cited is no advice, and is judged as any question of a reference entry
+    cite = service.ask("What volume and page numbers should I cite for Talbot et al?")
+    assert cite.advice_request is False
+    assert cite.answerable is False  # their entry gives neither
 
 
 @pytest.mark.parametrize("question", ["How should I adjust metformin in a patient with an eGFR of 25?",
