@@ -151,7 +151,8 @@ STATISTIC_TERMS = frozenset({"hr", "ci"})
 # "Cox regression", "Kaplan-Meier".
 STATISTICAL_METHOD = re.compile(r"\bstatistical\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
                                 r"|\b(?:log-?rank|cox|kaplan[- ]meier|chi-?squared?|fisher'?s exact|wilcoxon|"
-                                r"mann-whitney|t-tests?|multivariate|multivariable|regression)\b", re.I)
+                                r"mann-whitney|t-tests?|multivariate|multivariable|regression|covariates?|"
+                                r"confounders?|propensity|adjusted (?:for|by))\b", re.I)
 
 # What names a grade rather than the event graded ("grade 3/4", "all grades", "any grade").
 GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))

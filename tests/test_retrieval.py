@@ -1642,6 +1642,9 @@ def test_a_statistical_method_is_asked_of_studies_that_name_one(service) -> None
     assert _without(service, statistic_scope_check=False).search(souren).refused_by != "statistic_scope_check: method"
     assert service.retriever.search("Which method did Tan et al use to estimate PFS, Kaplan-Meier?").refused_by != (
         "statistic_scope_check: method")
+    # what a hazard ratio was adjusted for is its model's, which Szabo et al do not give
+    adjusted = "Which covariates was Szabo et al's hazard ratio for OS with DARZALEX retreatment adjusted for?"
+    assert service.retriever.search(adjusted).refused_by == "statistic_scope_check: method"
 
 
 def test_a_group_counted_in_brackets_is_a_group_the_results_must_name(service) -> None:  # type: ignore[no-untyped-def]
