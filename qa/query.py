@@ -78,7 +78,10 @@ STATUS_ASKED = re.compile(
     r"|\b(?:results?|data|readouts?|updates?)\W+(?:\w+\W+){0,4}?(?:expected|anticipated)\b"
     r"|\bexpected to (?:report|read ?out|complete|be (?:published|presented|reported|available))\b"
     r"|\bnext (?:update|analysis|data ?cut|readout)\b"
-    r"|\bwill\b[^?.]*?\bbe\s+(?:next\s+)?(?:updated|revised|published|released)\b|\bnext\s+be\s+(?:updated|revised)\b",
+    r"|\bwill\b[^?.]*?\bbe\s+(?:next\s+)?(?:updated|revised|published|released)\b|\bnext\s+be\s+(?:updated|revised)\b"
+    # … and what became of a paper since (a poster "since published as a full paper")
+    r"|\b(?:since|yet|subsequently|later)\s+(?:been\s+)?published\b|\bpublished\s+(?:yet|since)\b"
+    r"|\bfull(?:[\s-]+(?:length|text))?\s+(?:peer[\s-]+reviewed\s+)?(?:paper|publication|manuscript|article)\b",
     re.I)
 
 # A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN

@@ -1606,12 +1606,14 @@ def test_a_measure_asked_of_a_listed_paper_is_a_finding(service) -> None:  # typ
     "Is anyone conducting a prospective trial of daratumumab retreatment?",
     "When are results of further retreatment cohorts expected?",
     "When will the next update of the Szabo data be published?",
+    "Has the Tan et al ASCO poster since been published as a full paper?",
 ])
 def test_who_runs_a_study_now_and_when_results_are_expected_is_refused(  # type: ignore[no-untyped-def]
         service, status: str) -> None:
     assert service.retriever.analyse(status).status is True
     assert service.retriever.search(status).refused_by == "status_scope_check"
     assert service.retriever.analyse("What results did Szabo et al report for OS?").status is False
+    assert service.retriever.analyse("Where was the Tan et al poster published?").status is False
 
 
 def test_the_time_from_diagnosis_to_retreatment_is_asked_of_a_study_that_gives_one(  # type: ignore[no-untyped-def]
