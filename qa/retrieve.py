@@ -116,6 +116,7 @@ class StudyWords:
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
+    defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -192,6 +193,13 @@ INTERVAL_ASKED = re.compile(r"\b(?:time|duration|interval|gap|how long|how soon|
                             r"retreat\w*|treatment|therapy|t0)\b", re.IGNORECASE)
 INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
                              re.IGNORECASE)
+
+# How a study defined a term, as a question asks it ("how did EMMY define refractory status") and as a study gives
+# one: "defined as", "classified into", inclusion "criteria", a label set against its meaning ("D1 – First
+# DARZALEX treatment"). A study giving none (EMMY) defines nothing the letter can quote.
+DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?)\b", re.IGNORECASE)
+DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
+                               re.IGNORECASE | re.MULTILINE)
 
 # Where a study was done, as a question asks it ("at which institution", "how many centers", "where was it
 # conducted") and as a study states it: an institution's proper name ("Memorial Sloan Kettering Cancer Center",
@@ -1149,6 +1157,7 @@ class Retriever:
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
+                    defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1254,6 +1263,9 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
+                study.defines for study in named):
+            return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \
                 and not any(study.sited for study in named):
             return "study_scope_check: site"  # "at which institution" of Abdallah et al, who name none

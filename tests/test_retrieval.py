@@ -1712,3 +1712,13 @@ def test_the_disclaimer_is_asked_by_name(service) -> None:  # type: ignore[no-un
     result = service.ask("What does the disclaimer say this letter is not intended for?")
     assert result.answerable is True
     assert result.passages[0].kind == "disclaimer"
+
+
+def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's passages define nothing (no "defined as", no criteria, no label set against its meaning); Szabo et
+    al define high-risk aberrations, and Souren et al their D1, D2 and D3."""
+    emmy = "How did the EMMY study define anti-CD38 refractory status?"
+    assert service.retriever.search(emmy).refused_by == "study_scope_check: definition"
+    assert _without(service, outcome_scope_check=False).search(emmy).refused_by != "study_scope_check: definition"
+    assert service.ask("How did Szabo et al define high-risk cytogenetics?").answerable is True
+    assert service.ask("How did Souren et al define D3?").answerable is True
