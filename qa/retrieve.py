@@ -714,6 +714,40 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
     return set(itertools.pairwise(stems))
 
 
+# The subject of a Safety sentence that reports no table: "No treatment-related deaths were reported",
+# "Treatment discontinuations occurred due to …".
+SAFETY_SUBJECT = re.compile(r"^(?:no\s+)?((?:[\w-]+\s+){0,2}[\w-]+?)\s+(?:were|was|occurred|led)\b", re.I)
+
+
+def safety_events(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf: float) -> tuple[
+        list[tuple[str, frozenset[str]]], frozenset[str], dict[str, frozenset[str]]]:
+    """What the Safety sections report besides their tables: each sentence's subject as the stem of its head noun
+    and of its other words (deaths: treatment, related; discontinuations: treatment); the rarer words of the
+    Safety tables' titles, by which a question asks about safety (emergent, adverse, TEAE); and each study's
+    Safety passages' stems. A study with a Safety section that reports no such event (Souren et al: a TEAE
+    table) does not give it."""
+    events: list[tuple[str, frozenset[str]]] = []
+    titles: set[str] = set()
+    other_titles: set[str] = set()  # (the other tables' words: "DARZALEX", "Retreated")
+    said: dict[str, set[str]] = {}
+    for c in chunks:
+        lexicon = lexicons[c.document]
+        if c.kind == "table" and c.table:
+            found = {w for w in words(lexicon.expand(c.table)) if zipf(w) < common_zipf}
+            (titles if c.section == "Safety" else other_titles).update(found)
+        if c.section != "Safety":
+            continue
+        for study in c.related_studies:
+            said.setdefault(study, set()).update(lexical_tokens(lexicon.expand(c.text)))
+        if c.row is None and c.kind != "table":
+            for sentence in c.quotes or [c.text]:
+                if not TABLE_POINTER.search(sentence) and (m := SAFETY_SUBJECT.match(sentence)):
+                    *others, head = words(m.group(1))
+                    events.append((lexical_tokens(head)[0], frozenset(lexical_tokens(" ".join(others)))))
+    safety = frozenset(lexical_tokens(" ".join(titles - other_titles)))
+    return events, safety, {k: frozenset(v) for k, v in said.items()}
+
+
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
     """Each study's stems of the row labels of `chunks`."""
     found: dict[str, set[str]] = {}
@@ -836,6 +870,8 @@ class Retriever:
         # How the letters' senders may be reached (a telephone number, an email address …), where they print it.
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
+        self.safety_events, self.safety_words, self.safety_said = safety_events(index.chunks, index.lexicons,
+                                                                                settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
             for measure, written in time_measures(c.text).items():
@@ -1263,6 +1299,8 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
+            return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
                 study.defines for study in named):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing
@@ -1319,6 +1357,17 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _safety_unreported(self, query: Query, studies: list[str]) -> list[str]:
+        """An event a Safety section reports (Abdallah et al's treatment-related deaths and discontinuations), asked
+        of studies whose Safety sections do not: by its words, or by its head with a word of safety ("discontinued
+        due to adverse events"). A study with no Safety section is the study-scope check's."""
+        asked = set(query.terms)
+        if not studies or not all(sid in self.safety_said for sid in studies):
+            return []
+        return [head for head, others in self.safety_events if head in asked
+                and (others <= asked or asked & self.safety_words)
+                and not any(head in self.safety_said[sid] for sid in studies)]
 
     def _other_moment(self, query: Query, studies: list[str]) -> str | None:
         """A characteristic asked at a moment ("age at diagnosis") that the named studies give only at others
