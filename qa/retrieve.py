@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 NUMBER = re.compile(r"\d")
 COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or better", "at least" -> atleast, …
+FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")  # a number standing alone: not the 38 of "anti-CD38"
 RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
@@ -389,6 +390,7 @@ class Statement(NamedTuple):
     months: frozenset[int]  # the time points it gives rates at
     absent: frozenset[str] = frozenset()  # a row's: the words of the columns it gives no value for
     columns: frozenset[str] = frozenset()  # a table note's: the words of its table's columns, each its own
+    figured: bool = True  # gives a figure ("no significant differences in PFS or OS" gives none)
 
 
 class Cohorts:
@@ -539,14 +541,16 @@ class Cohorts:
                                | set(lexical_tokens(" ".join(scope))), q) for q in sentences]
             if c.row is not None and c.table:
                 # A row's results are its label path's, when its table's title names several and the path some of
-                # them: "PFS and OS Outcomes › OS, months › Median OS in …" gives no PFS.
+                # them: "PFS and OS Outcomes › OS, months › Median OS in …" gives no PFS (whatever else the path
+                # names: "… in all anti-CD38-retreated patients").
                 titled = set(lexical_tokens(lexicon.expand(c.table))) & self.results
                 path = set(lexical_tokens(lexicon.expand(" ".join(c.row)))) & self.results
-                if path and path < titled:
+                if path & titled and titled - path:
                     statements = [(held - (titled - path), text) for held, text in statements]
             for held, text in statements:
                 # a row's time points are its own line's, not those of the notes its cells carry
-                statement = Statement(held, several, one, landmarks(c.quotes[0] if c.row and c.quotes else text))
+                statement = Statement(held, several, one, landmarks(c.quotes[0] if c.row and c.quotes else text),
+                                      figured=bool(FIGURE.search(text)))
                 if c.row is not None:
                     # A column whose cell is a dash gives no value: "24-month PFS … (D3, n=7) -".
                     statement = statement._replace(absent=frozenset().union(*(
@@ -683,6 +687,10 @@ class Cohorts:
             return False  # no results passage of the study holds it: asked of its design ("cycles required")
         # A rate at a time point is held where that time point is given ("24-month PFS" by its row).
         held = [s for s in held if query.landmarks <= s.months] or held
+        # A number asked is given by a statement with figures, where the study has one: EMMY's sentence that OS
+        # did not differ by refractory status gives no median OS of refractory patients.
+        if query.quantity:
+            held = [s for s in held if s.figured] or held
         # A row holds no column it leaves a dash in; a table's note holds only the columns it names.
         return not any((s.several or cohort <= s.terms or bool(cohort & s.one)) and not asked & s.absent
                        and not asked & s.columns - s.one and all(_named(t, s.terms) for t in subgroup) for s in held)

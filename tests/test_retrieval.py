@@ -1736,3 +1736,16 @@ def test_an_event_only_another_safety_section_reports_is_refused(service) -> Non
     assert service.ask("Were there any treatment-related deaths in Abdallah et al?").answerable is True
     assert service.ask("Why did patients discontinue their index regimen in Szabo et al?").answerable is True
     assert service.ask("Souren et al: any-grade anemia with DARZALEX retreatment (D2)?").answerable is True
+
+
+def test_a_number_asked_is_given_by_a_statement_with_figures(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """EMMY gives PFS for patients refractory to anti-CD38 in its table, and says in a sentence that OS did not
+    differ by refractory status: no median OS of refractory patients is given."""
+    median = "In EMMY, what was the median OS of patients refractory to anti-CD38?"
+    assert service.retriever.search(median).refused_by == "cohort_scope_check"
+    assert service.ask("In EMMY, did OS differ for patients refractory to anti-CD38?").answerable is True
+    assert service.ask("In EMMY, what was the median PFS of patients refractory to anti-CD38?").answerable is True
+    cohorts = service.retriever.cohorts
+    monkeypatch.setattr(cohorts, "passages", {study: [s._replace(figured=True) for s in found]
+                                              for study, found in cohorts.passages.items()})
+    assert service.retriever.search(median).answerable is True
