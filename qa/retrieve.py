@@ -66,7 +66,9 @@ logger = logging.getLogger(__name__)
 NUMBER = re.compile(r"\d")
 COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or better", "at least" -> atleast, …
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")  # a number standing alone: not the 38 of "anti-CD38"
-RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
+RANGE = re.compile(r"\d+-\d+")
+CI_ASKED = re.compile(r"\b(?:CIs?|confidence intervals?)\b", re.I)
+CI_STEMS = frozenset(lexical_tokens("CI confidence"))  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
 OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
@@ -679,6 +681,13 @@ class Cohorts:
         subgroup |= {t for sid in studies for pair, given in self.qualifiers.get(sid, {}).items()
                      if pair in said and not results & given for t in pair}
         held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement.terms]
+        # A confidence interval asked of a group a results table names, where the group's own statement (of those
+        # with figures, the one saying least else: its row, not the rows around it) gives the value alone: EMMY's
+        # median OS "in patients with anti-CD38 in a consecutive line" is "22.3".
+        group = {t for sid in studies for pair in self.qualifiers.get(sid, {}) if pair in said for t in pair}
+        own = min((s for s in held if group <= s.terms and s.figured), key=lambda s: len(s.terms), default=None)
+        if CI_ASKED.search(query.topic) and group and own and not CI_STEMS & own.terms:
+            return True
         # The words a column of a cohort table has alone, asked ("D3", "second" of "Second … Retreatment (D3, n=7)").
         columns = {t for s in held for t in asked & (s.absent | s.columns)}
         if not studies or not results or not (cohort or subgroup or columns):

@@ -1749,3 +1749,13 @@ def test_a_number_asked_is_given_by_a_statement_with_figures(service, monkeypatc
     monkeypatch.setattr(cohorts, "passages", {study: [s._replace(figured=True) for s in found]
                                               for study, found in cohorts.passages.items()})
     assert service.retriever.search(median).answerable is True
+
+
+def test_a_confidence_interval_is_asked_where_one_is_printed(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's median OS of patients with anti-CD38 in a consecutive line is printed "22.3", with no interval; its
+    median PFS of refractory patients comes with one."""
+    alone = "What was the 95% CI of the median OS in EMMY patients with anti-CD38 in a consecutive line?"
+    assert service.retriever.search(alone).refused_by == "cohort_scope_check"
+    assert _without(service, cohort_scope_check=False).search(alone).refused_by != "cohort_scope_check"
+    assert service.ask("What was the median OS in EMMY patients with anti-CD38 in a consecutive line?").answerable
+    assert service.ask("EMMY: median PFS with 95% CI in patients refractory to anti-CD38?").answerable is True
