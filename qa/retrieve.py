@@ -181,10 +181,12 @@ GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
 # What a paper found or advised, as a question asks it: its conclusions, outcomes, results, recommendations. A
 # paper the letter only lists gives none of them, only its reference entry. Where or when it was shown is
 # where it appeared, which its entry gives.
-FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|found|outcomes?|results?|show(?:s|ed|n)?|"
+FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|finds?|found|outcomes?|results?|show(?:s|ed|n)?|"
                       r"demonstrat(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed|ations?)?|report(?:s|ed)?|"
                       r"say|says|said)\b", re.IGNORECASE)
-VENUE_ASKED = re.compile(r"\b(?:where|when|which (?:meeting|journal|conference|congress|year))\b", re.IGNORECASE)
+# (where or when a paper appeared: "when was it presented", not "when daratumumab was started")
+VENUE_ASKED = re.compile(r"\b(?:where|when)\b(?=[^?.;]*\b(?:publish|present|appear|print))"
+                         r"|\bwhich (?:meeting|journal|conference|congress|year)\b", re.IGNORECASE)
 
 # The time between two treatments, as a question asks it ("median gap between consecutive lines", "how soon
 # after finishing the first line") and as a study states it ("Median time interval between", "Median time to

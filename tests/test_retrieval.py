@@ -699,6 +699,8 @@ def test_what_the_studies_give_medians_of_is_an_outcome(service) -> None:  # typ
     ("What did the Kim et al poster conclude about the role of daratumumab retreatment?", "listed_paper_check: kim"),
     # What it recommends, reports or says is what it found; named by its meeting, it is named once.
     ("What did Kim et al recommend in their 2019 International Myeloma Workshop poster?", "listed_paper_check: kim"),
+    # "when" in what it asks ("when daratumumab was started") asks no date of the paper
+    ("What did the Atrash review find for response when daratumumab was started later?", "listed_paper_check: atrash"),
 ])
 def test_a_paper_the_letter_only_lists_is_judged_by_its_reference_entry(  # type: ignore[no-untyped-def]
         service, question: str, rule: str) -> None:
