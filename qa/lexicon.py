@@ -445,8 +445,10 @@ CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 
 
 
 REPEAT = "re"
-# WordNet's detachment rules (morphy) for nouns and verbs: an inflected form is rarer than its base form.
-DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""))
+# WordNet's detachment rules (morphy) for nouns, verbs and adjectives: an inflected form is rarer than its base
+# form ("commonest": "common").
+DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+               ("er", ""), ("est", ""), ("er", "e"), ("est", "e"))
 
 
 def everyday(word: str, common_zipf: float) -> bool:

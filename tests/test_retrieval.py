@@ -397,6 +397,7 @@ def test_an_inflected_everyday_word_is_wording_too(service) -> None:  # type: ig
     """"challenged" is rarer in English than "challenge", the word it inflects: both are everyday English."""
     assert zipf("challenged") < 4.5 <= zipf("challenge")
     assert everyday("challenged", 4.5) and everyday("challenges", 4.5)
+    assert everyday("commonest", 4.0) and not zipf("commonest")  # an adjective's superlative, by its base form
     assert not everyday("amyloidosis", 4.5)
     question = "How many Tan et al patients were challenged with daratumumab a second time?"
     assert "challenged" in service.retriever.analyse(question).content
