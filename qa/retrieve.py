@@ -67,6 +67,7 @@ NUMBER = re.compile(r"\d")
 COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or better", "at least" -> atleast, …
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")  # a number standing alone: not the 38 of "anti-CD38"
 RANGE = re.compile(r"\d+-\d+")
+LABEL = re.compile(r"[a-z]\d{1,2}")  # a label of a group or a time ("d1", "p1", "t0"), lower-cased
 CI_ASKED = re.compile(r"\b(?:CIs?|confidence intervals?)\b", re.I)
 CI_STEMS = frozenset(lexical_tokens("CI confidence"))  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 # The sub-sections where a study reports what it measured: its population, its results.
@@ -900,6 +901,10 @@ class Retriever:
         self._ambiguous_expansions = {stems for stems, n in rare_sets.items() if n > 1 and stems}
         self.landmarks_given = frozenset().union(*(landmarks(c.text) for c in index.chunks))
         self.status_given = any(STATUS_ASKED.search(c.text) for c in index.chunks)
+        # The letters' labels of a letter and a number (Souren et al's D1-D3, Szabo et al's P1 and T0), and the
+        # letters they use: "P2" is no label of the letter, though "P1" is.
+        self.label_letters = {w[0] for lexicon in index.lexicons.values() for w in lexicon.vocabulary
+                              if LABEL.fullmatch(w)}
         # The passages naming a statistical method (Tan et al's Kaplan-Meier), and the studies they speak of.
         methods = [c for c in index.chunks if STATISTICAL_METHOD.search(c.text)]
         self.method_named = {sid for c in methods for sid in c.related_studies}
@@ -1228,6 +1233,9 @@ class Retriever:
         when every rule lets it through."""
         if reason := self._unsupported(query, top_dense):
             return reason
+        if self.settings.cohort_scope_check and (labels := [w for w in query.unknown if LABEL.fullmatch(w)
+                                                            and w[0] in self.label_letters]):
+            return f"cohort_scope_check: no label {', '.join(w.upper() for w in labels)}"
         # A paper the letter only lists, named by its first author, is judged by its reference entry, as a
         # study by its passages, unless the entry itself is asked for; and an entry gives no figures. Its
         # author names it better than a study's common words do ("the Atrash chart review").

@@ -1762,3 +1762,16 @@ def test_a_confidence_interval_is_asked_where_one_is_printed(service) -> None:  
     assert _without(service, cohort_scope_check=False).search(alone).refused_by != "cohort_scope_check"
     assert service.ask("What was the median OS in EMMY patients with anti-CD38 in a consecutive line?").answerable
     assert service.ask("EMMY: median PFS with 95% CI in patients refractory to anti-CD38?").answerable is True
+
+
+def test_a_label_the_letter_never_gives_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Szabo et al label the line after discontinuation P1, and Souren et al their cohorts D1-D3: "P2" and "D4"
+    are labels of the same kind the letter does not have, not typing."""
+    assert {"d", "p", "t"} <= service.retriever.label_letters
+    assert service.retriever.search("In Szabo, which regimens were used most often at P2?").refused_by == (
+        "cohort_scope_check: no label P2")
+    assert service.retriever.search("What was the ORR of D4 in Souren et al?").answerable is False
+    assert _without(service, cohort_scope_check=False).search(
+        "In Szabo, which regimens were used most often at P2?").refused_by != "cohort_scope_check: no label P2"
+    assert service.ask("In Szabo, which regimens were used most often at P1?").answerable is True
+    assert service.ask("abdalah chart review how many had asct b4 dara retreatment").answerable is True
