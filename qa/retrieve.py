@@ -698,7 +698,9 @@ class Cohorts:
         if not held:
             return False  # no results passage of the study holds it: asked of its design ("cycles required")
         # A rate at a time point is held where that time point is given ("24-month PFS" by its row).
-        held = [s for s in held if query.landmarks <= s.months] or held
+        # (the time points the asking sentences ask: "… reported 6-month PFS for D3; what was its 24-month PFS?")
+        months = (landmarks(asking) or query.landmarks) if asking else query.landmarks
+        held = [s for s in held if months <= s.months] or held
         # A number asked is given by a statement with figures, where the study has one: EMMY's sentence that OS
         # did not differ by refractory status gives no median OS of refractory patients.
         if query.quantity:

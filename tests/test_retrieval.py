@@ -1543,6 +1543,9 @@ def test_a_rate_is_held_only_by_the_columns_that_give_it(service, monkeypatch) -
     # the note names D3, and so its column's heading, "Second DARZALEX Retreatment (D3, n=7)"
     assert service.ask("Souren et al: 9-month PFS in the D3 (second DARZALEX retreatment) group?").answerable is True
     assert service.ask("Souren et al: 12-month PFS in D3?").answerable is True  # "NR" is a value
+    # the time point asked is the asking sentence's, not the one the scene before it names
+    scene = "Souren et al reported 6-month PFS for the D3 second retreatment group; what was the 24-month PFS for D3?"
+    assert service.retriever.search(scene).refused_by == "cohort_scope_check"
     cohorts = service.retriever.cohorts
     monkeypatch.setattr(cohorts, "passages", {study: [s._replace(absent=frozenset(), columns=frozenset())
                                                       for s in found] for study, found in cohorts.passages.items()})
