@@ -1352,6 +1352,9 @@ class Retriever:
         # A short form a reference entry gives its meeting ("ASCO") names where a paper was presented, not a measure.
         asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - self.venue_words[
             document]
+        # … and the abbreviations a compound is made with ("BCMA-directed"), unless it is one itself ("D-Rd").
+        asked |= {p for w in words(query.expanded) if COMPOUND.search(w) and w not in lexicon.abbreviations
+                  for p in COMPOUND.split(w) if p in lexicon.abbreviations and len(p) > 1}
         known = set().union(*(study.stems for study in named))
         # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.

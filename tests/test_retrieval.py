@@ -1778,3 +1778,13 @@ def test_a_label_the_letter_never_gives_is_refused(service) -> None:  # type: ig
         "In Szabo, which regimens were used most often at P2?").refused_by != "cohort_scope_check: no label P2"
     assert service.ask("In Szabo, which regimens were used most often at P1?").answerable is True
     assert service.ask("abdalah chart review how many had asct b4 dara retreatment").answerable is True
+
+
+def test_an_abbreviation_a_compound_is_made_with_is_asked(service) -> None:  # type: ignore[no-untyped-def]
+    """"BCMA-directed" asks BCMA, which only Abdallah et al give ("Post-BCMA exposure"); "D-Kd" is an
+    abbreviation itself, not its parts."""
+    emmy = "How many EMMY patients had prior BCMA-directed therapy?"
+    assert service.retriever.search(emmy).refused_by == "study_scope_check: bcma"
+    assert _without(service, study_scope_check=False).search(emmy).refused_by != "study_scope_check: bcma"
+    assert service.ask("In Abdallah et al, how many retreated patients had post-BCMA exposure?").answerable is True
+    assert service.ask("Abdallah: D-Kd in the DARZALEX-naive vs the retreated cohort?").answerable is True
