@@ -205,6 +205,14 @@ CONTACT_FIELDS: Particulars = {
 }
 
 
+# … and any way at all ("how can I contact them"): a letter printing any of vCard's channels gives one.
+CONTACT_FIELDS["contact"] = (
+    re.compile(r"\bhow (?:can|do|should|would|could|might) (?:i|we) (?:contact|reach|get in touch with)\b"
+               r"|\bcontact (?:details|information|info)\b", re.I),
+    re.compile("|".join(f"(?:{given.pattern})" for name, (_, given) in CONTACT_FIELDS.items() if name != "hours"),
+               re.I))
+
+
 def fields_asked(question: str, particulars: Particulars = FIELDS) -> list[str]:
     """The particulars a question asks for: of a paper by default ("volume and page numbers": volume, page), of a
     literature search (`SEARCH_FIELDS`), or of how to reach a letter's sender (`CONTACT_FIELDS`)."""

@@ -156,7 +156,11 @@ def test_how_to_reach_a_sender_who_prints_none_is_refused(service) -> None:  # t
     assert fields_asked("Is there an email or a website for follow-up?", CONTACT_FIELDS) == ["email", "website"]
     assert fields_asked("Who should I contact with a follow-up question?", CONTACT_FIELDS) == []
     assert fields_given("Call 1-800-526-7736 or write to medinfo@example.com.", CONTACT_FIELDS) == {
-        "telephone", "email"}
+        "telephone", "email", "contact"}
+    # any way at all of reaching the sender, which a letter printing any channel gives
+    assert fields_asked("How can I contact Medical Information directly?", CONTACT_FIELDS) == ["contact"]
+    assert service.retriever.search("Who prepared this letter, and how can I contact them?").refused_by == (
+        "bibliographic_scope_check: contact")
     phone = "Which telephone number should a pharmacist call about this retreatment letter?"
     assert service.retriever.search(phone).refused_by == "bibliographic_scope_check: telephone"
     off = Retriever(service.index, service.encoder,
