@@ -41,7 +41,9 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "literature_search": re.compile(r"\b(literature search(es)?|search(es|ing)? (of |in |through )?(the )?"
                                    r"(medical |published )?literature|searched|databases?|medline|embase)\b", re.I),
     "summary": re.compile(r"\b(overview|summar(y|ise|ize)|in brief|key (findings|points)|other (relevant )?"
-                          r"literature|(which|what) stud(y|ies))\b", re.I),
+                          r"literature|(which|what) stud(y|ies)|"
+                          # … whose notice says what the company cannot recommend: use beyond the labeling
+                          r"off[- ]label|(beyond|outside|deviat\w* from)\b[^?.]{0,40}\blabel(s|ed|ing)?)\b", re.I),
 }
 
 # "this" before a noun for a piece of writing, in a question naming nothing else of the letter, points at the

@@ -1788,3 +1788,12 @@ def test_an_abbreviation_a_compound_is_made_with_is_asked(service) -> None:  # t
     assert _without(service, study_scope_check=False).search(emmy).refused_by != "study_scope_check: bcma"
     assert service.ask("In Abdallah et al, how many retreated patients had post-BCMA exposure?").answerable is True
     assert service.ask("Abdallah: D-Kd in the DARZALEX-naive vs the retreated cohort?").answerable is True
+
+
+def test_use_beyond_the_label_asks_the_letters_notice(service) -> None:  # type: ignore[no-untyped-def]
+    """The summary's notice: the company cannot recommend practices that deviate from the product labeling."""
+    question = "Will the company give advice on using the drug in ways that go beyond what the approved label says?"
+    assert "summary" in service.retriever.analyse(question).intents
+    response = service.ask(question)
+    assert response.answerable is True
+    assert "cannot recommend" in response.passages[0].text
