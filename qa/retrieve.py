@@ -251,7 +251,11 @@ def phrases(text: str) -> set[str]:
 # initial diagnosis". The moment a study's start is (baseline, entry) is no other moment.
 AT_MOMENT = re.compile(r"\b([a-z][\w-]*)\s+at\s+(?:the\s+time\s+of\s+)?(?:the\s+|their\s+)?([a-z][\w-]*(?:\s+"
                        + r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[a-z][\w-]*){0,2})", re.IGNORECASE)
-STUDY_START = frozenset(lexical_tokens("baseline start entry enrollment inclusion index T0") + ["least"])  # "at least"
+STUDY_START = frozenset(lexical_tokens("baseline start entry enrollment inclusion index") + ["least"])  # "at least"
+# A table note giving the moment of the row it marks ("a At the time of diagnosis of multiple myeloma."), and the
+# words of a row label that are not the characteristic ("Median age (range), years": age).
+AT_TIME_NOTE = re.compile(r"^[a-z]?\s*At the time of\s+(.+?)\.?$", re.MULTILINE)
+LABEL_WORDING = frozenset(lexical_tokens("median mean range years months n IQR"))
 
 
 def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict[str, frozenset[str]]]:
@@ -262,8 +266,11 @@ def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict
         if c.row:
             lexicon = lexicons[c.document]
             for label in c.row:
-                for what, when in AT_MOMENT.findall(label):
-                    if (stems := lexical_tokens(what)) and (at := frozenset(lexical_tokens(lexicon.expand(when)))):
+                given = [(lexical_tokens(what), when) for what, when in AT_MOMENT.findall(label)]
+                given += [([t for t in lexical_tokens(c.row[0].split(",")[0]) if t not in LABEL_WORDING], when)
+                          for when in AT_TIME_NOTE.findall(c.text)]
+                for stems, when in given:
+                    if stems and (at := frozenset(lexical_tokens(lexicon.expand(when)))):
                         for study in c.related_studies:
                             held = found.setdefault(study, {})
                             held[stems[0]] = held.get(stems[0], frozenset()) | at

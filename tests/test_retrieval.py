@@ -1641,6 +1641,10 @@ def test_a_characteristic_given_at_another_moment_is_refused(service) -> None:  
     assert service.ask("What was the median age at initial diagnosis in Souren et al?").answerable is True
     assert service.ask("EMMY: ISS stage at diagnosis?").answerable is True
     assert service.ask("What was the median age at baseline in EMMY?").answerable is True
+    # Szabo et al's age is a note's: "At the time of diagnosis of multiple myeloma"; T0 is their own moment
+    assert service.retriever.moments["szabo-2022"]["age"] >= {"diagnosi"}
+    assert service.retriever.search("Szabo et al: median age at T0?").refused_by == "study_scope_check: age at T0"
+    assert service.ask("Szabo et al: median age at diagnosis?").answerable is True
 
 
 def test_a_statistical_method_is_asked_of_studies_that_name_one(service) -> None:  # type: ignore[no-untyped-def]
