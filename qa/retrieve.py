@@ -743,6 +743,38 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
     return set(itertools.pairwise(stems))
 
 
+# A note listing what a group holds ("Other includes cyclophosphamide, venetoclax …", "HRCAs are defined as one or
+# more of the following: 1q+, del(1p) …"), from its verb to the end of its sentence.
+MEMBERS = re.compile(r"\b(?:includes?|defined (?:as|by)|consists? of)\b.*?(?:\.(?=\s|$)|$)", re.I | re.S)
+
+
+def _listed(note: str, common_zipf: float) -> set[str]:
+    """The stems of the rarer words of a note's list, up to the first comma followed by a grammar word (", each
+    detected with a cutoff of 10%")."""
+    items: list[str] = []
+    for i, part in enumerate(note.split(",")):
+        first = next((w for w in words(part) if w not in ("and", "or")), "")
+        if i and (not first or (first.isalpha() and zipf(first) >= GRAMMAR_ZIPF)):
+            break
+        items.append(part)
+    return {t for w in words(" ".join(items)) if zipf(w) < common_zipf
+            for t in lexical_tokens(w) if len(t) > 1 and not t.isdigit()}
+
+
+def members_only(chunks: list[Chunk], common_zipf: float) -> dict[str, frozenset[str]]:
+    """Each study's words that it writes only as members of a group (Tan et al's venetoclax, one of the "DARZALEX +
+    other" regimens; Szabo et al's del17p, one of their high-risk aberrations): it gives no figure for them alone."""
+    inside: dict[str, set[str]] = {}
+    outside: dict[str, set[str]] = {}
+    for c in chunks:
+        listed = {t for m in MEMBERS.finditer(c.text) for t in _listed(m.group(0), common_zipf)}
+        rest = set(lexical_tokens(MEMBERS.sub(" ", c.text)))
+        for study in c.related_studies:
+            inside.setdefault(study, set()).update(listed)
+            outside.setdefault(study, set()).update(rest)
+    return {study: frozenset(found - outside.get(study, set())) for study, found in inside.items()}
+
+
 # The subject of a Safety sentence that reports no table: "No treatment-related deaths were reported",
 # "Treatment discontinuations occurred due to …".
 SAFETY_SUBJECT = re.compile(r"^(?:no\s+)?((?:[\w-]+\s+){0,2}[\w-]+?)\s+(?:were|was|occurred|led)\b", re.I)
@@ -899,6 +931,7 @@ class Retriever:
         # How the letters' senders may be reached (a telephone number, an email address …), where they print it.
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
+        self.members_only = members_only(index.chunks, settings.common_zipf)
         self.safety_events, self.safety_words, self.safety_said = safety_events(index.chunks, index.lexicons,
                                                                                 settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
@@ -1335,6 +1368,9 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and query.quantity and (members := sorted(
+                {t for t in query.terms if all(t in self.members_only.get(sid, ()) for sid in studies)})):
+            return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
         if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
             return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(

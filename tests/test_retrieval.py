@@ -1801,3 +1801,16 @@ def test_use_beyond_the_label_asks_the_letters_notice(service) -> None:  # type:
     response = service.ask(question)
     assert response.answerable is True
     assert "cannot recommend" in response.passages[0].text
+
+
+def test_a_number_of_one_member_of_a_group_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan et al name venetoclax only in the note on their "DARZALEX + other" regimens, and Szabo et al del17p only
+    in their definition of high-risk aberrations: neither gives a count of its own."""
+    members = service.retriever.members_only
+    assert {"venetoclax", "selinexor"} <= members["tan-2024"] and "del17p" in members["szabo-2022"]
+    venetoclax = "In Tan et al, how many retreated patients got DARZALEX plus venetoclax?"
+    assert service.retriever.search(venetoclax).refused_by == "study_scope_check: venetoclax of a group"
+    assert _without(service, outcome_scope_check=False).search(venetoclax).refused_by is None
+    assert service.retriever.search("How many patients had del17p in Szabo et al?").answerable is False
+    assert service.ask("What counted as 'DARZALEX + other' in Tan et al?").answerable is True
+    assert service.ask("How many retreated patients got DARZALEX + other in Tan et al?").answerable is True
