@@ -1732,6 +1732,8 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
     assert _without(service, outcome_scope_check=False).search(emmy).refused_by != "study_scope_check: definition"
     assert service.ask("How did Szabo et al define high-risk cytogenetics?").answerable is True
     assert service.ask("How did Souren et al define D3?").answerable is True
+    assert service.retriever.search("How did Talbot et al classify a patient as refractory?").refused_by == (
+        "study_scope_check: definition")
 
 
 def test_an_event_only_another_safety_section_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
