@@ -121,6 +121,7 @@ class StudyWords:
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
+    sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -207,6 +208,14 @@ DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?
                               re.IGNORECASE)
 DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
                                re.IGNORECASE | re.MULTILINE)
+
+# Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
+# and as a study states it ("The clinics medical information and documentation system was utilized to collect all
+# disease specific data", a chart review). A study stating none does not say.
+SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:registr(?:y|ies)|databases?|data\s?sources?|"
+                          r"datasets?)\b|\bwhere\b[^?]*\bdata\b[^?]*\bfrom\b", re.IGNORECASE)
+SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation system|(?:medical|health) records|"
+                           r"chart review|data (?:were|was) (?:collected|obtained|extracted))\b", re.IGNORECASE)
 
 # Where a study was done, as a question asks it ("at which institution", "how many centers", "where was it
 # conducted") and as a study states it: an institution's proper name ("Memorial Sloan Kettering Cancer Center",
@@ -1261,6 +1270,7 @@ class Retriever:
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
+                    sourced=any(SOURCE_STATED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1374,6 +1384,10 @@ class Retriever:
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
         if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
             return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
+        if self.settings.outcome_scope_check and SOURCE_ASKED.search(query.topic) \
+                and ("literature_search" not in query.intents or query.study_named) \
+                and not any(study.sourced for study in named):
+            return "study_scope_check: data source"  # "which national registry" of Szabo et al, who name none
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
                 study.defines for study in named):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing

@@ -1816,3 +1816,12 @@ def test_a_number_of_one_member_of_a_group_is_refused(service) -> None:  # type:
     assert service.retriever.search("How many patients had del17p in Szabo et al?").answerable is False
     assert service.ask("What counted as 'DARZALEX + other' in Tan et al?").answerable is True
     assert service.ask("How many retreated patients got DARZALEX + other in Tan et al?").answerable is True
+
+
+def test_where_a_studys_data_came_from_is_asked_of_studies_that_say(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al collected their data from the clinic's documentation system; Szabo et al name no source."""
+    szabo = "Which national registry or database did Szabo et al use to identify the 474 patients?"
+    assert service.retriever.search(szabo).refused_by == "study_scope_check: data source"
+    assert _without(service, outcome_scope_check=False).search(szabo).refused_by != "study_scope_check: data source"
+    assert service.ask("Where did Souren et al get their disease data from?").answerable is True
+    assert service.ask("Which databases were searched for this letter?").answerable is True
