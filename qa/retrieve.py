@@ -122,6 +122,7 @@ class StudyWords:
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
+    trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -216,6 +217,12 @@ SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:registr(?:y
                           r"datasets?)\b|\bwhere\b[^?]*\bdata\b[^?]*\bfrom\b", re.IGNORECASE)
 SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation system|(?:medical|health) records|"
                            r"chart review|data (?:were|was) (?:collected|obtained|extracted))\b", re.IGNORECASE)
+
+# Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
+# acronym ("EMMY Study"): a study naming none does not say which.
+TRIAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?trials?\b|\bname of the (?:[\w-]+\s+)?trial\b",
+                         re.IGNORECASE)
+TRIAL_NAMED = re.compile(r"\b[A-Z][A-Z0-9-]{2,}\b(?:\s+\w+)?\s+(?:[Tt]rial|[Ss]tudy)\b")
 
 # Where a study was done, as a question asks it ("at which institution", "how many centers", "where was it
 # conducted") and as a study states it: an institution's proper name ("Memorial Sloan Kettering Cancer Center",
@@ -1271,6 +1278,7 @@ class Retriever:
                     sited=any(SITE_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
+                    trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1388,6 +1396,9 @@ class Retriever:
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
             return "study_scope_check: data source"  # "which national registry" of Szabo et al, who name none
+        if self.settings.outcome_scope_check and TRIAL_ASKED.search(query.topic) and not any(
+                study.trial_named for study in named):
+            return "study_scope_check: trial name"  # "which trial" of Abdallah et al's "patients from a clinical trial"
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
                 study.defines for study in named):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing

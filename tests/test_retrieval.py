@@ -1825,3 +1825,11 @@ def test_where_a_studys_data_came_from_is_asked_of_studies_that_say(service) -> 
     assert _without(service, outcome_scope_check=False).search(szabo).refused_by != "study_scope_check: data source"
     assert service.ask("Where did Souren et al get their disease data from?").answerable is True
     assert service.ask("Which databases were searched for this letter?").answerable is True
+
+
+def test_which_trial_is_asked_of_studies_that_name_one(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al's note says some patients came from a clinical trial, and names none; EMMY is a named study."""
+    trial = "The DARZALEX/Nivolumab patients in Abdallah et al came from a clinical trial - which trial was it?"
+    assert service.retriever.search(trial).refused_by == "study_scope_check: trial name"
+    assert _without(service, outcome_scope_check=False).search(trial).refused_by != "study_scope_check: trial name"
+    assert service.ask("What kind of study was the EMMY trial?").answerable is True
