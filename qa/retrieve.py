@@ -797,17 +797,26 @@ def members_only(chunks: list[Chunk], common_zipf: float) -> dict[str, frozenset
 SAFETY_SUBJECT = re.compile(r"^(?:no\s+)?((?:[\w-]+\s+){0,2}[\w-]+?)\s+(?:were|was|occurred|led)\b", re.I)
 
 
-def safety_events(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf: float) -> tuple[
-        list[tuple[str, frozenset[str]]], frozenset[str], dict[str, frozenset[str]]]:
-    """What the Safety sections report besides their tables: each sentence's subject as the stem of its head noun
-    and of its other words (deaths: treatment, related; discontinuations: treatment); the rarer words of the
-    Safety tables' titles, by which a question asks about safety (emergent, adverse, TEAE); and each study's
-    Safety passages' stems. A study with a Safety section that reports no such event (Souren et al: a TEAE
-    table) does not give it."""
+@dataclass(frozen=True, slots=True)
+class SafetyReports:
+    """What the Safety sections report besides their tables, read once from the letters."""
+
+    events: tuple[tuple[str, frozenset[str]], ...]  # each sentence's subject: its head's stem, its other words'
+    words: frozenset[str]  # the rarer words of the Safety tables' titles: a question about safety (TEAE, adverse)
+    said: dict[str, frozenset[str]]  # each study's Safety passages' stems
+    unnumbered: dict[str, frozenset[str]]  # each study's events reported without a number ("discontinuations
+    # occurred due to …"; "No … deaths were reported" is a number, none)
+
+
+def safety_reports(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf: float) -> SafetyReports:
+    """Each Safety sentence's subject as the stem of its head noun and of its other words (deaths: treatment,
+    related; discontinuations: treatment). A study with a Safety section that reports no such event (Souren et
+    al: a TEAE table) does not give it; one reporting it without a number gives no number of it."""
     events: list[tuple[str, frozenset[str]]] = []
     titles: set[str] = set()
     other_titles: set[str] = set()  # (the other tables' words: "DARZALEX", "Retreated")
     said: dict[str, set[str]] = {}
+    unnumbered: dict[str, set[str]] = {}
     for c in chunks:
         lexicon = lexicons[c.document]
         if c.kind == "table" and c.table:
@@ -822,8 +831,11 @@ def safety_events(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf
                 if not TABLE_POINTER.search(sentence) and (m := SAFETY_SUBJECT.match(sentence)):
                     *others, head = words(m.group(1))
                     events.append((lexical_tokens(head)[0], frozenset(lexical_tokens(" ".join(others)))))
-    safety = frozenset(lexical_tokens(" ".join(titles - other_titles)))
-    return events, safety, {k: frozenset(v) for k, v in said.items()}
+                    if not FIGURE.search(sentence) and not re.match(r"no\b", sentence, re.I):
+                        for study in c.related_studies:
+                            unnumbered.setdefault(study, set()).add(events[-1][0])
+    return SafetyReports(tuple(events), frozenset(lexical_tokens(" ".join(titles - other_titles))),
+                         {k: frozenset(v) for k, v in said.items()}, {k: frozenset(v) for k, v in unnumbered.items()})
 
 
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
@@ -949,8 +961,7 @@ class Retriever:
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.members_only = members_only(index.chunks, settings.common_zipf)
-        self.safety_events, self.safety_words, self.safety_said = safety_events(index.chunks, index.lexicons,
-                                                                                settings.common_zipf)
+        self.safety = safety_reports(index.chunks, index.lexicons, settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
             for measure, written in time_measures(c.text).items():
@@ -1387,11 +1398,11 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
+            return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(
                 {t for t in query.terms if all(t in self.members_only.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
-        if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
-            return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
         if self.settings.outcome_scope_check and SOURCE_ASKED.search(query.topic) \
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
@@ -1461,14 +1472,19 @@ class Retriever:
 
     def _safety_unreported(self, query: Query, studies: list[str]) -> list[str]:
         """An event a Safety section reports (Abdallah et al's treatment-related deaths and discontinuations), asked
-        of studies whose Safety sections do not: by its words, or by its head with a word of safety ("discontinued
-        due to adverse events"). A study with no Safety section is the study-scope check's."""
+        of studies whose Safety sections do not, or asked as a number of studies giving none: by its words, or by
+        its head with a word of safety ("discontinued due to adverse events"). A study with no Safety section is
+        the study-scope check's."""
         asked = set(query.terms)
-        if not studies or not all(sid in self.safety_said for sid in studies):
+        safety = self.safety
+        if not studies or not all(sid in safety.said for sid in studies):
             return []
-        return [head for head, others in self.safety_events if head in asked
-                and (others <= asked or asked & self.safety_words)
-                and not any(head in self.safety_said[sid] for sid in studies)]
+        events = [head for head, others in safety.events if head in asked and (others <= asked or asked & safety.words)]
+        if missing := [head for head in events if not any(head in safety.said[sid] for sid in studies)]:
+            return missing
+        # A number asked of an event the studies report without one ("how many discontinued because of …")
+        return [f"number of {head}" for head in events if query.quantity
+                and all(head in safety.unnumbered.get(sid, ()) for sid in studies)]
 
     def _other_moment(self, query: Query, studies: list[str]) -> str | None:
         """A characteristic asked at a moment ("age at diagnosis") that the named studies give only at others

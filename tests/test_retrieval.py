@@ -1739,13 +1739,18 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
 def test_an_event_only_another_safety_section_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
     """Abdallah et al's Safety section reports treatment-related deaths and treatment discontinuations; Souren et
     al's is a TEAE table, which gives neither."""
-    assert ("death", frozenset({"treatment", "treatment-rel", "relat"})) in service.retriever.safety_events
+    assert ("death", frozenset({"treatment", "treatment-rel", "relat"})) in service.retriever.safety.events
     deaths = "How many treatment-related deaths occurred in Souren et al's D2 group?"
     stopped = "How many patients discontinued DARZALEX due to adverse events in Souren et al?"
     assert service.retriever.search(deaths).refused_by == "study_scope_check: death"
     assert service.retriever.search(stopped).refused_by == "study_scope_check: discontinu"
     assert _without(service, outcome_scope_check=False).search(deaths).refused_by != "study_scope_check: death"
     assert service.ask("Were there any treatment-related deaths in Abdallah et al?").answerable is True
+    # Abdallah et al give the discontinuations' causes, no number of them; "No … deaths" is a number
+    assert service.retriever.safety.unnumbered["abdallah-2023"] == {"discontinu"}
+    assert service.retriever.search("How many patients discontinued treatment in Abdallah et al because of "
+                                    "neutropenia?").refused_by == "study_scope_check: number of discontinu"
+    assert service.ask("How many treatment-related deaths were there in Abdallah et al?").answerable is True
     assert service.ask("Why did patients discontinue their index regimen in Szabo et al?").answerable is True
     assert service.ask("Souren et al: any-grade anemia with DARZALEX retreatment (D2)?").answerable is True
 
