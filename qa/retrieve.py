@@ -838,6 +838,34 @@ def safety_reports(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zip
                          {k: frozenset(v) for k, v in said.items()}, {k: frozenset(v) for k, v in unnumbered.items()})
 
 
+# A row standing for a count ("2", "≥6", "0-1" under "Previous lines of treatment, n (%)"), and a count a question
+# asks of ("only 1 previous line", "one line of therapy").
+COUNT_ROW = re.compile(r"([≥>]?)\s*(\d+)(?:-(\d+))?\+?")
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+COUNT_ASKED = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
+
+
+def count_rows(chunks: list[Chunk]) -> dict[str, list[tuple[frozenset[str], frozenset[int], int | None]]]:
+    """Each study's rows of counts, by their parent label: its stems, the counts its rows give one by one, and the
+    least a "≥" row gives onwards (EMMY's previous lines: 2, 3, 4, 5 and ≥6; no row of 1)."""
+    found: dict[tuple[str, str], tuple[set[int], list[int]]] = {}
+    for c in chunks:
+        if c.row and len(c.row) >= 2 and c.section not in OUTCOME_SECTIONS and (
+                m := COUNT_ROW.fullmatch(c.row[-1].strip())):
+            for study in c.related_studies:
+                counts, onwards = found.setdefault((study, c.row[-2].split(",")[0]), (set(), []))
+                low, high = int(m.group(2)), int(m.group(3) or m.group(2))
+                if m.group(1):
+                    onwards.append(low + (m.group(1) == ">"))
+                else:
+                    counts.update(range(low, high + 1))
+    rows: dict[str, list[tuple[frozenset[str], frozenset[int], int | None]]] = {}
+    for (study, parent), (counts, onwards) in found.items():
+        rows.setdefault(study, []).append(
+            (frozenset(lexical_tokens(parent)), frozenset(counts), min(onwards, default=None)))
+    return rows
+
+
 def _row_label_stems(chunks: list[Chunk]) -> dict[str, set[str]]:
     """Each study's stems of the row labels of `chunks`."""
     found: dict[str, set[str]] = {}
@@ -961,6 +989,7 @@ class Retriever:
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.members_only = members_only(index.chunks, settings.common_zipf)
+        self.count_rows = count_rows(index.chunks)
         self.safety = safety_reports(index.chunks, index.lexicons, settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
@@ -1342,6 +1371,8 @@ class Retriever:
             return f"top_study_check: {passages[0].chunk.study_id} first"
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
             return "cohort_scope_check"
+        if self.settings.cohort_scope_check and (count := self._uncounted(query, studies)):
+            return f"cohort_scope_check: no row of {count}"
         if self.settings.cohort_scope_check and (cohort := self.cohorts.undescribed(query, studies)):
             return f"cohort_scope_check: baseline of {cohort}"
         return None
@@ -1469,6 +1500,18 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _uncounted(self, query: Query, studies: list[str]) -> str | None:
+        """A count asked of a characteristic a study gives by rows of counts, none of them that count ("only 1
+        previous line" of EMMY, whose rows start at 2)."""
+        for m in COUNT_ASKED.finditer(query.topic):
+            n = int(m.group(1)) if m.group(1).isdigit() else NUMBER_WORDS[m.group(1).lower()]
+            asked = set(lexical_tokens(m.group(2)))
+            given = [(counts, onwards) for sid in studies for parent, counts, onwards in self.count_rows.get(sid, ())
+                     if len(parent & asked) >= 2]
+            if given and not any(n in counts or (onwards is not None and n >= onwards) for counts, onwards in given):
+                return f"{m.group(1)} {m.group(2)}"
+        return None
 
     def _safety_unreported(self, query: Query, studies: list[str]) -> list[str]:
         """An event a Safety section reports (Abdallah et al's treatment-related deaths and discontinuations), asked

@@ -1838,3 +1838,14 @@ def test_which_trial_is_asked_of_studies_that_name_one(service) -> None:  # type
     assert service.retriever.search(trial).refused_by == "study_scope_check: trial name"
     assert _without(service, outcome_scope_check=False).search(trial).refused_by != "study_scope_check: trial name"
     assert service.ask("What kind of study was the EMMY trial?").answerable is True
+
+
+def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's rows of previous lines of treatment are 2, 3, 4, 5 and ≥6: no patient count is given for 1."""
+    assert (frozenset({"previous", "line", "treatment"}), frozenset({2, 3, 4, 5}), 6) in service.retriever.count_rows[
+        "talbot-2025"]
+    one = "In EMMY, how many patients had only 1 previous line of treatment?"
+    assert service.retriever.search(one).refused_by == "cohort_scope_check: no row of 1 previous line of treatment"
+    assert _without(service, cohort_scope_check=False).search(one).refused_by is None
+    assert service.ask("In EMMY, how many patients had 3 previous lines of treatment?").answerable is True
+    assert service.ask("In EMMY, how many patients had 7 previous lines of treatment?").answerable is True  # ≥6
