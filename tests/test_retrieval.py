@@ -1791,16 +1791,6 @@ def test_a_label_the_letter_never_gives_is_refused(service) -> None:  # type: ig
     assert service.ask("abdalah chart review how many had asct b4 dara retreatment").answerable is True
 
 
-def test_an_abbreviation_a_compound_is_made_with_is_asked(service) -> None:  # type: ignore[no-untyped-def]
-    """"BCMA-directed" asks BCMA, which only Abdallah et al give ("Post-BCMA exposure"); "D-Kd" is an
-    abbreviation itself, not its parts."""
-    emmy = "How many EMMY patients had prior BCMA-directed therapy?"
-    assert service.retriever.search(emmy).refused_by == "study_scope_check: bcma"
-    assert _without(service, study_scope_check=False).search(emmy).refused_by != "study_scope_check: bcma"
-    assert service.ask("In Abdallah et al, how many retreated patients had post-BCMA exposure?").answerable is True
-    assert service.ask("Abdallah: D-Kd in the DARZALEX-naive vs the retreated cohort?").answerable is True
-
-
 def test_use_beyond_the_label_asks_the_letters_notice(service) -> None:  # type: ignore[no-untyped-def]
     """The summary's notice: the company cannot recommend practices that deviate from the product labeling."""
     question = "Will the company give advice on using the drug in ways that go beyond what the approved label says?"
@@ -1823,21 +1813,6 @@ def test_a_number_of_one_member_of_a_group_is_refused(service) -> None:  # type:
     assert service.ask("How many retreated patients got DARZALEX + other in Tan et al?").answerable is True
 
 
-def test_where_a_studys_data_came_from_is_asked_of_studies_that_say(service) -> None:  # type: ignore[no-untyped-def]
-    """Souren et al collected their data from the clinic's documentation system; Szabo et al name no source."""
-    szabo = "Which national registry or database did Szabo et al use to identify the 474 patients?"
-    assert service.retriever.search(szabo).refused_by == "study_scope_check: data source"
-    assert _without(service, outcome_scope_check=False).search(szabo).refused_by != "study_scope_check: data source"
-    assert service.ask("Where did Souren et al get their disease data from?").answerable is True
-    assert service.ask("Which databases were searched for this letter?").answerable is True
-
-
-def test_which_trial_is_asked_of_studies_that_name_one(service) -> None:  # type: ignore[no-untyped-def]
-    """Abdallah et al's note says some patients came from a clinical trial, and names none; EMMY is a named study."""
-    trial = "The DARZALEX/Nivolumab patients in Abdallah et al came from a clinical trial - which trial was it?"
-    assert service.retriever.search(trial).refused_by == "study_scope_check: trial name"
-    assert _without(service, outcome_scope_check=False).search(trial).refused_by != "study_scope_check: trial name"
-    assert service.ask("What kind of study was the EMMY trial?").answerable is True
 
 
 def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-untyped-def]
@@ -1849,3 +1824,25 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     assert _without(service, cohort_scope_check=False).search(one).refused_by is None
     assert service.ask("In EMMY, how many patients had 3 previous lines of treatment?").answerable is True
     assert service.ask("In EMMY, how many patients had 7 previous lines of treatment?").answerable is True  # ≥6
+
+
+@pytest.mark.parametrize(("near_miss", "reason", "switch", "look_alikes"), [
+    # "BCMA-directed" asks BCMA, which only Abdallah et al give ("Post-BCMA exposure"); "D-Kd" is an abbreviation
+    # itself, not its parts
+    ("How many EMMY patients had prior BCMA-directed therapy?", "study_scope_check: bcma", "study_scope_check",
+     ["In Abdallah et al, how many retreated patients had post-BCMA exposure?",
+      "Abdallah: D-Kd in the DARZALEX-naive vs the retreated cohort?"]),
+    # Souren et al collected their data from the clinic's documentation system; Szabo et al name no source
+    ("Which national registry or database did Szabo et al use to identify the 474 patients?",
+     "study_scope_check: data source", "outcome_scope_check",
+     ["Where did Souren et al get their disease data from?", "Which databases were searched for this letter?"]),
+    # Abdallah et al's note says some patients came from a clinical trial and names none; EMMY is a named study
+    ("The DARZALEX/Nivolumab patients in Abdallah et al came from a clinical trial - which trial was it?",
+     "study_scope_check: trial name", "outcome_scope_check", ["What kind of study was the EMMY trial?"]),
+])
+def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
+        service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
+    assert service.retriever.search(near_miss).refused_by == reason
+    assert _without(service, **{switch: False}).search(near_miss).refused_by != reason
+    for question in look_alikes:
+        assert service.ask(question).answerable is True
