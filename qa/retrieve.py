@@ -778,14 +778,16 @@ def _listed(note: str, common_zipf: float) -> set[str]:
             for t in lexical_tokens(w) if len(t) > 1 and not t.isdigit()}
 
 
-def members_only(chunks: list[Chunk], common_zipf: float) -> dict[str, frozenset[str]]:
+def members_only(chunks: list[Chunk], common_zipf: float, terms: list[frozenset[str]]) -> dict[str, frozenset[str]]:
     """Each study's words that it writes only as members of a group (Tan et al's venetoclax, one of the "DARZALEX +
-    other" regimens; Szabo et al's del17p, one of their high-risk aberrations): it gives no figure for them alone."""
+    other" regimens; Szabo et al's del17p, one of their high-risk aberrations): it gives no figure for them alone.
+    `terms`: each chunk's terms, by position (those of a chunk with no such note are all outside one)."""
     inside: dict[str, set[str]] = {}
     outside: dict[str, set[str]] = {}
-    for c in chunks:
-        listed = {t for m in MEMBERS.finditer(c.text) for t in _listed(m.group(0), common_zipf)}
-        rest = set(lexical_tokens(MEMBERS.sub(" ", c.text)))
+    for pos, c in enumerate(chunks):
+        notes = list(MEMBERS.finditer(c.text))
+        listed = {t for m in notes for t in _listed(m.group(0), common_zipf)}
+        rest = set(lexical_tokens(MEMBERS.sub(" ", c.text))) if notes else terms[pos]
         for study in c.related_studies:
             inside.setdefault(study, set()).update(listed)
             outside.setdefault(study, set()).update(rest)
@@ -988,7 +990,7 @@ class Retriever:
         # How the letters' senders may be reached (a telephone number, an email address …), where they print it.
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
-        self.members_only = members_only(index.chunks, settings.common_zipf)
+        self.members_only = members_only(index.chunks, settings.common_zipf, self.chunk_terms)
         self.count_rows = count_rows(index.chunks)
         self.safety = safety_reports(index.chunks, index.lexicons, settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
