@@ -66,10 +66,10 @@ logger = logging.getLogger(__name__)
 NUMBER = re.compile(r"\d")
 COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or better", "at least" -> atleast, …
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")  # a number standing alone: not the 38 of "anti-CD38"
-RANGE = re.compile(r"\d+-\d+")
+RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 LABEL = re.compile(r"[a-z]\d{1,2}")  # a label of a group or a time ("d1", "p1", "t0"), lower-cased
-CI_ASKED = re.compile(r"\b(?:CIs?|confidence intervals?)\b", re.I)
-CI_STEMS = frozenset(lexical_tokens("CI confidence"))  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
+CI_ASKED = re.compile(r"\b(?:CIs?|confidence intervals?)\b", re.I)  # a confidence interval asked
+CI_STEMS = frozenset(lexical_tokens("CI confidence"))  # … and given, as a statement's stems
 # The sub-sections where a study reports what it measured: its population, its results.
 REPORTED_SECTIONS = ("Patient Characteristics", "Efficacy", "Safety")
 OUTCOME_SECTIONS = ("Efficacy", "Safety")  # where it reports its results
