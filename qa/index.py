@@ -10,6 +10,8 @@
         documents.json   per letter: title, date, disclaimer, references, advice notice, lexicon
                          (with the WordNet synonyms of words the letter lacks)
         bm25/            the bm25s lexical index
+        lexical.json     per chunk, by position: its text with the letter's abbreviations spelled out, and the
+                         terms of that text and of what BM25 indexes (read at start instead of recomputed)
         encoder/         the ONNX export of the model (onnx backend): model.onnx, tokenizer.json, export.json
       .lock            held while a build runs
 
@@ -122,6 +124,24 @@ class DocumentInfo(BaseModel):
 
 
 @dataclass
+class LexicalForms:
+    """Each chunk's lexical forms, by position: computed at build, read at start."""
+
+    spelled: list[str]  # the text with the letter's abbreviations spelled out (`spelled_out`)
+    spelled_terms: list[list[str]]  # its terms
+    terms: list[list[str]]  # the terms BM25 indexes (`lexical_text`): the spelled text and the study's names
+
+
+def lexical_forms(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> LexicalForms:
+    spelled = [spelled_out(c, lexicons[c.document]) for c in chunks]
+    return LexicalForms(
+        spelled=spelled,
+        spelled_terms=[lexical_tokens(text) for text in spelled],
+        terms=[lexical_tokens(lexical_text(c, lexicons[c.document], spelled[pos])) for pos, c in enumerate(chunks)],
+    )
+
+
+@dataclass
 class LoadedIndex:
     path: Path
     manifest: Manifest
@@ -132,6 +152,7 @@ class LoadedIndex:
     bm25: bm25s.BM25
     documents: dict[str, DocumentInfo]
     lexicons: dict[str, Lexicon]
+    lexical: LexicalForms
 
 
 def sha256_file(path: Path) -> str:
@@ -309,8 +330,9 @@ def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -
     quote_vectors = encoder.encode(quotes, progress=progress)
     index_type = "flat" if len(chunks) <= settings.retrieval.flat_index_max else "hnsw"
     dense = make_faiss_index(vectors, index_type)
+    lexical = lexical_forms(chunks, lexicons)
     bm25 = bm25s.BM25()
-    bm25.index([lexical_tokens(lexical_text(c, lexicons[c.document])) for c in chunks], show_progress=False)
+    bm25.index(lexical.terms, show_progress=False)
 
     builds = settings.index_dir / "builds"
     target = builds / build_id
@@ -326,6 +348,7 @@ def _build_locked(settings: Settings, encoder: Encoder | None, progress: bool) -
             json.dumps({d: i.model_dump() for d, i in documents.items()}, ensure_ascii=False), encoding="utf-8"
         )
         bm25.save(str(partial / "bm25"), show_progress=False)
+        (partial / "lexical.json").write_text(json.dumps(asdict(lexical), ensure_ascii=False), encoding="utf-8")
         if staged.exists():
             staged.rename(partial / "encoder")
         files = {name: sha256_file(partial / name) for name in build_files(partial)}
@@ -474,9 +497,14 @@ def load_index(settings: Settings, model_fingerprint: str | None, verify: bool =
         raw_docs = json.loads((build / "documents.json").read_text(encoding="utf-8"))
         documents = {d: DocumentInfo.model_validate(v) for d, v in raw_docs.items()}
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+        lexicons = {d: info.lexicon() for d, info in documents.items()}
+        forms = build / "lexical.json"
+        lexical = LexicalForms(**json.loads(forms.read_text(encoding="utf-8"))) if forms.exists() else \
+            lexical_forms(chunks, lexicons)  # (a build made before the forms were stored)
     except Exception as exc:  # a file that hashes right but does not load: report, never serve half an index
         raise IndexCorrupt(f"{build} could not be loaded ({exc}); rebuild with `qa build`") from exc
-    if len(chunks) != manifest.chunk_count or dense.ntotal != len(chunks) or len(quote_vectors) != manifest.quote_count:
+    if len(chunks) != manifest.chunk_count or dense.ntotal != len(chunks) or len(lexical.spelled) != len(chunks) \
+            or len(quote_vectors) != manifest.quote_count:
         raise IndexCorrupt(f"{build}: file sizes disagree with the manifest; rebuild with `qa build`")
     counts = [len(c.quotes or [c.text]) for c in chunks]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -489,5 +517,6 @@ def load_index(settings: Settings, model_fingerprint: str | None, verify: bool =
         quote_offsets=offsets,
         bm25=bm25,
         documents=documents,
-        lexicons={d: info.lexicon() for d, info in documents.items()},
+        lexicons=lexicons,
+        lexical=lexical,
     )

@@ -34,7 +34,7 @@ import numpy as np
 from qa.chunk import Chunk
 from qa.config import RetrievalSettings
 from qa.embed import Encoder
-from qa.index import LoadedIndex, lexical_text, spelled_out
+from qa.index import LoadedIndex
 from qa.lexicon import (
     COMPARISONS,
     COMPOUND,
@@ -951,9 +951,7 @@ class Retriever:
                 self.rows_by_label_stem.setdefault(stem, []).append(pos)
         # Term coverage: which chunks hold each BM25 term at all, and the term's rarity (IDF) over the chunks.
         holding: dict[str, list[int]] = {}
-        spelled = [spelled_out(c, index.lexicons[c.document]) for c in index.chunks]
-        self.chunk_terms = [frozenset(lexical_tokens(lexical_text(c, index.lexicons[c.document], spelled[pos])))
-                            for pos, c in enumerate(index.chunks)]
+        self.chunk_terms = [frozenset(terms) for terms in index.lexical.terms]
         for pos, held in enumerate(self.chunk_terms):
             for term in held:
                 holding.setdefault(term, []).append(pos)
@@ -1026,7 +1024,7 @@ class Retriever:
         # question asks is covered only when a study gives it a section, a table or a row.
         self.structure_stems = {t for c in index.chunks for t in lexical_tokens(
             " ".join([c.section or "", c.table or "", *(c.row or [])]))}
-        spelled_terms = [frozenset(lexical_tokens(text)) for text in spelled]
+        spelled_terms = [frozenset(terms) for terms in index.lexical.spelled_terms]
         self.cohorts = Cohorts(index.chunks, spelled_terms, self.outcome_stems, index.lexicons, settings.common_zipf,
                                self.bound_parts)
         self.has_number = np.array([c.kind != "table" and bool(NUMBER.search(

@@ -127,6 +127,19 @@ def test_every_file_of_a_build_is_hashed_and_verified(index: Settings, service: 
     load_index(index, service.encoder.fingerprint)  # all restored: it loads
 
 
+def test_a_build_made_before_the_lexical_forms_were_stored_computes_them(index: Settings, service: Any) -> None:
+    """lexical.json holds each chunk's spelled-out text and terms, read at start; a build without it (made by an
+    earlier version) still loads, with the same forms computed."""
+    build = current_build(index.index_dir)
+    stored = load_index(index, service.encoder.fingerprint).lexical
+    assert len(stored.spelled) == len(stored.terms) == len(stored.spelled_terms) > 0
+    (build / "lexical.json").unlink()
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"]["lexical.json"]
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert load_index(index, service.encoder.fingerprint).lexical == stored
+
+
 def test_a_file_the_manifest_does_not_list_is_refused(index: Settings, service: Any) -> None:
     (current_build(index.index_dir) / "bm25" / "extra.npy").write_bytes(b"not part of the build")
     with pytest.raises(IndexCorrupt, match="extra.npy is not in the manifest"):
