@@ -282,15 +282,14 @@ def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict
     for c in chunks:
         if c.row:
             lexicon = lexicons[c.document]
-            for label in c.row:
-                given = [(lexical_tokens(what), when) for what, when in AT_MOMENT.findall(label)]
-                given += [([t for t in lexical_tokens(c.row[0].split(",")[0]) if t not in LABEL_WORDING], when)
-                          for when in AT_TIME_NOTE.findall(c.text)]
-                for stems, when in given:
-                    if stems and (at := frozenset(lexical_tokens(lexicon.expand(when)))):
-                        for study in c.related_studies:
-                            held = found.setdefault(study, {})
-                            held[stems[0]] = held.get(stems[0], frozenset()) | at
+            given = [(lexical_tokens(what), when) for label in c.row for what, when in AT_MOMENT.findall(label)]
+            given += [([t for t in lexical_tokens(c.row[0].split(",")[0]) if t not in LABEL_WORDING], when)
+                      for when in AT_TIME_NOTE.findall(c.text)]
+            for stems, when in given:
+                if stems and (at := frozenset(lexical_tokens(lexicon.expand(when)))):
+                    for study in c.related_studies:
+                        held = found.setdefault(study, {})
+                        held[stems[0]] = held.get(stems[0], frozenset()) | at
     return found
 
 
@@ -711,10 +710,11 @@ class Cohorts:
         # A confidence interval asked of a group a results table names, where the group's own statement (of those
         # with figures, the one saying least else: its row, not the rows around it) gives the value alone: EMMY's
         # median OS "in patients with anti-CD38 in a consecutive line" is "22.3".
-        group = {t for sid in studies for pair in self.qualifiers.get(sid, {}) if pair in said for t in pair}
-        own = min((s for s in held if group <= s.terms and s.figured), key=lambda s: len(s.terms), default=None)
-        if CI_ASKED.search(query.topic) and group and own and not CI_STEMS & own.terms:
-            return True
+        if CI_ASKED.search(query.topic) and (group := {t for sid in studies for pair in self.qualifiers.get(sid, {})
+                                                       if pair in said for t in pair}):
+            own = min((s for s in held if group <= s.terms and s.figured), key=lambda s: len(s.terms), default=None)
+            if own and not CI_STEMS & own.terms:
+                return True
         # The words a column of a cohort table has alone, asked ("D3", "second" of "Second … Retreatment (D3, n=7)").
         columns = {t for s in held for t in asked & (s.absent | s.columns)}
         if not studies or not results or not (cohort or subgroup or columns):
