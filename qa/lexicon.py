@@ -595,8 +595,8 @@ def _prose(letter: Letter, study: Study, references: bool = True) -> list[str]:
 
 
 def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
-    lowercase_words = {t for t in TOKEN.findall(normalise(letter.raw)) if t.islower()}
-    frequency = Counter(words(letter.raw))
+    lowercase_words = {t for t in TOKEN.findall(normalise(letter.body)) if t.islower()}
+    frequency = Counter(words(letter.body))
 
     def rare(word: str) -> bool:  # a word the letter uses a handful of times can name a study
         return frequency[word] <= 4 and word not in shared and not word.isdigit()
@@ -683,13 +683,13 @@ def vocabulary_stems(vocabulary: set[str]) -> set[str]:
 
 def build_lexicon(letter: Letter) -> Lexicon:
     abbreviations = {k.lower(): v for k, v in abbreviation_lines(letter).items()}
-    for abbr, long in parenthetical_definitions(normalise(letter.raw)).items():
+    for abbr, long in parenthetical_definitions(normalise(letter.body)).items():
         abbreviations.setdefault(abbr.lower(), long)
     synonyms = brand_and_generic(letter)
     for abbr in list(abbreviations):
         abbreviations.pop(abbr) if abbr in synonyms else None
     clean = [r.label + " " + " ".join(r.cells) for t in letter.tables for r in t.rows]
-    vocabulary = set(words(letter.raw)) | set(words(" ".join(clean)))
+    vocabulary = set(words(letter.body)) | set(words(" ".join(clean)))
     # The letter's parts by the names a reader gives them, though the text never calls them so: the paragraph
     # above its title is its disclaimer ("what does the disclaimer say?").
     vocabulary |= {"disclaimer"} if letter.disclaimer.text.strip() else set()
@@ -698,8 +698,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
     # venue names its paper instead (`read_venues`).
     venues = tuple(reference_venues(r.text for r in letter.references.values()))
     entries = sorted((r.span.start, r.span.end) for r in letter.references.values())
-    starts, ends = [0, *(end for _, end in entries)], [*(start for start, _ in entries), len(letter.raw)]
-    body = set(words(" ".join(letter.raw[a:b] for a, b in zip(starts, ends, strict=True))))
+    starts, ends = [0, *(end for _, end in entries)], [*(start for start, _ in entries), len(letter.body)]
+    body = set(words(" ".join(letter.body[a:b] for a, b in zip(starts, ends, strict=True))))
     venue_only = {w for v in venues for w in v.words} - body
     vocabulary -= venue_only
     stems = vocabulary_stems(vocabulary)
@@ -711,7 +711,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         synonyms=synonyms,
         studies=study_profiles(letter, shared | venue_only),  # a journal names its paper as a whole (`read_venues`)
         vocabulary=vocabulary,
-        initialisms={k: v for k, v in initialisms(letter.raw).items()
+        initialisms={k: v for k, v in initialisms(letter.body).items()
                      if k not in abbreviations and k not in vocabulary},
         thesaurus={**letter_glosses(vocabulary, stems, _stem, _topical, lambda w: zipf(w) < TERM_ZIPF),
                    **letter_synonyms(stems, _stem, _topical)},

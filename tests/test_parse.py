@@ -383,3 +383,12 @@ def test_parse_text_reports_its_path_label() -> None:
     with pytest.raises(DocumentFormatError) as info:
         parse_text("", path="inline.txt")
     assert str(info.value).startswith("inline.txt:1:")
+
+
+def test_the_letters_body_ends_with_its_reference_list(letters: dict[str, Letter]) -> None:
+    """The PDF's text goes on after the last reference with the web page's chat widget ("Endchat", "Chat
+    live"); the letter's own text, whose words are its vocabulary, stops at the last entry."""
+    letter = letters["darzalex"]
+    assert letter.raw.rstrip().endswith("Chat live")
+    assert letter.body.rstrip("\xa0 ").endswith("Boston, MA.") and "Endchat" not in letter.body
+    assert letter.body == letter.raw[: letter.references[max(letter.references)].span.end]
