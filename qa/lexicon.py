@@ -601,7 +601,11 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
     def rare(word: str) -> bool:  # a word the letter uses a handful of times can name a study
         return frequency[word] <= 4 and word not in shared and not word.isdigit()
 
-    nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) for s in letter.studies}
+    # A capitalised word of a name the letter abbreviates ("International Myeloma Working Group (IMWG)") is a
+    # term's, not a site's: "working" names no study.
+    termed = {w for long in [*abbreviation_lines(letter).values(),
+                             *parenthetical_definitions(normalise(letter.body)).values()] for w in words(long)}
+    nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) - termed for s in letter.studies}
     # The places its own text names, not its references' (where a meeting was held is no site of it).
     sites = {s.id: _proper_nouns(_prose(letter, s, references=False), lowercase_words) for s in letter.studies}
     noun_counts = Counter(n for found in nouns.values() for n in found)
