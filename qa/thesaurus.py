@@ -103,13 +103,19 @@ def satellites(folder: Path | None = None) -> Iterator[list[str]]:
             yield words + [w for h in heads for w in lemmas[h] if w not in words]
 
 
+# Spoken exchanges, which the file of communication nouns also holds: "is this chat working?" asks about the
+# conversation a reader is in, not about the letter.
+SPOKEN_ROOTS = ("conversation",)
+
+
 @functools.cache  # read once per process: every letter of a build shares it
 def communication_nouns(folder: Path | None = None) -> frozenset[str]:
     """The nouns whose first sense, the commonest, is in WordNet's noun.communication file: letter, document,
     information, advertisement, brochure …, the words a question may call the letter itself by ("Is this
     document promotional?"). Taken by the first sense only: "patient" is first a person (and then a
-    grammatical role), "study" first an inspection."""
-    return _first_sense_in(folder or wordnet_dir(), COMMUNICATION)
+    grammatical role), "study" first an inspection. A kind of conversation (chat, talk) is no writing."""
+    folder = folder or wordnet_dir()
+    return _first_sense_in(folder, COMMUNICATION) - _kinds_of(folder, SPOKEN_ROOTS)
 
 
 PERSON = "18"  # the lexicographer file noun.person
@@ -157,14 +163,18 @@ def medical_nouns(folder: Path | None = None) -> frozenset[str]:
     "illness" and of "drug", at any depth): diabetes, pneumonia, aspirin, insulin. A question naming one names
     what it is about, however common the word in English; "cold" is one (the common cold is its first sense),
     "patient" and "treatment" are not."""
-    folder = folder or wordnet_dir()
+    return _kinds_of(folder or wordnet_dir(), MEDICAL_ROOTS)
+
+
+def _kinds_of(folder: Path, roots: tuple[str, ...]) -> frozenset[str]:
+    """The nouns whose commonest sense is the first sense of one of `roots` or a hyponym of it, at any depth."""
     children: dict[str, list[str]] = {}
     for offset, _, _, pointers in _synset_records(folder, "noun"):
         for _, hypernym in pointers:
             children.setdefault(hypernym, []).append(offset)
     first = _first_senses(folder)
     kinds: set[str] = set()
-    todo = [first[root] for root in MEDICAL_ROOTS]
+    todo = [first[root] for root in roots]
     while todo:
         if (offset := todo.pop()) not in kinds:
             kinds.add(offset)

@@ -997,6 +997,22 @@ def test_a_compound_of_the_letter_written_apart_is_not_a_label_topic(service) ->
     assert service.retriever.analyse("What dose of daratumumab did Szabo et al use?").label_topics == ("dose",)
 
 
+def test_a_word_of_a_name_the_letter_abbreviates_names_no_study(service) -> None:  # type: ignore[no-untyped-def]
+    """Souren et al alone write "International Myeloma Working Group (IMWG)": its capitalised words are a
+    term's, not a site's like "Freiburg", and "working" named Souren (so small talk about a chat "working"
+    was read as asked of Souren et al)."""
+    souren = next(p for p in service.index.lexicons[DOC].studies if p.id == "souren-2025")
+    assert "working" not in souren.names and "freiburg" in souren.names
+
+
+def test_the_web_pages_lines_after_the_reference_list_are_no_words_of_the_letter(service) -> None:  # type: ignore[no-untyped-def]
+    """The text ends with the web page's "Endchat" and "Chat live" after reference 10: no part of the letter,
+    so "chat" and "live" are not its words, and "Is this chat live?" names nothing it could answer."""
+    lexicon = service.index.lexicons[DOC]
+    assert not {"endchat", "chat", "live"} & lexicon.vocabulary
+    assert service.retriever.search("Is this chat live?").refused_by == "names nothing of the letter"
+
+
 def test_an_everyday_word_of_a_studys_heading_does_not_name_the_study(service) -> None:  # type: ignore[no-untyped-def]
     """'group' (Zipf 5.6) is in Souren's heading and no other study's, and named Souren: a question about
     Szabo's ABCDLP exposure group was asked of Souren, which never says ABCDLP, and refused."""
@@ -1313,6 +1329,15 @@ def test_this_before_anything_else_is_not_the_letter(service, question: str) -> 
     say (the drug, most often): the question still names nothing of the letter."""
     assert service.retriever.analyse(question).intents == ()
     assert service.ask(question).answerable is False
+
+
+@pytest.mark.parametrize("question", ["hey is this chat working? how's your day going",
+                                      "Is this conversation private?"])
+def test_this_before_a_conversation_is_the_chat_not_the_letter(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    """A chat or a conversation is spoken, no piece of writing: 'this chat' is the widget a reader types into,
+    and small talk about it names nothing of the letter (before, it was answered with the disclaimer)."""
+    assert "disclaimer" not in service.retriever.analyse(question).intents
+    assert service.retriever.search(question).refused_by == "names nothing of the letter"
 
 
 def test_this_beside_something_the_letter_names_is_not_the_letter(service) -> None:  # type: ignore[no-untyped-def]

@@ -77,6 +77,8 @@ def test_the_nouns_for_a_piece_of_writing_are_wordnets_communication_nouns() -> 
     nouns = communication_nouns()
     assert {"letter", "document", "information", "advertisement", "brochure", "pamphlet"} <= nouns
     assert not {"weather", "drug", "hospital", "patient", "study", "price", "cost"} & nouns
+    # a conversation and its kinds are spoken, not written
+    assert {"message", "email", "reply"} <= nouns and not {"chat", "conversation", "talk", "chitchat"} & nouns
     assert all(w.isalpha() and w == w.lower() for w in nouns)
 
 
