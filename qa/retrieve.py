@@ -51,6 +51,7 @@ from qa.places import PLACES
 from qa.query import (
     GUIDELINE_ASKED,
     HAZARD_RATIO,
+    ROLE_WORD,
     STATUS_ASKED,
     Query,
     analyse,
@@ -675,8 +676,14 @@ class Cohorts:
         # of response for the naive cohort; what was it in the retreatment cohort?").
         bounds = thresholds(query.topic)
         asking = asked_sentences(query.topic)
+        # Who asks is no result asked: the scene's "staff hematologist here" asks no hematologic event.
+        typed = words(query.topic)
+        persons = [bool(ROLE_WORD.fullmatch(w)) or any(lex.names_a_person(w) for lex in self.lexicons.values())
+                   for w in typed]
+        who = ({t for w, p in zip(typed, persons, strict=True) if p for t in lexical_tokens(w)}
+               - {t for w, p in zip(typed, persons, strict=True) if not p for t in lexical_tokens(w)})
         for terms, text in [(query.asking, asking), (query.terms, None)] if asking else [(query.asking, None)]:
-            asked = set(terms) | bounds
+            asked = set(terms) - who | bounds
             # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
             asked |= {t for lex in self.lexicons.values()
                       for abbr in lex.abbreviations_spelled_out(lex.expand(text) if text else query.expanded)

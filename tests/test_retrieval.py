@@ -1703,6 +1703,16 @@ def test_a_scene_before_a_semicolon_names_no_result_asked_unless_the_question_na
     assert service.ask(asked).answerable is answered
 
 
+def test_who_asks_in_the_scene_is_no_result_asked(service) -> None:  # type: ignore[no-untyped-def]
+    """A scene's result is asked when the question names none, but who asks is no result: "hematologist"
+    shares its stem with Souren et al's "Hematologic" TEAEs, and a baseline count (R-MCI) was refused as
+    that result asked of the retreated cohort."""
+    question = ("Hello, staff hematologist here looking at frailty data. In the Freiburg retrospective, how many "
+                "of the retreated patients were intermediate on the R-MCI?")
+    assert service.retriever.search(question).refused_by is None
+    assert service.retriever.search(question.replace("hematologist", "clinician")).refused_by is None
+
+
 def test_when_the_letter_will_next_be_updated_is_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
     future = "When will this retreatment response next be updated?"
     assert service.retriever.analyse(future).status is True
