@@ -182,6 +182,6 @@ def test_when_the_sender_answers_is_a_particular_the_letter_does_not_print(servi
     assert fields_asked("Is Medical Information staffed on weekends?", CONTACT_FIELDS) == ["hours"]
     assert fields_asked("Were patients available for follow-up?", CONTACT_FIELDS) == []
     assert fields_given("Call us Monday through Friday, 9 am to 5 pm.", CONTACT_FIELDS) == {"hours"}
-    assert service.retriever.search("Is this chat available on Sundays?").refused_by == (
+    assert service.retriever.search("Is this document's sender available on Sundays?").refused_by == (
         "bibliographic_scope_check: hours")
     assert fields_asked("Who were the remaining authors of the Szabo paper?") == ["author list"]
