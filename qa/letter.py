@@ -143,5 +143,5 @@ class Letter:
         """The letter's own text: the raw text without the web page's lines after its reference list
         ("Endchat", "Chat live"), which belong to no part of it."""
         last = max((r.span.end for r in self.references.values()), default=len(self.raw))
-        later = [p.span.start for p in [self.literature_search] if p is not None and p.span.start > last]
-        return self.raw if later else self.raw[:last]
+        search = self.literature_search
+        return self.raw if search is not None and search.span.start > last else self.raw[:last]

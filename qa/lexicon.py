@@ -17,6 +17,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qa.letter import Bullet, Letter, Paragraph, Study, Table
@@ -594,7 +595,9 @@ def _prose(letter: Letter, study: Study, references: bool = True) -> list[str]:
     return texts
 
 
-def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
+def study_profiles(letter: Letter, shared: set[str], expansions: Iterable[str]) -> list[StudyProfile]:
+    """Each study's names: its authors, acronyms, site and the design words no other study uses. `expansions`
+    are the long forms of the letter's abbreviations, whose words name a term, not a study."""
     lowercase_words = {t for t in TOKEN.findall(normalise(letter.body)) if t.islower()}
     frequency = Counter(words(letter.body))
 
@@ -603,8 +606,7 @@ def study_profiles(letter: Letter, shared: set[str]) -> list[StudyProfile]:
 
     # A capitalised word of a name the letter abbreviates ("International Myeloma Working Group (IMWG)") is a
     # term's, not a site's: "working" names no study.
-    termed = {w for long in [*abbreviation_lines(letter).values(),
-                             *parenthetical_definitions(normalise(letter.body)).values()] for w in words(long)}
+    termed = {w for long in expansions for w in words(long)}
     nouns = {s.id: _proper_nouns(_prose(letter, s), lowercase_words) - termed for s in letter.studies}
     # The places its own text names, not its references' (where a meeting was held is no site of it).
     sites = {s.id: _proper_nouns(_prose(letter, s, references=False), lowercase_words) for s in letter.studies}
@@ -713,7 +715,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
     return Lexicon(
         abbreviations=abbreviations,
         synonyms=synonyms,
-        studies=study_profiles(letter, shared | venue_only),  # a journal names its paper as a whole (`read_venues`)
+        # a journal names its paper as a whole (`read_venues`)
+        studies=study_profiles(letter, shared | venue_only, abbreviations.values()),
         vocabulary=vocabulary,
         initialisms={k: v for k, v in initialisms(letter.body).items()
                      if k not in abbreviations and k not in vocabulary},
