@@ -785,6 +785,11 @@ def _stem(word: str) -> str:
 def lexical_tokens(text: str) -> list[str]:
     """BM25 terms: stemmed words, with compounds also split ('anti-cd38-based' -> anti, cd38, based;
     'imid+pi' -> imid, pi) and comparisons as words ('≥CR' -> atleast, cr)."""
+    return list(_lexical_tokens(text))
+
+
+@functools.lru_cache(maxsize=65_536)  # the tables built at start read the same labels and cells many times
+def _lexical_tokens(text: str) -> tuple[str, ...]:
     _stem("")
     assert _STEMMER is not None
     out: list[str] = []
@@ -795,4 +800,4 @@ def lexical_tokens(text: str) -> list[str]:
         parts = [p for p in COMPOUND.split(word) if p]
         if len(parts) > 1:
             out.extend(p for p in parts if p not in STOPWORDS)
-    return _STEMMER.stemWords(out)
+    return tuple(_STEMMER.stemWords(out))
