@@ -75,6 +75,8 @@ STATUS_ASKED = re.compile(
     r"\b(?:ongoing|upcoming|planned|planning|future|recruiting|suspended|terminated|withdrawn)(?:\W+[\w-]+){0,3}?\W+"
     + _STUDY + r"\b|\b" + _STUDY + r"(?:\W+[\w-]+){0,3}?\W+(?:still|currently|now)\s+(?:recruiting|enrolling|accruing|"
     r"open|ongoing|active)\b"
+    # … the status said after the trial ("a randomized trial of retreatment planned or ongoing")
+    r"|\b" + _STUDY + r"(?:\W+[\w-]+){0,3}?\W+(?:planned|ongoing|underway|under\s+way|in\s+progress)\b"
     # … who runs one now, and when results yet to come are expected
     r"|\b(?:running|conducting|sponsoring|launching)(?:\W+[\w-]+){0,3}?\W+" + _STUDY + r"\b"
     r"|\b(?:results?|data|readouts?|updates?)\W+(?:\w+\W+){0,4}?(?:expected|anticipated)\b"

@@ -1377,12 +1377,21 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     "Is the Souren study still recruiting patients?",
     "Are any upcoming trials of daratumumab retreatment planned in Europe?",
     "Were any terminated studies of daratumumab retreatment left out of the letter?",
+    "Is a prospective trial of DARZALEX retreatment planned or ongoing to confirm the retrospective findings?",
 ])
 def test_where_a_study_stands_now_is_refused(service, status: str) -> None:  # type: ignore[no-untyped-def]
     """The letter reports what was published: it says of no study whether it is recruiting, ongoing or planned."""
     assert service.retriever.analyse(status).status is True
     assert service.retriever.search(status).refused_by == "status_scope_check"
     assert _without(service, status_scope_check=False).search(status).refused_by != "status_scope_check"
+
+
+def test_a_trial_said_after_its_status_is_not_asked_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
+    """The status may follow the trial ("a trial … planned or ongoing"), but a study's patients "ongoing" on
+    treatment, several words on, are no study's status."""
+    assert service.retriever.analyse("Is a phase 3 study of retreatment underway?").status is True
+    assert service.retriever.analyse(
+        "In the EMMY cohort study, how many patients were ongoing on treatment?").status is False
 
 
 @pytest.mark.parametrize("guideline", [
