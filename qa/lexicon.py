@@ -788,7 +788,7 @@ def lexical_tokens(text: str) -> list[str]:
     return list(_lexical_tokens(text))
 
 
-@functools.lru_cache(maxsize=65_536)  # the tables built at start read the same labels and cells many times
+@functools.lru_cache(maxsize=8_192)  # the start-up tables stem ~3,000 texts many times; queries add a few each
 def _lexical_tokens(text: str) -> tuple[str, ...]:
     _stem("")
     assert _STEMMER is not None
