@@ -124,6 +124,7 @@ class StudyWords:
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
+    death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -218,6 +219,14 @@ SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:registr(?:y
                           r"datasets?)\b|\bwhere\b[^?]*\bdata\b[^?]*\bfrom\b", re.IGNORECASE)
 SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation system|(?:medical|health) records|"
                            r"chart review|data (?:were|was) (?:collected|obtained|extracted))\b", re.IGNORECASE)
+
+# What patients died of, as a question asks it ("what did they die of", "the causes of death") and as a study would
+# give it ("died of progressive disease", "deaths were due to infection"). A count of patients alive, or a sentence
+# that no treatment-related deaths were reported, gives no cause.
+DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?die\s+"
+                               r"(?:of|from)\b|\bwhy\s+did\s+(?:[\w-]+\s+){1,3}?die\b", re.IGNORECASE)
+DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
+                                r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
 
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
 # acronym ("EMMY Study"): a study naming none does not say which.
@@ -1326,6 +1335,7 @@ class Retriever:
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
+                    death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1445,6 +1455,9 @@ class Retriever:
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
             return "study_scope_check: data source"  # "which national registry" of Szabo et al, who name none
+        if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
+                study.death_causes for study in named):
+            return "study_scope_check: causes of death"  # of Souren et al, who count the patients alive
         if self.settings.outcome_scope_check and TRIAL_ASKED.search(query.topic) and not any(
                 study.trial_named for study in named):
             return "study_scope_check: trial name"  # "which trial" of Abdallah et al's "patients from a clinical trial"
