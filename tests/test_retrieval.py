@@ -1386,16 +1386,6 @@ def test_where_a_study_stands_now_is_refused(service, status: str) -> None:  # t
     assert _without(service, status_scope_check=False).search(status).refused_by != "status_scope_check"
 
 
-def test_what_patients_died_of_is_refused_where_no_study_gives_causes_of_death(service) -> None:  # type: ignore[no-untyped-def]
-    """Souren et al count the patients alive (20 of 22) and Abdallah et al report no treatment-related deaths:
-    neither says what anyone died of. How many died, and whether anyone died of the treatment, they answer."""
-    cause = "In Souren et al, what did the two patients who were not alive die of?"
-    assert service.retriever.search(cause).refused_by == "study_scope_check: causes of death"
-    assert _without(service, outcome_scope_check=False).search(cause).refused_by is None
-    assert service.ask("How many of the Souren D2 + D3 patients had died?").answerable is True
-    assert service.ask("Did anyone die because of the treatment in the Abdallah chart review?").answerable is True
-
-
 def test_a_trial_said_after_its_status_is_not_asked_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
     """The status may follow the trial ("a trial … planned or ongoing"), but a study's patients "ongoing" on
     treatment, several words on, are no study's status."""
@@ -1893,6 +1883,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # Abdallah et al's note says some patients came from a clinical trial and names none; EMMY is a named study
     ("The DARZALEX/Nivolumab patients in Abdallah et al came from a clinical trial - which trial was it?",
      "study_scope_check: trial name", "outcome_scope_check", ["What kind of study was the EMMY trial?"]),
+    # Souren et al count the patients alive (20 of 22) and Abdallah et al report no treatment-related deaths:
+    # neither says what anyone died of; how many died, and whether anyone died of the treatment, they answer
+    ("In Souren et al, what did the two patients who were not alive die of?", "study_scope_check: causes of death",
+     "outcome_scope_check", ["How many of the Souren D2 + D3 patients had died?",
+                             "Did anyone die because of the treatment in the Abdallah chart review?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
