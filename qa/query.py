@@ -24,9 +24,12 @@ ADVICE = re.compile(  # (how a paper "should I cite" is no advice on treating an
     r"\b(should (i|we|my|our|he|she|they)(?! (?:cite|quote|reference)\b)|(my|our) ([\w-]+ ){0,4}patients?|"
     r"(would|do) you (recommend|suggest|advise|use)|"
     r"is it (safe|ok|okay|reasonable) (for|to)|can (i|we) (give|use|retreat|restart|start|switch)|"
-    r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice)\b",
+    r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice|(i|we) should)\b",
     re.I,
 )
+# A patient the scene introduced, referred back to in the question it asks ("My patient is dara-refractory after
+# D-Vd; would you put her on D-Kd or D-Pd next?").
+REFERRED_BACK = re.compile(r"\b(she|he|her|him|his)\b", re.I)
 
 # What a question asks for, by the kind of passage that answers it: general wording of questions about a
 # letter's apparatus (its references, its disclaimer, its literature search, its summary).
@@ -334,6 +337,11 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
             LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)
         and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))
+    asked = _asked(text, topic)
+    # Advice is what the question asks, not who it is asked for: a scene's "my patient is worried about side
+    # effects" before "What TEAEs were seen in the MSK cohort?" asks the cohort's figures.
+    asked["advice"] = asked["advice"] and (judged == topic or bool(
+        ADVICE.search(judged) or REFERRED_BACK.search(judged)))
     return Query(
         text=text,
         topic=topic,
@@ -344,7 +352,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         studies=tuple(lexicon.detect_studies(topic)),
         study_named=lexicon.names_a_study(topic, common_zipf=common_zipf),
         intents=intents,
-        **_asked(text, topic),
+        **asked,
         # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two; and
         # not who asks or for whom ("clinical pharmacist on our myeloma service here", "a colleague forwarded")
         unknown=tuple(w for w in dict.fromkeys(lexicon.unknown_terms(

@@ -583,6 +583,19 @@ def test_a_request_for_patient_advice_is_flagged_and_still_answered(service, let
     assert cite.answerable is False  # their entry gives neither
 
 
+def test_a_patient_in_the_scene_is_no_advice_asked(service) -> None:  # type: ignore[no-untyped-def]
+    """Advice is what a question asks, not whom it is asked for: with the scene's patient it would be flagged
+    and answered with passages, though Tan et al report no adverse events."""
+    question = "Hi, my patient is anxious about side effects. Which adverse events did Tan et al see at retreatment?"
+    assert service.retriever.analyse(question).advice is False
+    assert service.retriever.search(question).refused_by.startswith("study_scope_check")
+    # the scene's patient referred back to, or advice asked in so many words, is still advice
+    for advice in ["My patient relapsed on D-Vd. Would you put him on D-Kd next?",
+                   "My patient progressed on D-Rd. Abdallah's patients mostly got D-Pd; is that what we should use?",
+                   "Our patient is dara-refractory. In Abdallah et al, should I expect a response to retreatment?"]:
+        assert service.ask(advice).advice_request is True
+
+
 @pytest.mark.parametrize("question", ["How should I adjust metformin in a patient with an eGFR of 25?",
                                       "my dad is on darzalex, is it ok for him to get the shingles vaccine"])
 def test_a_request_for_advice_on_what_the_letter_never_names_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
