@@ -224,6 +224,9 @@ _LABEL_WORDS = (
     "injection injections"
 )
 LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
+# A dose written in its units asks the dosage too ("was carfilzomib given at 56 or 70 mg/m2?"); a laboratory
+# value's units (mg/dL, mL/min) do not.
+DOSE_UNIT = re.compile(r"\d*(mg|mcg|µg|μg)(/(kg|m2|m²|day|d|dose|wk|week))?", re.I)
 NUMBERED = frozenset({"grade", "grades", "stage", "stages", "phase", "class", "type", "cycle", "line", "part"})
 # Their verbs' forms too ("dosed", "injected", "refrigerated"): the stems of the words that are verbs as well.
 LABEL_VERB_STEMS = frozenset(lexical_tokens("dose dosing inject store refrigerate premedicate counsel"))
@@ -333,7 +336,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     # A prefix hyphenated or not is one word ("pre-medications").
     # "IV" after "grade" or "stage" is a Roman numeral, not the route.
     label_topics = tuple(dict.fromkeys(
-        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or w.replace("-", "") in LABEL_SECTIONS or bool(
+        w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or w.replace("-", "") in LABEL_SECTIONS
+                                            or DOSE_UNIT.fullmatch(w) or bool(
             LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)
         and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))

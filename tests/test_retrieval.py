@@ -441,7 +441,8 @@ def test_a_question_naming_nothing_of_the_letter_is_refused(service, question: s
                                       "What is the recommended dose of DARZALEX FASPRO for retreatment?",
                                       "EMMY: was daratumumab given IV or subcutaneously?",
                                       "How is DARZALEX dosed with pomalidomide at retreatment?",
-                                      "Which pre-medications should be given before DARZALEX retreatment?"])
+                                      "Which pre-medications should be given before DARZALEX retreatment?",
+                                      "Were the Abdallah D-Kd patients given carfilzomib at 20 or 27 mg/m2?"])
 def test_a_label_topic_the_letter_never_takes_up_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
     assert service.ask(question).answerable is False
     assert _without(service, label_topic_check=False, common_zipf=0.0).search(question).answerable is True
@@ -453,6 +454,13 @@ def test_the_route_by_its_initials_is_a_label_topic_and_a_numeral_is_not(service
     # "IV" after "grade" or "stage" is a number: grade 4 is judged as a grade
     assert service.retriever.analyse("Any grade IV neutropenia in the Abdallah retreated patients?").label_topics == ()
     assert service.retriever.analyse("How many Tan patients had stage IV disease?").label_topics == ()
+
+
+def test_a_dose_in_its_units_is_a_label_topic_and_a_laboratory_value_is_not(service) -> None:  # type: ignore[no-untyped-def]
+    assert service.retriever.analyse("Was daratumumab given at 16 mg/kg in EMMY?").label_topics == ("mg/kg",)
+    assert service.retriever.analyse("was dara 1800mg in the Szabo cohort?").label_topics == ("1800mg",)
+    assert service.retriever.analyse("How many EMMY patients had a creatinine above 2 mg/dL?").label_topics == ()
+    assert service.retriever.analyse("How many had a creatinine clearance under 30 mL/min?").label_topics == ()
 
 
 def test_usage_is_use_not_the_labels_indications_and_usage(service) -> None:  # type: ignore[no-untyped-def]
