@@ -228,6 +228,15 @@ DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
 
+# Which members of a group, as a question asks them ("which BCMA therapies", "what kinds of infections", "what were
+# the toxicities?"): its plural noun, with up to two words before it.
+KINDS_ASKED = re.compile(r"\bwhat\s+were\s+the\s+((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\s*\?|\b(?:which|what)\s+(?:(?:"
+                         r"specific|particular|exact)\s+)?(?:(?:kinds?|types?|sorts?|classes|forms?)\s+of\s+)?"
+                         r"((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\b", re.IGNORECASE)
+AUXILIARIES = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had"])
+# A word a figure follows in a sentence: "toxicity (11%)", "progressive disease (PD; 42%)".
+COUNTED = re.compile(r"([\w-]+)\s*\((?:[A-Z]{1,5};\s*)?[\d.]+%\)")
+
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
 # acronym ("EMMY Study"): a study naming none does not say which.
 TRIAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?trials?\b|\bname of the (?:[\w-]+\s+)?trial\b",
@@ -810,6 +819,29 @@ def members_only(chunks: list[Chunk], common_zipf: float, terms: list[frozenset[
     return {study: frozenset(found - outside.get(study, set())) for study, found in inside.items()}
 
 
+def counted_only(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """Each study's words that it gives a count of and never its members: the own label of a row no row is under
+    (Abdallah et al's "Post-BCMA exposure 11 (26)", Souren et al's "Nonhematologic Infection 7 (32)") and a word a
+    figure follows in a sentence (Szabo et al's "toxicity (11%)"), when the study writes it nowhere else. Which
+    BCMA therapies, which infections, which toxicities: the letter does not list them."""
+    paths = {tuple(c.row) for c in chunks if c.row}
+    parents = {path[:n] for path in paths for n in range(1, len(path))}
+    counted: dict[str, set[str]] = {}
+    elsewhere: dict[str, set[str]] = {}
+    for c in chunks:
+        if c.row:
+            own = lexical_tokens(c.row[-1]) if tuple(c.row) not in parents else []
+            rest = lexical_tokens(" ".join([*c.row[:-1], c.table or ""] + ([] if own else [c.row[-1]])))
+        else:  # a passage's own words; an abbreviation line defines a term, it counts nothing
+            said = " ".join(q for q in (c.quotes or [c.text]) if not q.startswith("Abbreviations:"))
+            own = [t for m in COUNTED.finditer(said) for t in lexical_tokens(m.group(1))]
+            rest = lexical_tokens(COUNTED.sub(" ", said))
+        for study in c.related_studies:
+            counted.setdefault(study, set()).update(own)
+            elsewhere.setdefault(study, set()).update(rest)
+    return {study: frozenset(found - elsewhere.get(study, set())) for study, found in counted.items()}
+
+
 # The subject of a Safety sentence that reports no table: "No treatment-related deaths were reported",
 # "Treatment discontinuations occurred due to …".
 SAFETY_SUBJECT = re.compile(r"^(?:no\s+)?((?:[\w-]+\s+){0,2}[\w-]+?)\s+(?:were|was|occurred|led)\b", re.I)
@@ -1005,6 +1037,7 @@ class Retriever:
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.members_only = members_only(index.chunks, settings.common_zipf, self.chunk_terms)
+        self.counted_only = counted_only(index.chunks)
         self.count_rows = count_rows(index.chunks)
         self.safety = safety_reports(index.chunks, index.lexicons, settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
@@ -1451,6 +1484,8 @@ class Retriever:
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(
                 {t for t in query.terms if all(t in self.members_only.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
+        if self.settings.outcome_scope_check and (kinds := self._kinds_unlisted(query, studies)):
+            return f"study_scope_check: which {', '.join(kinds)}"  # "which BCMA therapies" of a count of BCMA exposure
         if self.settings.outcome_scope_check and SOURCE_ASKED.search(query.topic) \
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
@@ -1520,6 +1555,18 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _kinds_unlisted(self, query: Query, studies: list[str]) -> list[str]:
+        """The rarer words of a group whose members a question asks ("which BCMA therapies had they received")
+        that the studies asked of only count."""
+        found: list[str] = []
+        for m in KINDS_ASKED.finditer(query.topic):
+            group = (m.group(1) or m.group(2)).split()
+            if AUXILIARIES.intersection(w.lower() for w in group):
+                continue  # "which years were patients": the noun before the verb is asked, not "patients"
+            found += [w for w in group if zipf(w) < self.settings.common_zipf and any(
+                all(t in self.counted_only.get(sid, ()) for sid in studies) for t in lexical_tokens(w))]
+        return found
 
     def _uncounted(self, query: Query, studies: list[str]) -> str | None:
         """A count asked of a characteristic a study gives by rows of counts, none of them that count ("only 1

@@ -1909,6 +1909,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In Souren et al, what did the two patients who were not alive die of?", "study_scope_check: causes of death",
      "outcome_scope_check", ["How many of the Souren D2 + D3 patients had died?",
                              "Did anyone die because of the treatment in the Abdallah chart review?"]),
+    # Souren et al count nonhematologic infections and Abdallah et al post-BCMA exposure, Szabo et al give toxicity as
+    # a reason (11%): none says which; Abdallah et al name the events that led to discontinuation, Tan et al the
+    # partner drugs of "other"
+    ("Which infections did the Souren D1 patients get?", "study_scope_check: which infections",
+     "outcome_scope_check", ["Which adverse events led to treatment discontinuation in Abdallah et al?",
+                             "Which partner drugs make up the other category in the Tan regimen table?",
+                             "How many Souren D1 patients had a nonhematologic infection?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
