@@ -892,6 +892,9 @@ def safety_reports(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zip
 # asks of ("only 1 previous line", "one line of therapy").
 COUNT_ROW = re.compile(r"([≥>]?)\s*(\d+)(?:-(\d+))?\+?")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+# A summary statistic asked of a characteristic ("the median number of previous lines").
+SUMMARY_ASKED = re.compile(r"\b(median|mean|average)\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
+SUMMARY_STATED = re.compile(r"\b(?:median|mean|average)\b", re.I)
 COUNT_ASKED = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\s+((?:[a-z][\w-]*\s+){0,3}[a-z][\w-]*)", re.I)
 
 
@@ -1039,6 +1042,12 @@ class Retriever:
         self.members_only = members_only(index.chunks, settings.common_zipf, self.chunk_terms)
         self.counted_only = counted_only(index.chunks)
         self.count_rows = count_rows(index.chunks)
+        # each study's sentences and row lines that give a median, mean or average, as stems
+        self.summary_lines: dict[str, list[frozenset[str]]] = {}
+        for chunk in index.chunks:
+            stated = [frozenset(lexical_tokens(q)) for q in chunk.quotes if SUMMARY_STATED.search(q)]
+            for study in chunk.related_studies:
+                self.summary_lines.setdefault(study, []).extend(stated)
         self.safety = safety_reports(index.chunks, index.lexicons, settings.common_zipf)
         self.time_measures: dict[str, set[str]] = {}
         for c in index.chunks:
@@ -1423,6 +1432,8 @@ class Retriever:
             return "cohort_scope_check"
         if self.settings.cohort_scope_check and (count := self._uncounted(query, studies)):
             return f"cohort_scope_check: no row of {count}"
+        if self.settings.cohort_scope_check and (statistic := self._unsummarised(query, studies)):
+            return f"cohort_scope_check: no {statistic}"  # "median previous lines" of EMMY's rows of 2, 3, …
         if self.settings.cohort_scope_check and (cohort := self.cohorts.undescribed(query, studies)):
             return f"cohort_scope_check: baseline of {cohort}"
         return None
@@ -1577,6 +1588,19 @@ class Retriever:
             given = [(counts, onwards) for sid in studies for parent, counts, onwards in self.count_rows.get(sid, ())
                      if len(parent & asked) >= 2]
             if given and not any(n in counts or (onwards is not None and n >= onwards) for counts, onwards in given):
+                return f"{m.group(1)} {m.group(2)}"
+        return None
+
+    def _unsummarised(self, query: Query, studies: list[str]) -> str | None:
+        """A median, mean or average asked of a characteristic a study gives by rows of counts and by no such
+        figure ("the median number of previous lines" of EMMY, which counts the patients with 2, 3, 4, 5 and ≥6)."""
+        for m in SUMMARY_ASKED.finditer(query.topic):
+            statistic = set(lexical_tokens(m.group(1)))
+            asked = set(lexical_tokens(m.group(2)))
+            parents = [parent for sid in studies for parent, _, _ in self.count_rows.get(sid, ())
+                       if len(parent & asked) >= 2]
+            if parents and not any(statistic <= line and len(parent & line) >= 2 for parent in parents
+                                   for sid in studies for line in self.summary_lines.get(sid, ())):
                 return f"{m.group(1)} {m.group(2)}"
         return None
 

@@ -1916,6 +1916,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Which adverse events led to treatment discontinuation in Abdallah et al?",
                              "Which partner drugs make up the other category in the Tan regimen table?",
                              "How many Souren D1 patients had a nonhematologic infection?"]),
+    # EMMY counts the patients by 2, 3, 4, 5 and ≥6 previous lines and gives no median; Tan et al give one
+    ("What was the median number of previous lines of treatment in EMMY?",
+     "cohort_scope_check: no median number of previous lines", "cohort_scope_check",
+     ["What was the median number of prior lines at retreatment in Tan et al?",
+      "How many EMMY patients had 5 previous lines of treatment?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
