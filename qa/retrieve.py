@@ -165,6 +165,9 @@ STATISTICAL_METHOD = re.compile(r"\bstatistical\s+(?:tests?|methods?|analys[ie]s
 
 # What names a grade rather than the event graded ("grade 3/4", "all grades", "any grade").
 GRADE_STEMS = frozenset(lexical_tokens("grade grades any all"))
+# A statement that every event of a kind had one grade ("All IRRs were of grade 1."): it answers whatever grade is
+# asked of them (none was grade 3).
+EVERY_ONE_GRADE = re.compile(r"\ball\b[^.;]*?\b(?:were|was)\s+(?:of\s+)?grades?\s*\d", re.I)
 
 # Words as the letter's initialisms are read from it (`qa.lexicon.initialisms`): letters and hyphens.
 PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
@@ -1017,7 +1020,8 @@ class Retriever:
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
         self._graded = {c.id: lines for c in index.chunks if (lines := tuple(
-            (frozenset(lexical_tokens(index.lexicons[c.document].expand(unit))), grade_sets(unit))
+            (frozenset(lexical_tokens(index.lexicons[c.document].expand(unit))),
+             grade_sets(unit) | ({frozenset[int]()} if EVERY_ONE_GRADE.search(unit) else set()))
             for unit in graded_lines(c)))}
         graded = [stems for lines in self._graded.values() for stems, _ in lines]
         self.graded_headings = frozenset(t for t, n in Counter(t for stems in graded for t in stems).items()
@@ -1650,11 +1654,13 @@ class Retriever:
         """The question asks a grade, and no passage of the named studies that speaks of what it asks (its
         outcome words: anemia, neutropenia …; any graded passage when it names none) gives that grade or a
         part of it. "Grade 3/4" answers "grade 3 or higher" and "grade 3 or 4", not "grade 4" alone: the
-        letter does not break it down."""
+        letter does not break it down. That all were of one grade answers any."""
         if not query.grades:
             return False
         events = {t for t in query.terms if t in self.outcome_stems} - GRADE_STEMS - self.graded_headings
-        given = [sets for study in named for stems, sets in study.graded if not events or events & stems]
+        # (one grade for all of an event answers only a question naming that event)
+        given = [sets if events else sets - {frozenset()} for study in named for stems, sets in study.graded
+                 if not events or events & stems]
         return not any(g <= query.grades for sets in given for g in sets)
 
     def _another_study_first(self, query: Query, studies: list[str], passages: list[Passage]) -> bool:

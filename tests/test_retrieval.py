@@ -1478,6 +1478,10 @@ def test_a_status_word_of_something_else_is_no_study_status(service) -> None:  #
     # Abdallah et al give grade 3/4 together: "grade 3 or higher" is what they give, grade 4 alone is not.
     ("grade_scope_check", "Abdallah et al: how many retreated patients had grade 4 neutropenia?",
      "Abdallah et al: how many retreated patients had grade 3 or higher neutropenia?"),
+    # "All IRRs were of grade 1": Abdallah et al answer any grade of their IRRs (none was grade 3), not of an event
+    # or of events in general
+    ("grade_scope_check", "Abdallah et al: any grade 5 events in the retreated patients?",
+     "abdallah irrs - any grade 3? what grade were they"),
     # A measure of time, in everyday words: only Szabo et al give a time to next treatment, only Abdallah et al a
     # time to (first) response.
     ("outcome_scope_check", "Abdallah et al: median time to next treatment after retreatment?",
