@@ -620,13 +620,16 @@ class Cohorts:
         # result is reported for a subgroup only where a statement names it. The words the letter's
         # abbreviations spell out (drugs, the disease) are wording that statements vary, unless no statement
         # of any study names them and not every study speaks of them (cytogenetics, transplant).
-        rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS for w in words(" ".join(c.row))]
+        # (in the letter's canonical names, as a question's terms are: "Isatuximab-Daratumumab" is isatuximab-darzalex)
+        rows = [w for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
+                for w in words(lexicons[c.document].canonical(" ".join(c.row)))]
         def drug(part: str) -> bool:
             return bool(stems := lexical_tokens(part)) and set(stems) <= names
 
         def subgroup(word: str) -> bool:
             """A span of numbers ("75-79"); a compound ("D-Kd", "R-ISS", "high-risk"), unless it is a drug's
-            name with everyday words ("DARZALEX-based"); a rare word. Not a single number."""
+            name with everyday words ("DARZALEX-based"), but a sequence of the drug's names is a group
+            ("Daratumumab-Daratumumab": given after itself); a rare word. Not a single number."""
             if RANGE.fullmatch(word):
                 return True
             if NUMBER.search(word):
@@ -634,7 +637,8 @@ class Cohorts:
             if not COMPOUND.search(word):
                 return zipf(word) < common_zipf
             parts = [p for p in COMPOUND.split(word) if p]
-            return not any(drug(p) for p in parts) or any(not drug(p) and zipf(p) < common_zipf for p in parts)
+            return not any(drug(p) for p in parts) or any(not drug(p) and zipf(p) < common_zipf for p in parts) or (
+                len(parts) > 1 and all(drug(p) for p in parts))
 
         self.subgroup_stems = {stems[0] for w in rows if subgroup(w) and (stems := lexical_tokens(w))}
         # A row whose own label is one word names a group of patients however common the word ("Black",

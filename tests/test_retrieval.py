@@ -1925,6 +1925,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check: no median number of previous lines", "cohort_scope_check",
      ["What was the median number of prior lines at retreatment in Tan et al?",
       "How many EMMY patients had 5 previous lines of treatment?"]),
+    # EMMY counts its patients by anti-CD38 sequence and gives no result for any of them ("The choice of anti-CD38
+    # … showed no difference"); the sequence is written in the drug's names, read as a question's are
+    ("In EMMY, what was the median OS of the Daratumumab-Daratumumab group?", "cohort_scope_check",
+     "cohort_scope_check", ["How many EMMY patients were retreated Daratumumab-Daratumumab?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
