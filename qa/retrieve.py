@@ -646,6 +646,10 @@ class Cohorts:
         self.subgroup_stems |= {stems[0] for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                                 and len(own := words(c.row[-1])) == 1 and own[0].isalpha() and len(own[0]) > 3
                                 and own[0] not in STOPWORDS and (stems := lexical_tokens(own[0]))}
+        # And a word a figure follows in a sentence outside the results: the patients it counts ("the most common
+        # reasons for IR discontinuation were … toxicity (11%)").
+        self.subgroup_stems |= {t for c in chunks if not c.row and c.section not in OUTCOME_SECTIONS
+                                for m in COUNTED.finditer(c.text) for t in lexical_tokens(m.group(1))}
         stated = {t for found in self.passages.values() for statement in found for t in statement.terms}
         by_study: dict[str, set[str]] = {}
         for pos, c in enumerate(chunks):

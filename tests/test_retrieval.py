@@ -1929,6 +1929,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # … showed no difference"); the sequence is written in the drug's names, read as a question's are
     ("In EMMY, what was the median OS of the Daratumumab-Daratumumab group?", "cohort_scope_check",
      "cohort_scope_check", ["How many EMMY patients were retreated Daratumumab-Daratumumab?"]),
+    # Szabo et al count the patients who stopped for toxicity (11%) and give no survival for them
+    ("In Szabo et al, what was the median OS of the patients who stopped their IR for toxicity?",
+     "cohort_scope_check", "cohort_scope_check",
+     ["What was the median OS of the entire cohort in Szabo et al?",
+      "What share of Szabo et al's patients discontinued their IR because of toxicity?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
