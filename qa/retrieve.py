@@ -291,6 +291,10 @@ def phrases(text: str) -> set[str]:
 AT_MOMENT = re.compile(r"\b([a-z][\w-]*)\s+at\s+(?:the\s+time\s+of\s+)?(?:the\s+|their\s+)?([a-z][\w-]*(?:\s+"
                        + r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[a-z][\w-]*){0,2})", re.IGNORECASE)
 STUDY_START = frozenset(lexical_tokens("baseline start entry enrollment inclusion index") + ["least"])  # "at least"
+# Which of two moments something was taken at or counted from, asked ("was the ECOG score recorded at diagnosis or at
+# the start of retreatment?", "measured from the start of each line or from initial diagnosis?").
+MOMENT_CHOICE = re.compile(r"\b(?:at|from)\s+(?:the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,4}?)\s+or\s+(?:at|from)\s+"
+                           r"(?:the\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,4})", re.IGNORECASE)
 # A table note giving the moment of the row it marks ("a At the time of diagnosis of multiple myeloma."), and the
 # words of a row label that are not the characteristic ("Median age (range), years": age).
 AT_TIME_NOTE = re.compile(r"^[a-z]?\s*At the time of\s+(.+?)\.?$", re.MULTILINE)
@@ -1534,6 +1538,8 @@ class Retriever:
             return f"study_scope_check: {', '.join(together)} alone"  # "sCR on its own" of Tan et al's "sCR/CR"
         if self.settings.outcome_scope_check and (moment := self._other_moment(query, studies)):
             return f"study_scope_check: {moment}"  # "age at diagnosis" of EMMY, which gives age at retreatment
+        if self.settings.outcome_scope_check and (moment := self._moment_unsaid(query, studies)):
+            return f"study_scope_check: {moment}"  # "ECOG at diagnosis or at retreatment?" of EMMY, which says neither
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
@@ -1642,6 +1648,20 @@ class Retriever:
             given = [self.moments.get(sid, {}).get(stems[0]) for sid in studies]
             if all(g is not None and not g & at for g in given):
                 return f"{what} at {when}"
+        return None
+
+    def _moment_unsaid(self, query: Query, studies: list[str]) -> str | None:
+        """Which of two moments a characteristic or result was taken at or counted from, asked of studies none of
+        whose row labels naming it names either moment: EMMY's "ECOG Score" and Souren et al's "6-month PFS" say
+        neither; Abdallah et al's "Median time to retreatment from initial myeloma diagnosis" does."""
+        for m in MOMENT_CHOICE.finditer(query.topic):
+            choices = set(lexical_tokens(f"{m.group(1)} {m.group(2)}"))
+            labels = [frozenset(lexical_tokens(" ".join(c.row))) for c in self.index.chunks
+                      if c.row and set(c.related_studies) & set(studies)]
+            # what is asked: its outcome words and patient characteristics, not the cohorts or columns it names
+            asked = {t for t in query.asking if t in self.outcome_stems or t in self.characteristics} - choices
+            if asked and not any(label & asked and label & choices for label in labels):
+                return f"{m.group(1)} or {m.group(2)}"
         return None
 
     def _outcomes_apart(self, query: Query, lexicon: Lexicon) -> list[str]:

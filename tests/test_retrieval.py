@@ -1934,6 +1934,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check", "cohort_scope_check",
      ["What was the median OS of the entire cohort in Szabo et al?",
       "What share of Szabo et al's patients discontinued their IR because of toxicity?"]),
+    # EMMY give age at retreatment and ISS at diagnosis, and the ECOG score at no moment; Abdallah et al count the
+    # time to retreatment from initial diagnosis
+    ("Was the EMMY ECOG score taken at diagnosis or at retreatment?", "study_scope_check: diagnosis or retreatment",
+     "outcome_scope_check", ["In EMMY, was age taken at diagnosis or at retreatment?",
+                             "In Abdallah et al, was the time to retreatment counted from diagnosis or from the first "
+                             "DARZALEX line?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
