@@ -168,7 +168,9 @@ SEARCH_FIELDS: Particulars = {
                re.compile(r"\b(?:limited|restricted)\s+to\b|\bfilters?\b|\bEnglish\b", re.I)),
     # the period of publication searched, which a date of searching does not give
     "period searched": (re.compile(r"\b(?:date|time|year|publication)\s+(?:range|span|window|period)\b"
-                                   r"|\bhow far back\b|\bpublished\s+(?:between|since|after|from)\b", re.I),
+                                   r"|\bhow far back\b|\bpublished\s+(?:between|since|after|from)\b"
+                                   r"|\b(?:start(?:ing)?|earliest|beginning)\s+year\b|\bfrom\s+(?:what|which)\s+year\b",
+                                   re.I),
                         re.compile(r"\b(?:from|between|since)\s+(?:\d{4}|inception)\b", re.I)),
     # items 15 and 16, the records found and the screening of them
     "records": (re.compile(r"\bhow many\s+(?:records|articles|papers|hits|abstracts|publications|results|studies)\b"

@@ -136,6 +136,8 @@ def test_a_search_particular_its_line_does_not_give_is_refused(service) -> None:
     assert fields_asked("How many articles did the database search turn up?", SEARCH_FIELDS) == ["records"]
     assert fields_asked("Was the literature search limited to English papers?", SEARCH_FIELDS) == ["limits"]
     assert fields_asked("Which databases were searched?", SEARCH_FIELDS) == []
+    assert fields_asked("From what start year did the search cover MEDLINE and Embase?", SEARCH_FIELDS) == [
+        "period searched"]
     assert fields_given("A search of MEDLINE using the search terms daratumumab AND retreatment, limited to "
                          "English, from 2015 to 2025 found 120 records.", SEARCH_FIELDS) >= {
         "search strategy", "limits", "period searched", "records"}
