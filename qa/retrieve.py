@@ -125,6 +125,7 @@ class StudyWords:
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
+    reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -239,6 +240,17 @@ KINDS_ASKED = re.compile(r"\bwhat\s+were\s+the\s+((?:[\w/+-]+\s+){0,2}?[\w/+-]*[
 AUXILIARIES = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had"])
 # A word a figure follows in a sentence: "toxicity (11%)", "progressive disease (PD; 42%)".
 COUNTED = re.compile(r"([\w-]+)\s*\((?:[A-Z]{1,5};\s*)?[\d.]+%\)")
+
+# Why something happened, as a question asks it ("why did patients stop their previous line", "what led to …"),
+# and as a study gives a reason ("discontinuations occurred due to …", "the most common reasons for …", "excluded
+# due to …", "this is why …", its exclusion criteria). A study stating none does not say why. Why a study was
+# done is its aim, which every study states.
+REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|registry|research)\s+(?:was\s+|were\s+)?"
+                          r"(?:done|conducted|run|performed|undertaken|carried out)\b)|\bfor what reasons?\b|"
+                          r"\bwhat\s+(?:were\s+the\s+)?reasons?\b|\bwhat\s+(?:led|caused|prompted|made)\b",
+                          re.IGNORECASE)
+REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
+                           re.IGNORECASE)
 
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
 # acronym ("EMMY Study"): a study naming none does not say which.
@@ -1394,6 +1406,7 @@ class Retriever:
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
+                    reasons=any(REASON_STATED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1520,6 +1533,9 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
                 study.death_causes for study in named):
             return "study_scope_check: causes of death"  # of Souren et al, who count the patients alive
+        if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
+                study.reasons for study in named):
+            return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none
         if self.settings.outcome_scope_check and TRIAL_ASKED.search(query.topic) and not any(
                 study.trial_named for study in named):
             return "study_scope_check: trial name"  # "which trial" of Abdallah et al's "patients from a clinical trial"

@@ -1940,6 +1940,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["In EMMY, was age taken at diagnosis or at retreatment?",
                              "In Abdallah et al, was the time to retreatment counted from diagnosis or from the first "
                              "DARZALEX line?"]),
+    # EMMY and Tan et al give no reason for anything but Tan et al's exclusion criteria; Szabo et al give why their
+    # patients stopped the index regimen; why a study was done is its aim
+    ("In EMMY, why did patients stop their previous anti-CD38 line?", "study_scope_check: reason",
+     "outcome_scope_check", ["Why did people stop their first daratumumab regimen in Szabo et al?",
+                             "Why were some patients left out of Tan's analysis?",
+                             "Why was the EMMY study conducted?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
