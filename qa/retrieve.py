@@ -252,6 +252,12 @@ REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|reg
 REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
                            re.IGNORECASE)
 
+# The patients a study left out, named as a group ("those excluded patients", "the patients who were excluded"):
+# a study reports results of the patients it analysed.
+EXCLUDED_GROUP = re.compile(r"\b(?:excluded|left[- ]out|dropped)\s+(?:patients|pts|people|ones|group|cohort)\b|"
+                            r"\b(?:patients|pts|people|those|ones)\s+(?:who\s+were\s+|that\s+were\s+)?"
+                            r"(?:excluded|left\s+out|dropped)\b", re.IGNORECASE)
+
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
 # acronym ("EMMY Study"): a study naming none does not say which.
 TRIAL_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?trials?\b|\bname of the (?:[\w-]+\s+)?trial\b",
@@ -1533,6 +1539,11 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
                 study.death_causes for study in named):
             return "study_scope_check: causes of death"  # of Souren et al, who count the patients alive
+        if self.settings.outcome_scope_check and EXCLUDED_GROUP.search(query.topic) and (
+                results := set(query.asking) & self.cohorts.results) and not any(
+                "exclud" in s.terms and results & s.terms for sid in studies
+                for s in self.cohorts.passages.get(sid, [])):
+            return "study_scope_check: results of excluded patients"  # "the ORR of the 17 excluded", of Souren et al
         if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
                 study.reasons for study in named):
             return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none

@@ -1946,6 +1946,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Why did people stop their first daratumumab regimen in Szabo et al?",
                              "Why were some patients left out of Tan's analysis?",
                              "Why was the EMMY study conducted?"]),
+    # Souren et al excluded 17 patients and report the results of those they analysed
+    ("In Souren et al, what was the ORR of the 17 excluded patients?",
+     "study_scope_check: results of excluded patients", "outcome_scope_check",
+     ["In Souren et al, how many patients were excluded, and why?", "What was the ORR of the Souren D2 patients?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
