@@ -169,7 +169,8 @@ COURTESY = re.compile(
 
 # Who is asking, said in a clause of its own: "I'm a hem/onc pharmacist.", "I'm a medical information agent
 # handling a call from a hematologist: …", "I work in a myeloma clinic and …" (up to a clause's end or a dash).
-INTRODUCTION = re.compile(r"(?:^|(?<=[.!?;:,]\s))(?:i'?m|i am|i work|this is|we'?re|we are|we work)\b[^.!?;:]*?"
+# "We're" with its apostrophe: "were" is a verb ("…, were counted toward …").
+INTRODUCTION = re.compile(r"(?:^|(?<=[.!?;:,]\s))(?:i['’]?m|i am|i work|this is|we['’]re|we are|we work)\b[^.!?;:]*?"
                           r"(?:[.!?;:]|\s[-–—]\s)", re.I)
 
 

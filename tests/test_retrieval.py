@@ -973,6 +973,15 @@ def test_a_self_introduction_naming_nothing_of_the_letter_is_set_aside(  # type:
     assert service.retriever.analyse(kept).topic.startswith("I")
 
 
+
+def test_were_after_a_comma_is_no_self_introduction(service) -> None:  # type: ignore[no-untyped-def]
+    """"we're" needs its apostrophe: "…, were counted toward the 49 (36." had been set aside as who asks."""
+    question = "Which FISH abnormalities, and at what cutoff, were counted toward the 49 (36.3) high-risk in EMMY?"
+    assert "were counted toward" in service.retriever.analyse(question).topic
+    assert "we're at" not in service.retriever.analyse("Hi, we're at a community clinic. What was the ORR in "
+                                                       "Abdallah et al?").topic
+
+
 def test_the_scene_set_before_a_question_is_not_what_it_asks(service) -> None:  # type: ignore[no-untyped-def]
     """'pharmacy', 'tumor' and 'week' (an outcome word of Souren's rows) are the scene, not the question:
     the sentences that ask are judged, when they name something of the letter themselves."""
