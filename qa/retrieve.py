@@ -211,8 +211,8 @@ INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|
 # How a study defined a term, as a question asks it ("how did EMMY define refractory status") and as a study gives
 # one: "defined as", "classified into", inclusion "criteria", a label set against its meaning ("D1 – First
 # DARZALEX treatment"). A study giving none (EMMY) defines nothing the letter can quote.
-DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?:y|ied|ies|ying|ication))\b",
-                              re.IGNORECASE)
+DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?:y|ied|ies|ying|ication))\b|"
+                              r"\bcount(?:s|ed)?\s+(?:as|toward|towards)\b", re.IGNORECASE)
 DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
                                re.IGNORECASE | re.MULTILINE)
 

@@ -1812,6 +1812,10 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
     assert service.ask("How did Souren et al define D3?").answerable is True
     assert service.retriever.search("How did Talbot et al classify a patient as refractory?").refused_by == (
         "study_scope_check: definition")
+    # what counted as something is how it was defined
+    assert service.retriever.search("Which abnormalities did Talbot et al count as high-risk?").refused_by == (
+        "study_scope_check: definition")
+    assert service.ask("Which abnormalities counted as high-risk cytogenetics in the MSK poster?").answerable is True
 
 
 def test_an_event_only_another_safety_section_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
