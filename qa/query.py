@@ -96,6 +96,19 @@ STATUS_ASKED = re.compile(
 # notice answers.
 GUIDELINE_ASKED = re.compile(r"(?<!practice )\bguidelines?\b|\bconsensus (?:statements?|recommendations?)\b", re.I)
 
+# A question asking what the US label itself says ("what does the product labeling say about retreating", "per the
+# prescribing information, …"), not whether the company endorses using the drug beyond it, which its notice answers.
+LABEL_ASKED = re.compile(r"\b(?:label(?:ing)?|prescribing information|package insert|uspi)\s+(?:say|says|state|states|"
+                         r"recommend|recommends|specify|specifies|require|requires|advise|advises|list|lists|allow|"
+                         r"allows|permit|permits)\b|\b(?:per|according to) the (?:[\w-]+ ){0,3}?(?:label(?:ing)?|"
+                         r"prescribing information|package insert)\b", re.I)
+OFF_LABEL = re.compile(r"\b(?:beyond|outside|deviat\w*|off[- ]label|not in|aren't in|isn't in|doesn't cover|"
+                       r"don't cover)\b", re.I)
+
+
+def asks_the_label(text: str) -> bool:
+    return bool(LABEL_ASKED.search(text)) and not OFF_LABEL.search(text)
+
 # A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a
 # "3-month period"): the number and unit right before an outcome.
 LANDMARK = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen)[- ]?(months?|mo|years?|yrs?)"
@@ -261,6 +274,7 @@ class Query:
     dates: bool  # asks for dates: a period, a span of dates
     status: bool  # asks where a study stands now or will: recruiting, ongoing, planned
     guideline: bool  # asks what a practice guideline or consensus says
+    label: bool  # asks what the US label itself says
     landmarks: frozenset[int]  # rates at time points it asks, in months ("12-month PFS": 12)
     statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
     hazard_ratio: bool  # asks a hazard ratio, which a P value alone does not give
@@ -373,6 +387,7 @@ def _asked(text: str, topic: str) -> dict[str, Any]:
     a test statistic, patient advice."""
     return {"quantity": bool(QUANTITY.search(text)), "dates": bool(DATES_ASKED.search(topic)),
             "status": bool(STATUS_ASKED.search(topic)), "guideline": bool(GUIDELINE_ASKED.search(topic)),
+            "label": asks_the_label(topic),
             "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),
             "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text))}
 

@@ -56,6 +56,7 @@ from qa.query import (
     Query,
     analyse,
     asked_sentences,
+    asks_the_label,
     grade_sets,
     landmarks,
 )
@@ -1103,6 +1104,7 @@ class Retriever:
         # (the letter's notice declining to recommend "practice guidelines" reports none)
         notices = [d.advice_notice for d in index.documents.values() if d.advice_notice]
         self.guideline_given = any(GUIDELINE_ASKED.search(_without_notices(c.text, notices)) for c in index.chunks)
+        self.label_given = any(asks_the_label(_without_notices(c.text, notices)) for c in index.chunks)
         # The letter's measures a reader may write as initials though the letter never does ("DOR" for its
         # "duration of response"): initialisms of phrases its results passages use.
         reported: dict[str, set[str]] = {}
@@ -1448,6 +1450,8 @@ class Retriever:
         if self.settings.statistic_scope_check and STATISTICAL_METHOD.search(query.topic) and not (
                 set(studies) & self.method_named if studies else self.method_anywhere):
             return "statistic_scope_check: method"  # "which statistical test compared PFS", of studies naming none
+        if self.settings.label_topic_check and query.label and not self.label_given:
+            return "label_topic_check: what the label says"  # "what does the product labeling say about retreating"
         if self.settings.guideline_scope_check and query.guideline and not self.guideline_given:
             return "guideline_scope_check"  # "what the IMWG guidelines say": the letter reports studies
         if listed and "references" in query.intents and not findings:

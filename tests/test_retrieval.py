@@ -456,6 +456,17 @@ def test_the_route_by_its_initials_is_a_label_topic_and_a_numeral_is_not(service
     assert service.retriever.analyse("How many Tan patients had stage IV disease?").label_topics == ()
 
 
+def test_what_the_label_itself_says_is_refused_and_going_beyond_it_is_answered(service) -> None:  # type: ignore[no-untyped-def]
+    """The letter quotes nothing of the US label; its summary says the company cannot recommend going beyond it."""
+    asked = "What does the DARZALEX product labeling say about retreating after a treatment-free interval?"
+    reason = "label_topic_check: what the label says"
+    assert service.retriever.search(asked).refused_by == reason
+    assert _without(service, label_topic_check=False).search(asked).refused_by != reason
+    for notice in ["Will the company endorse using DARZALEX in ways that go beyond what the label says?",
+                   "Can Janssen recommend practices that deviate from the product labeling?"]:
+        assert service.ask(notice).answerable is True
+
+
 def test_a_dose_in_its_units_is_a_label_topic_and_a_laboratory_value_is_not(service) -> None:  # type: ignore[no-untyped-def]
     assert service.retriever.analyse("Was daratumumab given at 16 mg/kg in EMMY?").label_topics == ("mg/kg",)
     assert service.retriever.analyse("was dara 1800mg in the Szabo cohort?").label_topics == ("1800mg",)
