@@ -361,6 +361,9 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     # effects" before "What TEAEs were seen in the MSK cohort?" asks the cohort's figures.
     asked["advice"] = asked["advice"] and (judged == topic or bool(
         ADVICE.search(judged) or REFERRED_BACK.search(judged)))
+    # So are the grades: a scene's "the table gives anemia grades 1, 2 and 3" before "how many had grade 4?".
+    if judged != topic and (asked_grades := grades(judged)):
+        asked["grades"] = asked_grades
     return Query(
         text=text,
         topic=topic,

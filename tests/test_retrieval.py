@@ -1498,6 +1498,9 @@ def test_a_status_word_of_something_else_is_no_study_status(service) -> None:  #
     # Abdallah et al give grade 3/4 together: "grade 3 or higher" is what they give, grade 4 alone is not.
     ("grade_scope_check", "Abdallah et al: how many retreated patients had grade 4 neutropenia?",
      "Abdallah et al: how many retreated patients had grade 3 or higher neutropenia?"),
+    # The grade asked is that of the asking sentence, not the grades its scene quotes
+    ("grade_scope_check", "Souren et al give anemia grades 1, 2 and 3. How many D2 patients had grade 4 anemia?",
+     "Souren et al give anemia grades 1, 2 and 3. How many D2 patients had grade 2 anemia?"),
     # "All IRRs were of grade 1": Abdallah et al answer any grade of their IRRs (none was grade 3), not of an event
     # or of events in general
     ("grade_scope_check", "Abdallah et al: any grade 5 events in the retreated patients?",
