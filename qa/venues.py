@@ -5,7 +5,8 @@ asking one an entry lacks is not answered by it.
 
 A journal is named the way ISO 4 abbreviates titles: by truncating its words ("Am J Hematol" for "American
 Journal of Hematology", "Ann Hematol" for "Annals of Hematology"), so a word of a question names a word of the
-venue when it begins with it. A meeting is named by its name or by the short form the entry gives in brackets
+venue when it begins with it, or by the initials of its words ("AJH"; of three words or more, as two letters
+are too often a word). A meeting is named by its name or by the short form the entry gives in brackets
 ("[ASCO]"). Nothing here is particular to one letter: every entry is read the same way.
 
 The same reading serves two more kinds of particulars a letter may or may not give: those of its literature
@@ -71,6 +72,8 @@ def reference_venues(references: Iterable[str]) -> list[Venue]:
             while tokens and ORDINAL.match(tokens[0]):
                 tokens = tokens[1:]
             said = [tuple(tokens)]
+            if not meeting and len(tokens) >= 3 and all(w.isalpha() for w in tokens):
+                said.append(("".join(w[0] for w in tokens),))  # a journal by its initials: "AJH" for "Am J Hematol"
             while len(tokens) > 2 and tokens[-1] in MEETING:
                 tokens = tokens[:-1]
                 said.append(tuple(tokens))

@@ -40,6 +40,10 @@ def test_a_journal_is_named_in_full_or_as_iso4_cuts_it(letter) -> None:  # type:
     assert read_venues("the Eur. J. Haematol. chart review", venues) == "the Abdallah et al chart review"
     assert read_venues("is daratumumab used for lymphoma or leukemia", venues) == (
         "is daratumumab used for lymphoma or leukemia")  # words of a title, not the title
+    # by the initials of three words or more; a two-word journal's ("AH") is too often a word
+    assert read_venues("the 2022 AJH study", venues) == "the 2022 Szabo et al study"
+    assert read_venues("the EJH chart review", venues) == "the Abdallah et al chart review"
+    assert ("Souren", ("ah",)) not in {(v.author, v.words) for v in venues}
 
 
 def test_a_meeting_two_posters_share_needs_the_year(letter) -> None:  # type: ignore[no-untyped-def]
