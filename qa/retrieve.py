@@ -744,6 +744,10 @@ class Cohorts:
             parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
             if results := asked & self.results - parts:
                 break
+        # An asking sentence referring back to a group ("What median PFS did that sequence group have?") asks the
+        # groups its scene names ("19 patients got Isatuximab-Daratumumab.").
+        if asking and REFERRED_GROUP.search(asking):
+            asked |= set(query.terms) & self.subgroup_stems
         # A table quoted by its title names the table: "In the PFS and OS Outcomes table, … PFS" asks PFS alone.
         text = " ".join(words(query.topic))
         for table in (c for sid in studies for c in self.tables.get(sid, ())):
@@ -817,6 +821,11 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
     consecut, consecut line)."""
     stems = [found[0] for w in content_words(text) if (found := lexical_tokens(w))]
     return set(itertools.pairwise(stems))
+
+
+# A group referred back to: "that sequence group", "those patients", "them".
+REFERRED_GROUP = re.compile(r"\b(?:that|those|these|such)\s+(?:[\w-]+\s+){0,2}?(?:groups?|cohorts?|subgroups?|"
+                            r"patients|pts|people|ones)\b|\bthem\b", re.IGNORECASE)
 
 
 # A note listing what a group holds ("Other includes cyclophosphamide, venetoclax …", "HRCAs are defined as one or

@@ -1977,6 +1977,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In Souren et al, what was the ORR of the 17 excluded patients?",
      "study_scope_check: results of excluded patients", "outcome_scope_check",
      ["In Souren et al, how many patients were excluded, and why?", "What was the ORR of the Souren D2 patients?"]),
+    # A group named in the scene and referred back to by the asking sentence is asked
+    ("EMMY retreated 19 patients with Isatuximab-Daratumumab. What median PFS did that group have?",
+     "cohort_scope_check", "cohort_scope_check",
+     ["EMMY retreated 19 patients with Isatuximab-Daratumumab. What was the median PFS of all anti-CD38-retreated "
+      "patients?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
