@@ -107,6 +107,7 @@ OFF_LABEL = re.compile(r"\b(?:beyond|outside|deviat\w*|off[- ]label|not in|aren'
 
 
 def asks_the_label(text: str) -> bool:
+    """Whether a text asks (or, of a passage, gives) what the label itself says."""
     return bool(LABEL_ASKED.search(text)) and not OFF_LABEL.search(text)
 
 # A landmark: a rate at a time point, "12-month PFS", "2-year OS rate", "6-mo PFS" (not "6 months ago", nor a

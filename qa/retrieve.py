@@ -253,6 +253,10 @@ REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|reg
 REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
                            re.IGNORECASE)
 
+# A group referred back to: "that sequence group", "those patients", "them".
+REFERRED_GROUP = re.compile(r"\b(?:that|those|these|such)\s+(?:[\w-]+\s+){0,2}?(?:groups?|cohorts?|subgroups?|"
+                            r"patients|pts|people|ones)\b|\bthem\b", re.IGNORECASE)
+
 # The patients a study left out, named as a group ("those excluded patients", "the patients who were excluded"):
 # a study reports results of the patients it analysed.
 EXCLUDED_GROUP = re.compile(r"\b(?:excluded|left[- ]out|dropped)\s+(?:patients|pts|people|ones|group|cohort)\b|"
@@ -821,11 +825,6 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
     consecut, consecut line)."""
     stems = [found[0] for w in content_words(text) if (found := lexical_tokens(w))]
     return set(itertools.pairwise(stems))
-
-
-# A group referred back to: "that sequence group", "those patients", "them".
-REFERRED_GROUP = re.compile(r"\b(?:that|those|these|such)\s+(?:[\w-]+\s+){0,2}?(?:groups?|cohorts?|subgroups?|"
-                            r"patients|pts|people|ones)\b|\bthem\b", re.IGNORECASE)
 
 
 # A note listing what a group holds ("Other includes cyclophosphamide, venetoclax …", "HRCAs are defined as one or
