@@ -1693,10 +1693,13 @@ class Retriever:
         """Which of two moments a characteristic or result was taken at or counted from, asked of studies none of
         whose row labels naming it names either moment: EMMY's "ECOG Score" and Souren et al's "6-month PFS" say
         neither; Abdallah et al's "Median time to retreatment from initial myeloma diagnosis" does."""
-        for m in MOMENT_CHOICE.finditer(query.topic):
+        if not (asked_moments := list(MOMENT_CHOICE.finditer(query.topic))):
+            return None
+        # the studies' row labels, whole paths (their own and parent labels' stems, read at load)
+        labels = [own | parents for pos, (own, parents) in enumerate(self.label_stems)
+                  if (own or parents) and any(self.study_masks[sid][pos] for sid in studies if sid in self.study_masks)]
+        for m in asked_moments:
             choices = set(lexical_tokens(f"{m.group(1)} {m.group(2)}"))
-            labels = [frozenset(lexical_tokens(" ".join(c.row))) for c in self.index.chunks
-                      if c.row and set(c.related_studies) & set(studies)]
             # what is asked: its outcome words and patient characteristics, not the cohorts or columns it names
             asked = {t for t in query.asking if t in self.outcome_stems or t in self.characteristics} - choices
             if asked and not any(label & asked and label & choices for label in labels):
