@@ -154,6 +154,10 @@ class RetrievalSettings(BaseModel):
         "('citation' for its 'reference', 'supplementary' for its 'supplemental'), so it does not count against "
         "answerability"
     )
+    wording_by_part_of_speech: bool = Field(
+        True, description="A word WordNet reads as a verb, adjective or adverb and never as a noun ('combed', "
+        "'upfront', 'statistically') is wording, not a topic the letter must cover"
+    )
     label_topic_check: bool = Field(
         True, description="Refuse a question on a topic of the US label (dosage, storage, pregnancy, …) that the "
         "letter's sections, tables and rows never take up"

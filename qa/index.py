@@ -104,6 +104,7 @@ class DocumentInfo(BaseModel):
     venues: list[dict[str, Any]] = []  # where each referenced paper was published or presented
     medical_nouns: list[str] = []  # English nouns for an illness or a drug the letter does not name
     person_nouns: list[str] = []  # English nouns for a person the letter does not use: who asks, or for whom
+    wording: list[str] = []  # English words WordNet reads as no noun ("combed", "upfront"): how a question asks
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -120,6 +121,7 @@ class DocumentInfo(BaseModel):
             venues=tuple(Venue(words=tuple(v["words"]), year=v["year"], author=v["author"]) for v in self.venues),
             medical_nouns=frozenset(self.medical_nouns),
             person_nouns=frozenset(self.person_nouns),
+            wording=frozenset(self.wording),
         )
 
 
@@ -259,6 +261,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         venues=[{"words": list(v.words), "year": v.year, "author": v.author} for v in lexicon.venues],
         medical_nouns=sorted(lexicon.medical_nouns),
         person_nouns=sorted(lexicon.person_nouns),
+        wording=sorted(lexicon.wording),
     )
 
 

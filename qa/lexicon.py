@@ -31,6 +31,7 @@ from qa.thesaurus import (
     medical_nouns,
     own_synonyms,
     person_nouns,
+    wording_forms,
 )
 from qa.venues import Venue, reference_venues
 
@@ -122,6 +123,8 @@ class Lexicon:
     medical_nouns: frozenset[str] = frozenset()
     # English nouns for a person it does not use (WordNet: colleague, caregiver): who asks, or for whom
     person_nouns: frozenset[str] = frozenset()
+    # English word forms WordNet reads as a verb, adjective or adverb, never a noun ("combed", "upfront")
+    wording: frozenset[str] = frozenset()
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -247,12 +250,15 @@ class Lexicon:
             self._synonym_pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in names) + r")\b", re.I)
         return self._synonym_pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
 
-    def unknown_terms(self, question: str, common_zipf: float = 4.5, synonyms: bool = True) -> list[str]:
+    def unknown_terms(self, question: str, common_zipf: float = 4.5, synonyms: bool = True,
+                      parts_of_speech: bool = True) -> list[str]:
         """Content words of a question that neither the letter (by stem, compounds split, or within an edit
         or two), its abbreviations and study names, nor everyday English account for. Everyday English is a
         general word-frequency list: a word used at least `common_zipf` (log10 per billion words) is wording,
         not a topic the letter would have to cover. With `synonyms`, a word is also accounted for when the
-        letter uses a WordNet synonym of it (`thesaurus`)."""
+        letter uses a WordNet synonym of it (`thesaurus`). With `parts_of_speech`, a word WordNet reads only as a
+        verb, an adjective or an adverb ("combed", "upfront", "statistically") is wording: it names no thing the
+        letter would have to cover."""
         stems = self.stems()
         unknown = []
         for word in content_words(question):
@@ -272,6 +278,8 @@ class Lexicon:
                 if self.repeats(part, stems, common_zipf):
                     continue
                 if self.misspells_a_study(part) or (synonyms and stem in self.thesaurus) or part in self.class_words():
+                    continue
+                if parts_of_speech and part in self.wording:
                     continue
                 unknown.append(part)
         return unknown
@@ -728,6 +736,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         venues=venues,
         medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in stems),
         person_nouns=frozenset(w for w in person_nouns() if _stem(w) not in stems),
+        wording=frozenset(w for w in wording_forms() if _stem(w) not in stems),
     )
 
 

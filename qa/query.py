@@ -317,7 +317,7 @@ def set_courtesy_aside(text: str) -> str:
 
 def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, courtesy: bool = True,
             spelling: bool = True, common_zipf: float = 4.5, synonyms: bool = True,
-            self_reference: bool = True) -> Query:
+            parts_of_speech: bool = True, self_reference: bool = True) -> Query:
     """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
     text = normalise_question(question)
     topic = read_shorthand(text, lexicon.abbreviations if lexicon else ()) if shorthand else text
@@ -379,7 +379,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two; and
         # not who asks or for whom ("clinical pharmacist on our myeloma service here", "a colleague forwarded")
         unknown=tuple(w for w in dict.fromkeys(lexicon.unknown_terms(
-            GRADE_MARKER.sub("grade ", judged), common_zipf=common_zipf, synonyms=synonyms))
+            GRADE_MARKER.sub("grade ", judged), common_zipf=common_zipf, synonyms=synonyms,
+            parts_of_speech=parts_of_speech))
             if not (courtesy and (ROLE_WORD.fullmatch(w) or lexicon.names_a_person(w)))),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,

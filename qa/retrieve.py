@@ -1168,6 +1168,7 @@ class Retriever:
         s = self.settings
         return analyse(question, lexicon, shorthand=s.read_shorthand, courtesy=s.set_courtesy_aside,
                        spelling=s.correct_spelling, common_zipf=s.common_zipf, synonyms=s.wordnet_synonyms,
+                       parts_of_speech=s.wording_by_part_of_speech,
                        self_reference=s.read_self_reference)
 
     def dense_text(self, query: Query) -> str:

@@ -17,6 +17,10 @@ a synonym is: a question saying "resistant" or "chromosomes" asks of refractorin
 
 The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
 for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
+
+And the parts of speech: a word form English uses that WordNet reads as a verb, an adjective or an adverb and
+never as a noun ("combed", "upfront", "statistically") names no thing, so it says how a question asks, not
+what the letter would have to cover.
 """
 
 from __future__ import annotations
@@ -195,6 +199,55 @@ def pertainyms(folder: Path | None = None) -> tuple[tuple[str, tuple[str, ...]],
 @functools.cache
 def _synsets_cached() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
+
+
+# WordNet's own rules for the base form of an inflected word (morphy(7WN)): each part of speech's endings, and
+# its list of exceptions ("undergone": undergo).
+MORPHY_ENDINGS = {
+    "noun": (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+             ("ies", "y")),
+    "verb": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", "")),
+    "adj": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "adv": (),
+}
+# A word form rarer than this in English (Zipf, wordfreq's large list) is left out of `wording_forms`: the
+# forms below it are mostly misspellings and forms nobody uses, and leaving them out keeps the index small.
+WORDING_MIN_ZIPF = 2.0
+
+
+@functools.cache
+def wording_forms(folder: Path | None = None) -> frozenset[str]:
+    """The word forms of English (wordfreq's large list, at least `WORDING_MIN_ZIPF`) that WordNet reads as a
+    verb, an adjective or an adverb and not as a noun, by its own rules for inflections: "combed" (comb, verb;
+    no noun "combed"), "upfront", "statistically", "undergone". Not "trawl" or "fare", which are nouns too."""
+    from wordfreq import get_frequency_dict
+
+    folder = folder or wordnet_dir()
+    lemmas = {pos: _index_lemmas(folder, pos) for pos in PARTS_OF_SPEECH}
+    exceptions = {pos: _exceptions(folder, pos) for pos in PARTS_OF_SPEECH}
+
+    def read_as(word: str, pos: str) -> bool:
+        if word in lemmas[pos] or any(base in lemmas[pos] for base in exceptions[pos].get(word, ())):
+            return True
+        return any(word.endswith(end) and word[: len(word) - len(end)] + base in lemmas[pos]
+                   for end, base in MORPHY_ENDINGS[pos])
+
+    least = 10 ** (WORDING_MIN_ZIPF - 9)  # Zipf is log10 of the frequency per billion words
+    return frozenset(word for word, frequency in get_frequency_dict("en", "large").items()
+                     if frequency >= least and word.isascii() and word.isalpha() and not read_as(word, "noun")
+                     and any(read_as(word, pos) for pos in ("verb", "adj", "adv")))
+
+
+def _index_lemmas(folder: Path, pos: str) -> frozenset[str]:
+    """The single-word lemmas of one part of speech's index file."""
+    with open(folder / f"index.{pos}", encoding="latin-1") as lines:
+        return frozenset(line.split(" ", 1)[0] for line in lines if not line.startswith("  "))
+
+
+def _exceptions(folder: Path, pos: str) -> dict[str, tuple[str, ...]]:
+    """An irregular form -> its base forms, from one part of speech's exception list ("undergone undergo")."""
+    with open(folder / f"{pos}.exc", encoding="latin-1") as lines:
+        return {fields[0]: tuple(fields[1:]) for fields in (line.split() for line in lines) if len(fields) > 1}
 
 
 def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],

@@ -1645,6 +1645,17 @@ def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, 
     assert service.retriever.search(question).answerable is True
 
 
+def test_a_word_that_names_no_thing_is_wording_however_rare(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"Combed" is rare in English and not the letter's word, but WordNet reads it only as a verb: it says how
+    the databases were used, and the question asks for the literature search the letter reports. A rare noun
+    the letter does not use ("copay") is still what a question is about."""
+    question = "Which databases were combed to put this response together?"
+    assert service.retriever.search(question).answerable is True
+    assert service.retriever.search("Is there a copay card for DARZALEX FASPRO?").refused_by == "unknown words: copay"
+    monkeypatch.setattr(service.index.lexicons[DOC], "wording", frozenset())
+    assert service.retriever.search(question).refused_by == "unknown words: combed"
+
+
 def test_the_disease_a_study_is_of_is_no_figure_it_must_report(service) -> None:  # type: ignore[no-untyped-def]
     """RRMM is defined in Abdallah et al's design and never in their results: it names the patients studied, not
     a measure a number is asked of, as DUR would be."""

@@ -18,6 +18,7 @@ from qa.thesaurus import (
     person_nouns,
     satellites,
     synsets,
+    wording_forms,
     wordnet_dir,
 )
 
@@ -117,3 +118,11 @@ def test_a_rare_word_a_letter_words_definition_uses_is_accounted_for(service) ->
                      "How many patients in the chart review were resistant to DARZALEX at retreatment?"]:
         result = service.retriever.search(question)
         assert result.answerable is True, result.refused_by
+
+
+def test_wording_forms_are_the_words_wordnet_reads_as_no_noun() -> None:
+    """A verb's inflections ("combed": comb), an adverb, an irregular form ("undergone": undergo) name no
+    thing; a word that is also a noun ("trawl", "fare", "copay") may name what a question is about."""
+    forms = wording_forms()
+    assert {"combed", "lumped", "upfront", "statistically", "undergone", "translate"} <= forms
+    assert not {"trawl", "fare", "subset", "amyloidosis", "medicare", "copay", "combs"} & forms
