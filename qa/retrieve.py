@@ -127,6 +127,7 @@ class StudyWords:
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
+    stops_counted: bool = False  # some passage counts the patients who stopped, by cause (`STOPS_COUNTED`)
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -234,9 +235,10 @@ DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
 
 # Which members of a group, as a question asks them ("which BCMA therapies", "what kinds of infections", "what were
-# the toxicities?"): its plural noun, with up to two words before it.
-KINDS_ASKED = re.compile(r"\bwhat\s+were\s+the\s+((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\s*\?|\b(?:which|what)\s+(?:(?:"
-                         r"specific|particular|exact)\s+)?(?:(?:kinds?|types?|sorts?|classes|forms?)\s+of\s+)?"
+# the toxicities?", "what were those toxicities?"): its plural noun, with up to two words before it.
+KINDS_ASKED = re.compile(r"\bwhat\s+were\s+(?:the|those|these)\s+((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\s*\?|"
+                         r"\b(?:which|what)\s+(?:(?:specific|particular|exact)\s+)?"
+                         r"(?:(?:kinds?|types?|sorts?|classes|forms?)\s+of\s+)?"
                          r"((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\b", re.IGNORECASE)
 AUXILIARIES = frozenset(["is", "are", "was", "were", "do", "does", "did", "has", "have", "had"])
 # A word a figure follows in a sentence: "toxicity (11%)", "progressive disease (PD; 42%)".
@@ -252,6 +254,16 @@ REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|reg
                           re.IGNORECASE)
 REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
                            re.IGNORECASE)
+
+# How many stopped a treatment for a given cause, as a question asks it ("how many discontinued because of
+# neutropenia", "what share stopped for toxicity"), and as a study counts it: a figure in a sentence on
+# discontinuation ("reasons for IR discontinuation were progressive disease (PD; 42%), toxicity (11%)"). A study
+# naming the causes without counting them ("discontinuations occurred due to congestive heart failure,
+# neutropenia, and thrombocytopenia") does not say how many stopped for each.
+STOP_CAUSE_ASKED = re.compile(r"\b(?:stop\w*|discontinu\w*|c[oa]me off|quit\w*|withdr[ae]w\w*)\b[^?]*?"
+                              r"\b(?:because|due to|owing to|for|as a result of)\b", re.IGNORECASE)
+STOPS_COUNTED = re.compile(r"\bdiscontinu\w*[^.\n]*?\d+(?:\.\d+)?\s*%|\b\d+\s+(?:patients?\s+)?"
+                           r"(?:discontinued|stopped)\b", re.IGNORECASE)
 
 # A group referred back to: "that sequence group", "those patients", "them".
 REFERRED_GROUP = re.compile(r"\b(?:that|those|these|such)\s+(?:[\w-]+\s+){0,2}?(?:groups?|cohorts?|subgroups?|"
@@ -1424,6 +1436,7 @@ class Retriever:
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
+                    stops_counted=any(STOPS_COUNTED.search(c.text) for c in passages),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1560,6 +1573,9 @@ class Retriever:
         if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
                 study.reasons for study in named):
             return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none
+        if self.settings.outcome_scope_check and query.quantity and STOP_CAUSE_ASKED.search(
+                asked_sentences(query.topic) or query.topic) and not any(study.stops_counted for study in named):
+            return "study_scope_check: stops by cause"  # "how many stopped because of neutropenia" of Abdallah et al
         if self.settings.outcome_scope_check and TRIAL_ASKED.search(query.topic) and not any(
                 study.trial_named for study in named):
             return "study_scope_check: trial name"  # "which trial" of Abdallah et al's "patients from a clinical trial"

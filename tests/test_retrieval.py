@@ -1958,6 +1958,16 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Which adverse events led to treatment discontinuation in Abdallah et al?",
                              "Which partner drugs make up the other category in the Tan regimen table?",
                              "How many Souren D1 patients had a nonhematologic infection?"]),
+    # Abdallah et al name the events that led to discontinuation and count none of them; Szabo et al count the
+    # reasons patients stopped their index regimen
+    ("How many patients in Abdallah et al discontinued retreatment because of neutropenia?",
+     "study_scope_check: stops by cause", "outcome_scope_check",
+     ["Which adverse events led to treatment discontinuation in Abdallah et al?",
+      "What percentage discontinued the IR because of toxicity in Szabo et al?"]),
+    # asked back of a figure the question quotes: "those toxicities" of Szabo et al's "toxicity (11%)"
+    ("Szabo et al report 11% stopped the IR for toxicity - what were those toxicities?",
+     "study_scope_check: which toxicities", "outcome_scope_check",
+     ["What share of Szabo et al's patients discontinued their IR because of toxicity?"]),
     # EMMY counts the patients by 2, 3, 4, 5 and ≥6 previous lines and gives no median; Tan et al give one
     ("What was the median number of previous lines of treatment in EMMY?",
      "cohort_scope_check: no median number of previous lines", "cohort_scope_check",
