@@ -378,6 +378,25 @@ def combined_only(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
     return {study: frozenset(found - alone.get(study, set())) for study, found in together.items()}
 
 
+def abbreviated_within(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict[str, frozenset[str]]]:
+    """Each study's abbreviations of the letter that it writes only inside a longer one, hyphenated ("ISS" of
+    Abdallah et al's "R-ISS"), each -> the words the longer ones' spellings add before it ("revised"): a question
+    naming the ISS of that study asks what it does not give, unless it says "revised ISS"."""
+    within: dict[str, dict[str, set[str]]] = {}
+    written: dict[str, set[str]] = {}
+    for c in chunks:
+        abbreviations = lexicons[c.document].abbreviations
+        found = set(words(c.text))
+        for study in c.related_studies:
+            written.setdefault(study, set()).update(found)
+            for longer in (w for w in found if "-" in w and w in abbreviations):
+                for part in (p for p in longer.split("-") if p in abbreviations):
+                    adds = set(words(abbreviations[longer])) - set(words(abbreviations[part]))
+                    within.setdefault(study, {}).setdefault(part, set()).update(adds)
+    return {study: {part: frozenset(adds) for part, adds in parts.items() if part not in written[study]}
+            for study, parts in within.items()}
+
+
 def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, frozenset[str]]:
     """The patient characteristics the baseline tables name in one word ("Sex, n (%)", "Gender", "Race"),
     however common the word, each as its stem -> the stems of it and of its WordNet synonyms the letter uses:
@@ -1067,6 +1086,7 @@ class Retriever:
         self.characteristics = characteristics(index.chunks, index.lexicons)
         self.moments = moments(index.chunks, index.lexicons)
         self.combined = combined_only(index.chunks)
+        self.within = abbreviated_within(index.chunks, index.lexicons)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
@@ -1592,6 +1612,8 @@ class Retriever:
                 {w for w in words(query.topic) if zipf(w) < self.settings.common_zipf
                  and all(w in self.combined.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(together)} alone"  # "sCR on its own" of Tan et al's "sCR/CR"
+        if self.settings.outcome_scope_check and (inner := self._within_only(query, lexicon, studies)):
+            return f"study_scope_check: {', '.join(inner)} apart"  # "ISS stage III" of Abdallah et al's "R-ISS"
         if self.settings.outcome_scope_check and (moment := self._other_moment(query, studies)):
             return f"study_scope_check: {moment}"  # "age at diagnosis" of EMMY, which gives age at retreatment
         if self.settings.outcome_scope_check and (moment := self._moment_unsaid(query, studies)):
@@ -1640,6 +1662,14 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _within_only(self, query: Query, lexicon: Lexicon, studies: list[str]) -> list[str]:
+        """The letter's abbreviations a question names on their own that the studies asked of write only inside a
+        longer one ("ISS stage III" of Abdallah et al's "R-ISS"; not "revised ISS" or "dara + Kd", which are the
+        longer ones)."""
+        asked = words(lexicon.canonical(query.topic))
+        return sorted({w for i, w in enumerate(asked) if all(
+            w in self.within.get(sid, {}) and not (i and asked[i - 1] in self.within[sid][w]) for sid in studies)})
 
     def _kinds_unlisted(self, query: Query, studies: list[str]) -> list[str]:
         """The rarer words of a group whose members a question asks ("which BCMA therapies had they received")

@@ -1958,6 +1958,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Which adverse events led to treatment discontinuation in Abdallah et al?",
                              "Which partner drugs make up the other category in the Tan regimen table?",
                              "How many Souren D1 patients had a nonhematologic infection?"]),
+    # Abdallah et al stage their patients by R-ISS (revised ISS) alone; EMMY give the ISS
+    ("Abdallah et al give R-ISS stages - how many of their patients were ISS stage III?",
+     "study_scope_check: iss apart", "outcome_scope_check",
+     ["How many revised ISS stage III patients were in Abdallah et al?",
+      "How many Abdallah et al patients were R-ISS stage III?", "How many EMMY patients were ISS stage III?"]),
     # Abdallah et al name the events that led to discontinuation and count none of them; Szabo et al count the
     # reasons patients stopped their index regimen
     ("How many patients in Abdallah et al discontinued retreatment because of neutropenia?",
