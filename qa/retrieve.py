@@ -1554,7 +1554,7 @@ class Retriever:
             return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
         if self.settings.statistic_scope_check and query.statistic and self._untested(query, lexicon, named):
             return "statistic_scope_check"  # a P value or HR of a comparison the studies give none for
-        if self.settings.grade_scope_check and self._grade_unreported(query, named):
+        if self.settings.grade_scope_check and self._grade_unreported(query, lexicon, named):
             # a grade the studies do not give ("grade 4 anemia" where anemia is given at grades 1-3)
             return f"grade_scope_check: grade {'/'.join(map(str, sorted(query.grades)))}"
         if self.settings.measure_initialisms:
@@ -1767,14 +1767,18 @@ class Retriever:
         return not any(asked <= statement and (hazard_ratio or not query.hazard_ratio)
                        for study in named for statement, hazard_ratio in study.tested)
 
-    def _grade_unreported(self, query: Query, named: list[StudyWords]) -> bool:
+    def _grade_unreported(self, query: Query, lexicon: Lexicon, named: list[StudyWords]) -> bool:
         """The question asks a grade, and no passage of the named studies that speaks of what it asks (its
         outcome words: anemia, neutropenia …; any graded passage when it names none) gives that grade or a
         part of it. "Grade 3/4" answers "grade 3 or higher" and "grade 3 or 4", not "grade 4" alone: the
-        letter does not break it down. That all were of one grade answers any."""
+        letter does not break it down. That all were of one grade answers any. An event may be asked in words
+        the letter defines it by ("low lymphocyte counts": lymphopenia, "an abnormally low number of
+        lymphocytes")."""
         if not query.grades:
             return False
-        events = {t for t in query.terms if t in self.outcome_stems} - GRADE_STEMS - self.graded_headings
+        said = [*query.terms, *(t for term in query.terms if (word := lexicon.thesaurus.get(term))
+                                for t in lexical_tokens(word))]
+        events = {t for t in said if t in self.outcome_stems} - GRADE_STEMS - self.graded_headings
         # (one grade for all of an event answers only a question naming that event)
         given = [sets if events else sets - {frozenset()} for study in named for stems, sets in study.graded
                  if not events or events & stems]

@@ -1645,6 +1645,18 @@ def test_an_illness_the_letter_does_not_name_is_a_topic_however_common(service, 
     assert service.retriever.search(question).answerable is True
 
 
+def test_a_graded_event_may_be_asked_in_the_words_that_define_it(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"Low lymphocyte counts" is lymphopenia ("an abnormally low number of lymphocytes", WordNet), which Abdallah
+    et al give at grade 3/4: the grade asked is reported. ("Refractory", of the patients studied, is an outcome
+    word too, and no graded line has it.)"""
+    question = ("In Abdallah et al's chart review of DARZALEX-refractory patients, how many of those retreated had "
+                "severe (grade 3-4) low lymphocyte counts?")
+    assert service.retriever.search(question).answerable is True
+    lexicon = service.index.lexicons[DOC]
+    monkeypatch.setattr(lexicon, "thesaurus", {k: v for k, v in lexicon.thesaurus.items() if v != "lymphopenia"})
+    assert service.retriever.search(question).refused_by == "grade_scope_check: grade 3/4"
+
+
 def test_a_word_that_names_no_thing_is_wording_however_rare(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"Combed" is rare in English and not the letter's word, but WordNet reads it only as a verb: it says how
     the databases were used, and the question asks for the literature search the letter reports. A rare noun
