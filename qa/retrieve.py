@@ -128,6 +128,7 @@ class StudyWords:
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
     stops_counted: bool = False  # some passage counts the patients who stopped, by cause (`STOPS_COUNTED`)
+    exclusions_counted: bool = False  # some sentence on exclusions gives two figures or more
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -274,6 +275,13 @@ REFERRED_GROUP = re.compile(r"\b(?:that|those|these|such)\s+(?:[\w-]+\s+){0,2}?(
 EXCLUDED_GROUP = re.compile(r"\b(?:excluded|left[- ]out|dropped)\s+(?:patients|pts|people|ones|group|cohort)\b|"
                             r"\b(?:patients|pts|people|those|ones)\s+(?:who\s+were\s+|that\s+were\s+)?"
                             r"(?:excluded|left\s+out|dropped)\b", re.IGNORECASE)
+# Some of those patients, asked ("of the seventeen patients excluded, how many …", "how many of the excluded"), and
+# a study breaking its exclusions down: a sentence on them with two figures or more. Souren et al give one
+# ("Seventeen patients were excluded due to …").
+EXCLUDED_SUBSET = re.compile(r"\b(?:of|among)\s+(?:the|those|these)\s+(?:[\w-]+\s+){0,2}?(?:(?:patients|pts|people)\s+"
+                             r"(?:who\s+were\s+)?)?(?:excluded|left[- ]out|dropped)\b|\bhow\s+many\s+of\s+(?:the|those|"
+                             r"these)\s+(?:[\w-]+\s+){0,2}?excluded\b", re.IGNORECASE)
+EXCLUSION_SENTENCE = re.compile(r"[^.\n]*\bexclu\w*[^.\n]*", re.IGNORECASE)
 
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
 # acronym ("EMMY Study"): a study naming none does not say which.
@@ -1457,6 +1465,8 @@ class Retriever:
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
                     stops_counted=any(STOPS_COUNTED.search(c.text) for c in passages),
+                    exclusions_counted=any(len(re.findall(r"\d+", sentence)) > 1 for c in passages
+                                           for sentence in EXCLUSION_SENTENCE.findall(c.text)),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
@@ -1590,6 +1600,9 @@ class Retriever:
                 "exclud" in s.terms and results & s.terms for sid in studies
                 for s in self.cohorts.passages.get(sid, [])):
             return "study_scope_check: results of excluded patients"  # "the ORR of the 17 excluded", of Souren et al
+        if self.settings.outcome_scope_check and query.quantity and EXCLUDED_SUBSET.search(query.topic) and not any(
+                study.exclusions_counted for study in named):
+            return "study_scope_check: breakdown of excluded patients"  # "of the seventeen excluded, how many …"
         if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
                 study.reasons for study in named):
             return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none

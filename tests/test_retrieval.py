@@ -1970,6 +1970,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Which adverse events led to treatment discontinuation in Abdallah et al?",
                              "Which partner drugs make up the other category in the Tan regimen table?",
                              "How many Souren D1 patients had a nonhematologic infection?"]),
+    # Souren et al give their exclusions as one figure ("Seventeen patients were excluded due to …")
+    ("Of the seventeen patients excluded in Souren et al, how many had been on DARZALEX monotherapy?",
+     "study_scope_check: breakdown of excluded patients", "outcome_scope_check",
+     ["How many patients were excluded in Souren et al?"]),
     # Abdallah et al stage their patients by R-ISS (revised ISS) alone; EMMY give the ISS
     ("Abdallah et al give R-ISS stages - how many of their patients were ISS stage III?",
      "study_scope_check: iss apart", "outcome_scope_check",
