@@ -302,9 +302,11 @@ INSTITUTION_STATED = re.compile(r"\b[A-Z][a-z]+ (?:Cent(?:er|re)|University|Hosp
                                 r"|\b(?:University|Hospital|Institute) of [A-Z]")
 SITE_STATED = re.compile(INSTITUTION_STATED.pattern
                          + r"|\b(?:" + "|".join(sorted(p.capitalize() for p in PLACES)) + r")\b")
-# Which institutions, by name: a country or a count of centers ("73 centers in France") does not say.
-INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:[\w-]+\s+){0,2}?(?:institutions?|hospitals?|"
-                               r"cent(?:er|re)s?|sites?|universit(?:y|ies)|clinics?)\b", re.IGNORECASE)
+# Which institutions, by name ("which hospitals", "which of the 73 centers"): a country or a count of centers ("73
+# centers in France") does not say.
+INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:of\s+the\s+)?(?:[\w-]+\s+){0,2}?"
+                               r"(?:institutions?|hospitals?|cent(?:er|re)s?|sites?|universit(?:y|ies)|clinics?)\b",
+                               re.IGNORECASE)
 
 
 def time_measures(text: str) -> dict[str, str]:

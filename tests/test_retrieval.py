@@ -1453,6 +1453,8 @@ def test_which_institutions_asks_names_a_count_or_a_country_does_not_give(servic
     they were, it does not. Tan et al name Memorial Sloan Kettering Cancer Center."""
     hospitals = "Which hospitals made up the EMMY study's centers in France?"
     assert service.retriever.search(hospitals).refused_by == "study_scope_check: institution"
+    most = "Which of the 73 centers in the EMMY study enrolled the most patients?"
+    assert service.retriever.search(most).refused_by == "study_scope_check: institution"
     assert service.ask("How many centers took part in the EMMY study?").answerable is True
     assert service.ask("In which country was the EMMY study done?").answerable is True
     assert service.ask("Which hospital did the Tan et al study come from?").answerable is True
