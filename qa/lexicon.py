@@ -312,6 +312,13 @@ class Lexicon:
         return any(any(zipf(t) < common_zipf or t in PLACES or t == p.author for t in self.names_in(tokens, p))
                    or any(ph in text for ph in p.phrases) for p in self.studies)
 
+    def study_kinds(self, question: str) -> set[str]:
+        """Words the letter lacks that follow a word naming one of its studies: what a question calls the study
+        ("the French registry", "the real-world dataset"), not a topic the letter would have to cover."""
+        tokens = words(question)
+        return {word for before, word in zip(tokens, tokens[1:], strict=False) if word not in self.vocabulary
+                and any(self.names_in({before}, p) for p in self.studies)}
+
     @staticmethod
     def names_in(tokens: set[str], profile: StudyProfile) -> set[str]:
         """The words of a question that name a study: its names, and compounds of them alone ("chart-review",

@@ -357,6 +357,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
             LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)
         and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))
+    kinds = lexicon.study_kinds(topic)  # "the French registry": the study, by what the question calls it
     asked = _asked(text, topic)
     # Advice is what the question asks, not who it is asked for: a scene's "my patient is worried about side
     # effects" before "What TEAEs were seen in the MSK cohort?" asks the cohort's figures.
@@ -377,11 +378,12 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         intents=intents,
         **asked,
         # each word once: "resistant to PIs … resistant to one" is one word the letter lacks, not two; and
-        # not who asks or for whom ("clinical pharmacist on our myeloma service here", "a colleague forwarded")
+        # not who asks or for whom ("clinical pharmacist on our myeloma service here", "a colleague forwarded"),
+        # nor what it calls a study ("the French registry")
         unknown=tuple(w for w in dict.fromkeys(lexicon.unknown_terms(
             GRADE_MARKER.sub("grade ", judged), common_zipf=common_zipf, synonyms=synonyms,
             parts_of_speech=parts_of_speech))
-            if not (courtesy and (ROLE_WORD.fullmatch(w) or lexicon.names_a_person(w)))),
+            if not (courtesy and (ROLE_WORD.fullmatch(w) or lexicon.names_a_person(w))) and w not in kinds),
         label_topics=label_topics,
         anchored=bool(intents) or anchored,
     )

@@ -1659,6 +1659,17 @@ def test_a_graded_event_may_be_asked_in_the_words_that_define_it(service, monkey
     assert service.retriever.search(question).refused_by == "grade_scope_check: grade 3/4"
 
 
+def test_what_a_question_calls_a_study_is_no_topic(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"The French registry" is EMMY by what the asker calls it: "registry", a word the letter lacks, names the
+    study and not something the letter would have to cover; the brand name "Velcade" is then the one word
+    allowed a question that names its study."""
+    question = "How many French registry patients had previously had Velcade?"
+    assert service.retriever.analyse(question).unknown == ("velcade",)
+    assert service.retriever.search(question).answerable is True
+    monkeypatch.setattr(Lexicon, "study_kinds", lambda self, question: set())
+    assert service.retriever.search(question).refused_by == "unknown words: registry, velcade"
+
+
 def test_a_word_that_names_no_thing_is_wording_however_rare(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"Combed" is rare in English and not the letter's word, but WordNet reads it only as a verb: it says how
     the databases were used, and the question asks for the literature search the letter reports. A rare noun
