@@ -314,10 +314,11 @@ class Lexicon:
 
     def study_kinds(self, question: str) -> set[str]:
         """Words the letter lacks that follow a word naming one of its studies: what a question calls the study
-        ("the French registry", "the real-world dataset"), not a topic the letter would have to cover."""
+        ("the French registry", "the real-world dataset"), not a topic the letter would have to cover. An illness
+        or a drug is still a topic ("EMMY amyloidosis patients")."""
         tokens = words(question)
         return {word for before, word in zip(tokens, tokens[1:], strict=False) if word not in self.vocabulary
-                and any(self.names_in({before}, p) for p in self.studies)}
+                and not self.names_a_medical_topic(word) and any(self.names_in({before}, p) for p in self.studies)}
 
     @staticmethod
     def names_in(tokens: set[str], profile: StudyProfile) -> set[str]:

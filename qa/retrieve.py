@@ -1096,7 +1096,7 @@ class Retriever:
         self.characteristics = characteristics(index.chunks, index.lexicons)
         self.moments = moments(index.chunks, index.lexicons)
         self.combined = combined_only(index.chunks)
-        self.within = abbreviated_within(index.chunks, index.lexicons)
+        self.within_longer = abbreviated_within(index.chunks, index.lexicons)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
         # which do not tell one graded event from another.
@@ -1683,8 +1683,9 @@ class Retriever:
         longer one ("ISS stage III" of Abdallah et al's "R-ISS"; not "revised ISS" or "dara + Kd", which are the
         longer ones)."""
         asked = words(lexicon.canonical(query.topic))
+        within = self.within_longer
         return sorted({w for i, w in enumerate(asked) if all(
-            w in self.within.get(sid, {}) and not (i and asked[i - 1] in self.within[sid][w]) for sid in studies)})
+            w in within.get(sid, {}) and not (i and asked[i - 1] in within[sid][w]) for sid in studies)})
 
     def _kinds_unlisted(self, query: Query, studies: list[str]) -> list[str]:
         """The rarer words of a group whose members a question asks ("which BCMA therapies had they received")

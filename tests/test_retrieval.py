@@ -1668,6 +1668,9 @@ def test_what_a_question_calls_a_study_is_no_topic(service, monkeypatch) -> None
     study and not something the letter would have to cover; the brand name "Velcade" is then the one word
     allowed a question that names its study."""
     question = "How many French registry patients had previously had Velcade?"
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.study_kinds(question) == {"registry"}
+    assert lexicon.study_kinds("How many EMMY amyloidosis patients were there?") == set()  # an illness is a topic
     assert service.retriever.analyse(question).unknown == ("velcade",)
     assert service.retriever.search(question).answerable is True
     monkeypatch.setattr(Lexicon, "study_kinds", lambda self, question: set())
