@@ -181,6 +181,12 @@ COURTESY = re.compile(
     re.I,
 )
 
+# Who is asking, named at the start by a role ("Oncology pharmacist here -", "Haematology fellow asking:", "Hematology
+# fellow prepping a journal club on …"): the role and its field, not what is asked. A gerund after it keeps its
+# clause (what they are doing may name a study).
+WHO_ASKS = re.compile(rf"^(?:(?:[\w/&-]+\s+){{0,2}}?{ROLES}s?\s+(?:here|asking|writing|again)\b\s*[:,;.!\-–—]*"
+                      rf"|(?:[\w/&-]+\s+){{0,2}}?{ROLES}s?(?=\s+\w+ing\b))", re.I)
+
 # Who is asking, said in a clause of its own: "I'm a hem/onc pharmacist.", "I'm a medical information agent
 # handling a call from a hematologist: …", "I work in a myeloma clinic and …" (up to a clause's end or a dash).
 # "We're" with its apostrophe: "were" is a verb ("…, were counted toward …").
@@ -198,9 +204,17 @@ def set_introductions_aside(topic: str, lexicon: Lexicon, common_zipf: float) ->
     return re.sub(r"\s+", " ", kept).strip()
 
 
+# A patient's scene before a dash, then the question: "Seeing a 71-year-old woman tomorrow who relapsed on dara - in
+# EMMY what was …?", "Have a patient on isa-Kd - …".
+PATIENT_SCENE = re.compile(r"^(?:seeing|treating|i(?:'m| am)\s+seeing|i\s+have|i've\s+got|have|got|my|our)\b[^?]*?"
+                           r"\b(?:\d+-year-old|patients?|man|woman|gentleman|lady|guy)\b[^?]*?\s[-–—]+\s+(?=\S)", re.I)
+
+
 def asked_sentences(topic: str) -> str | None:
     """The sentences of a text that ask (end in a question mark), when others set a scene before or around
-    them; None when every sentence asks or none does."""
+    them; None when every sentence asks or none does. A patient's scene before a dash is a sentence of its own."""
+    if scene := PATIENT_SCENE.match(topic):
+        return asked_sentences(topic[scene.end():]) or topic[scene.end():]
     sentences = [s for s in re.split(r"(?<=[.?!;])\s+", topic) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")]
     return " ".join(asking) if asking and len(asking) < len(sentences) else None
@@ -301,16 +315,23 @@ def read_contractions(text: str) -> str:
 # Oncology chat writes a median as "m" before a measure's capitals: "mOS", "mPFS", "mDOR". Only the letter's
 # own abbreviations are read so ("mRNA" is not a median), and only so cased: "mos" is months.
 MEDIAN_OF = re.compile(r"(?<![\w/])m([A-Z][A-Za-z-]*[A-Z])(?![\w/])")
+# A route of administration in lay words: "into a vein", "under the skin".
+LAY_ROUTES = {r"(?:into|in|through)\s+(?:a|the)\s+vein": "intravenously", r"under\s+the\s+skin": "subcutaneously"}
+LAY_ROUTE = re.compile("|".join(f"(?P<r{i}>{p})" for i, p in enumerate(LAY_ROUTES)), re.I)
+# A patient's age and sex as clinic notes write them: "72F", "68 M", "a 59yo M".
+AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
 
 
 def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
                          text)
+    text = LAY_ROUTE.sub(lambda m: list(LAY_ROUTES.values())[int(m.lastgroup[1:])], text)  # type: ignore[index]
+    text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 
 def set_courtesy_aside(text: str) -> str:
-    stripped = COURTESY.sub(" ", text)
+    stripped = COURTESY.sub(" ", WHO_ASKS.sub(" ", text, count=1))
     stripped = re.sub(r"^[\s,;:.!-]+", "", re.sub(r"\s+", " ", stripped)).strip()
     return stripped or text
 
@@ -350,9 +371,11 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     # A label word written apart from its partner in one of the letter's compounds ("high dose melphalan" for
     # the letter's "high-dose melphalan") is the letter's term, not the label's topic.
     # A prefix hyphenated or not is one word ("pre-medications").
-    # "IV" after "grade" or "stage" is a Roman numeral, not the route.
+    # "IV" after "grade" or "stage" is a Roman numeral, not the route. Words joined by a slash are each asked
+    # ("dose/schedule").
     label_topics = tuple(dict.fromkeys(
         w for i, w in enumerate(tokens) if (w in LABEL_SECTIONS or w.replace("-", "") in LABEL_SECTIONS
+                                            or LABEL_SECTIONS.intersection(w.split("/"))
                                             or DOSE_UNIT.fullmatch(w) or bool(
             LABEL_VERB_STEMS.intersection(lexical_tokens(w)[:1]))) and not lexicon.compound_at(tokens, i)
         and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))

@@ -130,6 +130,9 @@ class StudyWords:
     stops_counted: bool = False  # some passage counts the patients who stopped, by cause (`STOPS_COUNTED`)
     exclusions_counted: bool = False  # some sentence on exclusions gives two figures or more
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
+    others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
+    next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
+    methods: frozenset[str] = frozenset()  # the details of its method some passage states (`METHODS`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
     # What each statement giving a test statistic (a P value, a hazard ratio, "no significant difference") holds:
@@ -181,6 +184,9 @@ PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # response"): its words are everyday English, so only the phrase tells one measure from another.
 TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?:months|weeks|days|years)\b)"
                           r"[a-z][a-z-]*")
+# The same measure asked in everyday words: "how long did the responses last" is the duration of response.
+LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.]*?\b(?:last|lasted|persist(?:ed)?|"
+                           r"held|hold\s+up|held\s+up|maintained|endure[d]?)\b", re.IGNORECASE)
 
 
 # A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
@@ -231,9 +237,55 @@ SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation s
 # give it ("died of progressive disease", "deaths were due to infection"). A count of patients alive, or a sentence
 # that no treatment-related deaths were reported, gives no cause.
 DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?die\s+"
-                               r"(?:of|from)\b|\bwhy\s+did\s+(?:[\w-]+\s+){1,3}?die\b", re.IGNORECASE)
+                               r"(?:of|from)\b|\bwhy\s+did\s+(?:[\w-]+\s+){1,3}?die\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?"
+                               r"pass\s+away\s+(?:of|from)\b", re.IGNORECASE)
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
+
+# What a group the letter labels "other" is made of, as a question asks it ("which races make up the 'Other/unknown'
+# group", "which drugs were combined with daratumumab in D-other", "which partners were counted under DARZALEX/Other"):
+# the label as a table writes it, and a verb or determiner of membership. A study listing its "other" ("Other
+# includes cyclophosphamide, venetoclax …") answers it; one that only counts the group does not.
+OTHER_LABEL = re.compile(r"[\w+]\s*[/+-]\s*other\b|\bother\s*/\s*\w|['\"‘“]other\b|"
+                         r"\bother['\"’”]?\s+(?:group|category|cohort|arm|bucket|row)\b", re.IGNORECASE)
+MEMBERSHIP_ASKED = re.compile(r"\b(?:which|what)\b[^?]*?(?:\bmakes?\s+up\b|\bmade\s+up\b|\bcompris\w*|\bconsist\w*|"
+                              r"\binclud\w*|\bcounted\b|\bcombined\b|\bgrouped\b|\blumped\b|\bclassed\b|"
+                              r"\bcategori[sz]ed\b|\bf[ae]ll\s+(?:under|into|in)\b|\b(?:were|are|was|is)\s+in\s+(?:that|this|the)\b)|\b(?:which|what)\s+"
+                              r"(?:specific|exact|particular|individual)\b|\bwhat(?:'s|\s+is|\s+was|\s+were|\s+are)\s+in\b",
+                              re.IGNORECASE)
+OTHERS_LISTED = re.compile(r"other\s+(?:includes?|included|consists?\s+of|compris\w+|(?:is|was|were)\s+defined\s+as)\b",
+                           re.IGNORECASE)
+
+# What patients were given once a retreatment failed, as a question asks it ("after progressing on dara retreatment,
+# what did they get next?", "once the retreatment line failed, what did they go on to?"), and as a study would tell
+# it: a therapy received after the retreatment. A study that reports the retreatment's outcomes and the lines before
+# it does not say what came after.
+_FAILED = r"\b(?:progress\w*|fail\w*|relaps\w*|stopp\w*)\b"
+_RETREATED = r"\b(?:re-?treat\w*|re-?challeng\w*)"
+_NEXT = (r"\b(?:next|subsequent\w*|go(?:ne)?\s+on\s+to|went\s+on\s+to|mov(?:e|ed)\s+on\s+to|switch\w*\s+to|"
+         r"afterwards?)\b")
+NEXT_THERAPY_ASKED = re.compile(
+    rf"\b(?:after|once|following|when)\b[^?]*?(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})[^?]*?{_NEXT}"
+    rf"|\bwhat\b[^?]*?(?:{_NEXT}|\b(?:get|got|receive[d]?|given)\b)[^?]*?\b(?:after|once|following)\b[^?]*?"
+    rf"(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})", re.IGNORECASE)
+NEXT_THERAPY_STATED = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b[^.\n]*?\b(?:received|"
+                                 r"went on|switched|were treated)\b|\bsubsequent\s+(?:lines?|therap\w+|treatments?)\s+"
+                                 r"(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b", re.IGNORECASE)
+
+# A detail of a study's method, as a question asks it and as a study states it: how its survival was estimated or
+# compared ("which statistical method", "was it Kaplan-Meier?"), and by which criteria responses were assessed. A
+# study stating none (its design bullets name no test and no criteria) does not say.
+METHODS = {
+    "statistical method": (
+        re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:statistical|survival|estimation|analytic(?:al)?)\s+"
+                   r"(?:methods?|tests?|analys[ie]s|approach)\b|\bhow\s+(?:were|was|did\s+they)\s+(?:[\w-]+\s+){0,3}?"
+                   r"(?:estimated|calculated)\b|\bkaplan|\blog-?rank\b|\bcox\b", re.IGNORECASE),
+        re.compile(r"\bkaplan|\blog-?rank\b|\bcox\b|\bregression\b|\bstatistical(?:ly)?\b", re.IGNORECASE)),
+    "response criteria": (
+        re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:response|remission)\s+criteria\b|\bcriteria\b[^?]*?"
+                   r"\b(?:assess|evaluat|judg|grad|measur)\w*\s+(?:the\s+)?(?:response|remission)", re.IGNORECASE),
+        re.compile(r"\b(?:response|remission)\s+criteria\b|\bIMWG\b", re.IGNORECASE)),
+}
 
 # Which members of a group, as a question asks them ("which BCMA therapies", "what kinds of infections", "what were
 # the toxicities?", "what were those toxicities?"): its plural noun, with up to two words before it.
@@ -278,9 +330,10 @@ EXCLUDED_GROUP = re.compile(r"\b(?:excluded|left[- ]out|dropped)\s+(?:patients|p
 # Some of those patients, asked ("of the seventeen patients excluded, how many …", "how many of the excluded"), and
 # a study breaking its exclusions down: a sentence on them with two figures or more. Souren et al give one
 # ("Seventeen patients were excluded due to …").
-EXCLUDED_SUBSET = re.compile(r"\b(?:of|among)\s+(?:the|those|these)\s+(?:[\w-]+\s+){0,2}?(?:(?:patients|pts|people)\s+"
+EXCLUDED_SUBSET = re.compile(r"\b(?:of|among)\s+(?:the|those|these)\s+(?:[\w-]+\s+){0,3}?(?:(?:patients|pts|people)\s+"
                              r"(?:who\s+were\s+)?)?(?:excluded|left[- ]out|dropped)\b|\bhow\s+many\s+of\s+(?:the|those|"
-                             r"these)\s+(?:[\w-]+\s+){0,2}?excluded\b", re.IGNORECASE)
+                             r"these)\s+(?:[\w-]+\s+){0,2}?excluded\b|\b(?:excluded|left\s+out)\b[^?]*?\bhow\s+many\b"
+                             r"[^?]*?\b(?:because|due\s+to|owing\s+to|for|vs|versus)\b", re.IGNORECASE)
 EXCLUSION_SENTENCE = re.compile(r"[^.\n]*\bexclu\w*[^.\n]*", re.IGNORECASE)
 
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
@@ -313,6 +366,7 @@ def time_measures(text: str) -> dict[str, str]:
     """The measures of time a text names, each as written, by its form without "first" (the time to a
     response is the time to the first response)."""
     found = TIME_MEASURE.findall(" ".join(w.lower() for w in PHRASE_WORD.findall(text)))
+    found += [f"duration of {m.group(1).lower()}" for m in LASTING_ASKED.finditer(text)]
     return {m.replace("to first ", "to "): m for m in found}
 
 
@@ -1470,6 +1524,10 @@ class Retriever:
                     exclusions_counted=any(len(re.findall(r"\d+", sentence)) > 1 for c in passages
                                            for sentence in EXCLUSION_SENTENCE.findall(c.text)),
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
+                    others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
+                    next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
+                    methods=frozenset(name for name, (_, stated) in METHODS.items()
+                                      if any(stated.search(c.text) for c in passages)),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
                     tested=tuple((frozenset(words(lexicons[c.document].expand(unit))),
                                   bool(HAZARD_RATIO.search(unit))) for c in passages
@@ -1588,6 +1646,16 @@ class Retriever:
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(
                 {t for t in query.terms if all(t in self.members_only.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
+        if self.settings.outcome_scope_check and OTHER_LABEL.search(query.topic) and MEMBERSHIP_ASKED.search(
+                query.topic) and not any(study.others_listed for study in named):
+            return "study_scope_check: members of other"  # "which drugs were in D-other" of Szabo et al, who count it
+        if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(query.topic) and not any(
+                study.next_therapy for study in named):
+            return "study_scope_check: therapy after retreatment"  # "what did they get after it failed", of EMMY
+        if self.settings.outcome_scope_check and (details := sorted(
+                name for name, (asked, _) in METHODS.items() if asked.search(query.topic)
+                and not any(name in study.methods for study in named))):
+            return f"study_scope_check: {', '.join(details)}"  # "which statistical method" of EMMY, which names none
         if self.settings.outcome_scope_check and (kinds := self._kinds_unlisted(query, studies)):
             return f"study_scope_check: which {', '.join(kinds)}"  # "which BCMA therapies" of a count of BCMA exposure
         if self.settings.outcome_scope_check and SOURCE_ASKED.search(query.topic) \
@@ -1638,11 +1706,17 @@ class Retriever:
         # from one study's text.
         # A one-letter abbreviation ("Q", quartile) is more often chat ("quick q") than the term.
         # A short form a reference entry gives its meeting ("ASCO") names where a paper was presented, not a measure.
-        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1} - self.venue_words[
-            document]
+        # Those of a scene set before the question ("a patient on isa-Kd - in EMMY, …?") are not asked.
+        asking = set(query.asking)
+
+        def in_asking(w: str) -> bool:
+            return query.asking == query.terms or asking.issuperset(lexical_tokens(lexicon.canonical(w)))
+
+        asked = {w for w in words(query.expanded) if w in lexicon.abbreviations and len(w) > 1
+                 and in_asking(w)} - self.venue_words[document]
         # … and the abbreviations a compound is made with ("BCMA-directed"), unless it is one itself ("D-Rd").
         asked |= {p for w in words(query.expanded) if COMPOUND.search(w) and w not in lexicon.abbreviations
-                  for p in COMPOUND.split(w) if p in lexicon.abbreviations and len(p) > 1}
+                  and in_asking(w) for p in COMPOUND.split(w) if p in lexicon.abbreviations and len(p) > 1}
         known = set().union(*(study.stems for study in named))
         # A study may spell a term out in its own words and never use the abbreviation ("immunomodulatory drug"
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.

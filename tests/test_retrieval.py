@@ -1813,6 +1813,33 @@ def test_who_asks_in_the_scene_is_no_result_asked(service) -> None:  # type: ign
     assert service.retriever.search(question.replace("hematologist", "clinician")).refused_by is None
 
 
+def test_who_asks_by_a_role_at_the_start_is_set_aside(service) -> None:  # type: ignore[no-untyped-def]
+    """"Haematology fellow asking -": the field of who asks shares its stem with Souren et al's hematologic TEAEs,
+    which EMMY does not report."""
+    question = "Haematology fellow asking - in EMMY, did anti-CD38 refractoriness significantly change PFS?"
+    assert service.retriever.analyse(question).topic.startswith("in EMMY")
+    assert service.retriever.search(question).answerable is True
+    assert _without(service, set_courtesy_aside=False).search(question).refused_by == "study_scope_check: hematolog"
+
+
+def test_a_patients_scene_before_a_dash_is_not_what_is_asked(service) -> None:  # type: ignore[no-untyped-def]
+    """"72F" is a 72-year-old woman, and her regimen (isa-Kd) is the scene: EMMY reports no Kd."""
+    question = ("Seeing a 72F on isa-Kd who relapsed - in EMMY how were the anti-CD38 sequences split "
+                "(dara then dara, isa/dara)?")
+    query = service.retriever.analyse(question)
+    assert "72-year-old woman" in query.topic and "kd" not in query.content
+    assert asked_sentences(query.topic) == query.topic.split(" - ", 1)[1]
+    assert service.retriever.search(question).answerable is True
+    assert service.retriever.search("what was the ORR with isa-Kd in EMMY?").answerable is False
+
+
+def test_a_route_in_lay_words_and_a_dose_beside_a_slash_are_label_topics(service) -> None:  # type: ignore[no-untyped-def]
+    assert service.retriever.search("In Abdallah et al, was daratumumab given into a vein or under the skin?"
+                                    ).refused_by == "label_topic_check: intravenously, subcutaneously"
+    assert service.retriever.search("what dose/schedule of DARZALEX did Tan et al use for retreatment?"
+                                    ).refused_by == "label_topic_check: dose/schedule"
+
+
 def test_when_the_letter_will_next_be_updated_is_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
     future = "When will this retreatment response next be updated?"
     assert service.retriever.analyse(future).status is True
@@ -2044,6 +2071,33 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check", "cohort_scope_check",
      ["EMMY retreated 19 patients with Isatuximab-Daratumumab. What was the median PFS of all anti-CD38-retreated "
       "patients?"]),
+    # Szabo et al count their D-other index regimens ("DARZALEX in combination with other regimens") and list none of
+    # them; Tan et al's note says what their "other" includes
+    ("Which drugs were combined with daratumumab in the D-other cohort of Szabo et al?",
+     "study_scope_check: members of other", "outcome_scope_check",
+     ["What counted as 'DARZALEX + other' in Tan et al?",
+      "What was the median OS of the D-other cohort in Szabo et al?",
+      "Which regimen was most common at P1 in the D-other cohort of Szabo et al?"]),
+    # No study says what its patients received once the retreatment failed; Szabo et al say what followed the index
+    # regimen
+    ("In EMMY, after progressing on anti-CD38 retreatment, what did patients receive next?",
+     "study_scope_check: therapy after retreatment", "outcome_scope_check",
+     ["In Szabo et al, after discontinuing the index regimen, what did patients receive next?",
+      "What was the median PFS after anti-CD38 retreatment in EMMY?"]),
+    # Tan et al alone name a statistical method (Kaplan-Meier); Souren and Tan et al the response criteria (IMWG)
+    ("How was PFS estimated in EMMY?", "study_scope_check: statistical method", "outcome_scope_check",
+     ["How was PFS estimated in Tan et al?"]),
+    ("Which response criteria did Abdallah et al use?", "study_scope_check: response criteria", "outcome_scope_check",
+     ["Which response criteria did Souren et al use?"]),
+    # the breakdown asked after the count the question quotes
+    ("Souren et al excluded 17 patients - how many because of another combination partner vs because therapy had "
+     "been stopped?", "study_scope_check: breakdown of excluded patients", "outcome_scope_check",
+     ["How many patients did Souren et al exclude?"]),
+    ("In Souren et al, what did the two patients who died pass away from?", "study_scope_check: causes of death",
+     "outcome_scope_check", ["How many of the Souren D2 + D3 patients had died?"]),
+    # how long responses lasted is the duration of response, which Szabo et al do not give
+    ("In Szabo et al, how long did responses to DARZALEX retreatment last?", "study_scope_check: duration of response",
+     "outcome_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
