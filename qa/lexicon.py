@@ -161,17 +161,21 @@ class Lexicon:
         misspelt by an edit or two ("Abdulah", "Szbo")."""
         tokens = set(words(question))
         text = " ".join(words(question))
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = {}
         for profile in self.studies:
             named = self.names_in(tokens, profile) or {t for t in tokens - self.vocabulary if zipf(t) < 3.0
                                                        and _near(t, profile.names)}
-            score = len(named) + sum(2 for p in profile.phrases if p in text)
+            # The first author's surname names a study most surely, and an everyday word among its names ("method"
+            # of Tan et al's "Kaplan-Meier Method") least: "Freiburg" names Souren et al in "what method did the
+            # Freiburg study use", "Tan" Tan et al in "the Tan cohort's combinations" (EMMY's heading word).
+            score = sum(2 if t == profile.author else 0.5 if zipf(t) >= EVERYDAY_ZIPF and t not in PLACES else 1
+                        for t in named) + sum(2 for p in profile.phrases if p in text)
             if score:
                 scores[profile.id] = score
         if not scores:
             return []
         best = max(scores.values())
-        return [s for s, v in scores.most_common() if v == best]
+        return [s for s, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v == best]
 
     def expand(self, question: str) -> str:
         """The question with the letter's own forms appended: abbreviations spelled out (and back), the
@@ -455,6 +459,9 @@ def _near(token: str, names: set[str]) -> bool:
 # English words this common are wording: grammar (without, within, among) rather than what a study measured,
 # and never a study's name (group 5.6, life 5.9).
 GRAMMAR_ZIPF = 5.5
+# From this on a word of a study's names is an everyday word rather than a name of its own ("method" 4.8, "review"
+# 5.1; "emmy" 3.7, "freiburg" 2.7).
+EVERYDAY_ZIPF = 4.0
 # A word rarer than this in English is a term, not wording (the default of the settings' `common_zipf`): one a
 # WordNet definition of a term of the letter uses stands for it ("resistant" 3.99, of "refractory").
 TERM_ZIPF = 4.0

@@ -230,7 +230,8 @@ SHORTHAND = {
     "resp": "response", "pop": "population", "tox": "toxicity", "eff": "efficacy", "abt": "about",
     "med": "medical", "meds": "medications", "pls": "please", "plz": "please", "thx": "thanks",
     "info": "information", "lit": "literature", "ref": "reference", "refs": "references", "combo": "combination",
-    "combos": "combinations", "chemo": "chemotherapy", "dz": "disease", "trt": "treatment", "avg": "average",
+    "combos": "combinations", "chemo": "chemotherapy", "mel": "melphalan", "dz": "disease", "trt": "treatment",
+    "avg": "average",
     "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
@@ -248,9 +249,9 @@ _LABEL_WORDS = (
     "indications dose doses dosage dosing administration forms strengths contraindications warnings precautions "
     "interactions pregnancy pregnant lactation breastfeeding reproductive contraception pediatric geriatric "
     "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
-    "carcinogenesis storage stored store handling supplied refrigerate vial vials premedication "
+    "carcinogenesis storage stored store handling supplied refrigerate refrigerator fridge vial vials premedication "
     "premedications counseling route routes subcutaneous subcutaneously intravenous intravenously iv sc "
-    "injection injections"
+    "injection injections dilute diluted dilution reconstitute reconstituted reconstitution"
 )
 LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
 # A dose written in its units asks the dosage too ("was carfilzomib given at 56 or 70 mg/m2?"); a laboratory

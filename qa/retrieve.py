@@ -118,6 +118,7 @@ class StudyWords:
     stems: frozenset[str]  # every passage's stemmed words, abbreviations spelled out (and back)
     reported: frozenset[str]  # the same of the passages that report figures: baseline and results, tables
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
+    reported_phrases: frozenset[str]  # the same of the passages that report figures
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
@@ -184,7 +185,11 @@ PHRASE_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # response"): its words are everyday English, so only the phrase tells one measure from another.
 TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?:months|weeks|days|years)\b)"
                           r"[a-z][a-z-]*")
+# Whether a study assessed something ("did the Freiburg study assess how long responses lasted?"): its design.
+ASSESSED_ASKED = re.compile(r"\b(?:did|do|does|was|were|is|are)\b[^?]*?\b(?:assess|measur|evaluat|analy[sz]|"
+                            r"look\w*\s+at|track|collect|record|captur)\w*", re.IGNORECASE)
 # The same measure asked in everyday words: "how long did the responses last" is the duration of response.
+RESPONDING_ASKED = re.compile(r"\bhow\s+(?:quickly|fast|soon|rapidly)\b[^?.]*?\brespon\w*", re.IGNORECASE)
 LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.]*?\b(?:last|lasted|persist(?:ed)?|"
                            r"held|hold\s+up|held\s+up|maintained|endure[d]?)\b", re.IGNORECASE)
 
@@ -225,6 +230,13 @@ DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?
 DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
                                re.IGNORECASE | re.MULTILINE)
 
+# The term a definition question asks of ("how did Tan et al define DARZALEX-refractory", "what definition of
+# extramedullary disease", "how was high risk defined"): up to three words after the asking verb, or between "how
+# was" and "defined".
+TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(?:y|ied|ies|ying))\s+"
+                          r"(?:the\s+|their\s+|a\s+|an\s+)?(?:terms?\s+)?(?P<after>[^?.,;:()]+)|\bhow\s+(?:was|were|is|are)\s+"
+                          r"(?P<between>(?:[\w'’+/-]+\s+){1,3}?)(?:defined|classified)\b", re.IGNORECASE)
+
 # Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
 # and as a study states it ("The clinics medical information and documentation system was utilized to collect all
 # disease specific data", a chart review). A study stating none does not say.
@@ -237,7 +249,7 @@ SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation s
 # give it ("died of progressive disease", "deaths were due to infection"). A count of patients alive, or a sentence
 # that no treatment-related deaths were reported, gives no cause.
 DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?die\s+"
-                               r"(?:of|from)\b|\bwhy\s+did\s+(?:[\w-]+\s+){1,3}?die\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?"
+                               r"(?:of|from)\b|\bwhy\s+did\s+(?:[\w-]+\s+){1,8}?die\b|\bwhat\s+(?:did|do)\s+(?:[\w-]+\s+){1,8}?"
                                r"pass\s+away\s+(?:of|from)\b", re.IGNORECASE)
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
@@ -250,7 +262,8 @@ OTHER_LABEL = re.compile(r"[\w+]\s*[/+-]\s*other\b|\bother\s*/\s*\w|['\"‘“]o
                          r"\bother['\"’”]?\s+(?:group|category|cohort|arm|bucket|row)\b", re.IGNORECASE)
 MEMBERSHIP_ASKED = re.compile(r"\b(?:which|what)\b[^?]*?(?:\bmakes?\s+up\b|\bmade\s+up\b|\bcompris\w*|\bconsist\w*|"
                               r"\binclud\w*|\bcounted\b|\bcombined\b|\bgrouped\b|\blumped\b|\bclassed\b|"
-                              r"\bcategori[sz]ed\b|\bf[ae]ll\s+(?:under|into|in)\b|\b(?:were|are|was|is)\s+in\s+(?:that|this|the)\b)|\b(?:which|what)\s+"
+                              r"\bcategori[sz]ed\b|\bf[ae]ll\s+(?:under|into|in)\b|\b(?:were|are|was|is)\s+in\s+(?:that|this|the)\b|"
+                              r"\b(?:were|are)\s+(?:they|these|those)\b)|\b(?:which|what)\s+"
                               r"(?:specific|exact|particular|individual)\b|\bwhat(?:'s|\s+is|\s+was|\s+were|\s+are)\s+in\b",
                               re.IGNORECASE)
 OTHERS_LISTED = re.compile(r"other\s+(?:includes?|included|consists?\s+of|compris\w+|(?:is|was|were)\s+defined\s+as)\b",
@@ -267,7 +280,9 @@ _NEXT = (r"\b(?:next|subsequent\w*|go(?:ne)?\s+on\s+to|went\s+on\s+to|mov(?:e|ed
 NEXT_THERAPY_ASKED = re.compile(
     rf"\b(?:after|once|following|when)\b[^?]*?(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})[^?]*?{_NEXT}"
     rf"|\bwhat\b[^?]*?(?:{_NEXT}|\b(?:get|got|receive[d]?|given)\b)[^?]*?\b(?:after|once|following)\b[^?]*?"
-    rf"(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})", re.IGNORECASE)
+    rf"(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})"
+    rf"|\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b[^?]*?\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}",
+    re.IGNORECASE)
 NEXT_THERAPY_STATED = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b[^.\n]*?\b(?:received|"
                                  r"went on|switched|were treated)\b|\bsubsequent\s+(?:lines?|therap\w+|treatments?)\s+"
                                  r"(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b", re.IGNORECASE)
@@ -367,6 +382,7 @@ def time_measures(text: str) -> dict[str, str]:
     response is the time to the first response)."""
     found = TIME_MEASURE.findall(" ".join(w.lower() for w in PHRASE_WORD.findall(text)))
     found += [f"duration of {m.group(1).lower()}" for m in LASTING_ASKED.finditer(text)]
+    found += ["time to response" for _ in RESPONDING_ASKED.finditer(text)]
     return {m.replace("to first ", "to "): m for m in found}
 
 
@@ -956,6 +972,33 @@ def members_only(chunks: list[Chunk], common_zipf: float, terms: list[frozenset[
     return {study: frozenset(found - outside.get(study, set())) for study, found in inside.items()}
 
 
+# Patients put into groups, which the lines after it define: "Patients were divided into 3 subgroups:".
+DIVIDED = re.compile(r"\b(?:divided|grouped|categori[sz]ed|stratified|split)\s+(?:into|by|according)\b", re.IGNORECASE)
+
+
+def defining_units(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, list[frozenset[str]]]:
+    """Each study's defining sentences (`DEFINITION_STATED`, a note listing a group's members, patients divided into
+    groups), as their stems in
+    the letter's canonical names, with the spelled-out words of an abbreviation before the defining verb ("aHRCAs
+    are defined as …": high-risk cytogenetic abnormality). Not the abbreviations after it: "Patients with RRMM"
+    in inclusion criteria defines no kind of refractoriness."""
+    units: dict[str, list[frozenset[str]]] = {}
+    for c in chunks:
+        lexicon = lexicons[c.document]
+        for line in c.text.split("\n"):
+            for sentence in re.split(r"(?<=\.)\s+", line):
+                if not (m := DEFINITION_STATED.search(sentence) or MEMBERS.search(sentence)
+                        or DIVIDED.search(sentence)):
+                    continue
+                subject = [a for w in words(sentence[:m.start()]) for a in dict.fromkeys(
+                    (w, w.rstrip("s"), w[1:], w[1:].rstrip("s"))) if a in lexicon.abbreviations]
+                unit = frozenset(lexical_tokens(lexicon.canonical(sentence))) | frozenset(
+                    lexical_tokens(" ".join(lexicon.abbreviations[a] for a in subject)))
+                for study in c.related_studies:
+                    units.setdefault(study, []).append(unit)
+    return units
+
+
 def counted_only(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
     """Each study's words that it gives a count of and never its members: the own label of a row no row is under
     (Abdallah et al's "Post-BCMA exposure 11 (26)", Souren et al's "Nonhematologic Infection 7 (32)") and a word a
@@ -1179,6 +1222,7 @@ class Retriever:
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.members_only = members_only(index.chunks, settings.common_zipf, self.chunk_terms)
+        self.defining_units = defining_units(index.chunks, index.lexicons)
         self.counted_only = counted_only(index.chunks)
         self.count_rows = count_rows(index.chunks)
         # each study's sentences and row lines that give a median, mean or average, as stems
@@ -1511,6 +1555,8 @@ class Retriever:
                     reported=frozenset().union(*(stems[c.id] for c in passages if c.section in REPORTED_SECTIONS
                                                  or c.kind in ("table", "row"))),
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
+                    reported_phrases=frozenset().union(*(phrases(c.text) for c in passages if c.section in
+                                                         REPORTED_SECTIONS or c.kind in ("table", "row"))),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
@@ -1634,9 +1680,13 @@ class Retriever:
                         if w in initials and w not in lexicon.vocabulary and w not in lexicon.abbreviations]
             if missing_phrases := [m for m in measures if not any(m in study.phrases for study in named)]:
                 return f"measure_initialisms: {', '.join(missing_phrases)}"
+        # A figure of a measure asked of studies that name it only where their design announces it (Souren et al's
+        # "Secondary endpoint: … duration of response (DUR)") is not given; whether they assessed it, is.
+        figure = query.quantity and not ASSESSED_ASKED.search(query.topic)
         if self.settings.outcome_scope_check and (missing_measures := sorted(
                 m for m in time_measures(query.topic) if m in self.time_measures
-                and not any(w in study.phrases for study in named for w in self.time_measures[m]))):
+                and not any(w in (study.reported_phrases if figure else study.phrases)
+                            for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
@@ -1685,6 +1735,8 @@ class Retriever:
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
                 study.defines for study in named):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing
+        if self.settings.outcome_scope_check and (term := self._undefined_term(query, lexicon, studies)):
+            return f"study_scope_check: definition of {' '.join(term)}"  # "DARZALEX-refractory" of Tan et al
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \
                 and not any(study.sited for study in named):
             return "study_scope_check: site"  # "at which institution" of Abdallah et al, who name none
@@ -1751,6 +1803,30 @@ class Retriever:
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None
+
+    def _undefined_term(self, query: Query, lexicon: Lexicon, studies: list[str]) -> list[str]:
+        """The rarer words of a term a question asks the definition of that no defining sentence of the studies
+        asked of holds ("DARZALEX-refractory" of Tan et al, who define high-risk cytogenetic abnormalities and
+        their inclusion criteria). A defining sentence's own words count, and the spelled-out words of an
+        abbreviation it defines ("HRCAs are defined as …"); the product's names say nothing of which term."""
+        product = set(lexical_tokens(lexicon.canonical("daratumumab")))
+        for m in TERM_DEFINED.finditer(query.topic):
+            term: list[str] = []
+            for w in words(m.group("after") or m.group("between")):
+                if term and w.isalpha() and zipf(w) >= GRAMMAR_ZIPF and w not in lexicon.abbreviations:
+                    break
+                term.append(w)
+                if len(term) == 3:
+                    break
+            wanted = {t for w in term for p in [w, *COMPOUND.split(w)] if p and zipf(p) < self.settings.common_zipf
+                      for t in lexical_tokens(lexicon.canonical(p))} - product
+            wanted = {t for t in wanted if not COMPOUND.search(t)}
+            # a term the studies use ("subgroups" of Souren et al, who name theirs D1-D3, is another question)
+            used = all(wanted <= self._study_words(sid).stems for sid in studies)
+            defined = any(wanted <= unit for sid in studies for unit in self.defining_units.get(sid, ()))
+            if wanted and used and not defined:
+                return sorted(wanted)
+        return []
 
     def _within_only(self, query: Query, lexicon: Lexicon, studies: list[str]) -> list[str]:
         """The letter's abbreviations a question names on their own that the studies asked of write only inside a

@@ -446,7 +446,9 @@ def test_a_question_naming_nothing_of_the_letter_is_refused(service, question: s
                                       "EMMY: was daratumumab given IV or subcutaneously?",
                                       "How is DARZALEX dosed with pomalidomide at retreatment?",
                                       "Which pre-medications should be given before DARZALEX retreatment?",
-                                      "Were the Abdallah D-Kd patients given carfilzomib at 20 or 27 mg/m2?"])
+                                      "Were the Abdallah D-Kd patients given carfilzomib at 20 or 27 mg/m2?",
+                                      "How should DARZALEX be diluted before infusion?",
+                                      "How should carfilzomib be reconstituted for the D-Kd patients?"])
 def test_a_label_topic_the_letter_never_takes_up_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
     assert service.ask(question).answerable is False
     assert _without(service, label_topic_check=False, common_zipf=0.0).search(question).answerable is True
@@ -1067,6 +1069,19 @@ def test_an_everyday_word_of_a_studys_heading_does_not_name_the_study(service) -
     assert lexicon.detect_studies(question) == []
     assert service.ask(question).answerable is True
     assert lexicon.detect_studies("How were patients grouped in the Freiburg study?") == ["souren-2025"]
+
+
+def test_a_studys_own_name_outweighs_an_everyday_word_of_another_studys_names(service) -> None:  # type: ignore[no-untyped-def]
+    """"method" is among Tan et al's names (their "Kaplan-Meier Method"), "combinations" among EMMY's (its heading):
+    a question naming Souren et al by Freiburg, or Tan et al by their author, is asked of that study alone."""
+    lexicon = service.index.lexicons[DOC]
+    assert "method" in next(p for p in lexicon.studies if p.id == "tan-2024").names
+    freiburg = "In the Freiburg study, what statistical method was used to estimate PFS?"
+    assert lexicon.detect_studies(freiburg) == ["souren-2025"]
+    assert service.retriever.search(freiburg).refused_by == "statistic_scope_check: method"
+    tan = "In the Tan cohort, how many of the other combinations included venetoclax?"
+    assert lexicon.detect_studies(tan) == ["tan-2024"]
+    assert service.retriever.search(tan).refused_by == "study_scope_check: venetoclax of a group"
 
 
 def test_an_initialism_of_a_phrase_of_the_letter_is_read_as_the_phrase(service) -> None:  # type: ignore[no-untyped-def]
@@ -1833,6 +1848,12 @@ def test_a_patients_scene_before_a_dash_is_not_what_is_asked(service) -> None:  
     assert service.retriever.search("what was the ORR with isa-Kd in EMMY?").answerable is False
 
 
+def test_melphalan_by_its_clinical_shorthand(service) -> None:  # type: ignore[no-untyped-def]
+    question = "szabo cohort - prior high dose mel + ASCT, how many?"
+    assert "high dose melphalan" in service.retriever.analyse(question).topic
+    assert service.retriever.search(question).answerable is True
+
+
 def test_a_route_in_lay_words_and_a_dose_beside_a_slash_are_label_topics(service) -> None:  # type: ignore[no-untyped-def]
     assert service.retriever.search("In Abdallah et al, was daratumumab given into a vein or under the skin?"
                                     ).refused_by == "label_topic_check: intravenously, subcutaneously"
@@ -2098,6 +2119,24 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # how long responses lasted is the duration of response, which Szabo et al do not give
     ("In Szabo et al, how long did responses to DARZALEX retreatment last?", "study_scope_check: duration of response",
      "outcome_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
+    # Tan et al count their DARZALEX-refractory patients and define only high-risk cytogenetic abnormalities (HRCAs)
+    # and their inclusion criteria; Souren et al divide their patients into subgroups
+    ("How did Tan et al define DARZALEX-refractory?", "study_scope_check: definition of refractori",
+     "outcome_scope_check", ["How did Tan et al define high-risk cytogenetic abnormalities?",
+                             "How did Souren et al define their subgroups?",
+                             "How many patients were DARZALEX-refractory in Tan et al?"]),
+    # Souren et al announce the duration of response as a secondary endpoint and give no figure of it; Abdallah et
+    # al give one, of their DARZALEX-naive cohort
+    ("In Souren et al, how long did responses last at retreatment?", "study_scope_check: duration of response",
+     "outcome_scope_check", ["Did Souren et al assess the duration of response?",
+                             "What was the median duration of response in Abdallah et al's naive cohort?"]),
+    ("How quickly did patients respond to retreatment in Tan et al?", "study_scope_check: time to response",
+     "outcome_scope_check", ["What was the median time to first response at retreatment in Abdallah et al?"]),
+    ("In Abdallah et al, how many patients went on to CAR-T after their DARZALEX retreatment?",
+     "study_scope_check: therapy after retreatment", "outcome_scope_check",
+     ["In Abdallah et al, how many retreated patients had post-BCMA exposure?"]),
+    ("Why did the 2 patients in the Souren retreatment group die?", "study_scope_check: causes of death",
+     "outcome_scope_check", ["How many patients in the Souren retreatment group were alive?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
