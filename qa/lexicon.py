@@ -353,7 +353,9 @@ class Lexicon:
             parts = [p for p in COMPOUND.split(word) if p] or [word]
             if any(_stem(p) in rare and zipf(p) < common_zipf and not p.isdigit() for p in parts):
                 return True
-        return named and any(_stem(w) in stems for w in asked if not any(self.names_in({w}, p) for p in self.studies))
+        # … or beside what it calls the study ("the French registry"): a place and a kind of study name one.
+        return named and (any(_stem(w) in stems for w in asked if not any(self.names_in({w}, p) for p in self.studies))
+                          or bool(self.study_kinds(question)))
 
     def stems(self) -> set[str]:
         """Stems of every word of the letter, compounds split."""

@@ -128,6 +128,8 @@ class StudyWords:
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
+    results_explained: bool = False  # some sentence gives a reason for a survival or response it reports
+    aberrations: bool = False  # some passage names a cytogenetic aberration (`ABERRATION`)
     stops_counted: bool = False  # some passage counts the patients who stopped, by cause (`STOPS_COUNTED`)
     exclusions_counted: bool = False  # some sentence on exclusions gives two figures or more
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
@@ -302,6 +304,17 @@ METHODS = {
         re.compile(r"\b(?:response|remission)\s+criteria\b|\bIMWG\b", re.IGNORECASE)),
 }
 
+# A cytogenetic aberration by its notation ("del(17p)", "del17p", "t(4;14)", "1q+", "monosomy 17"), and which
+# aberrations a question asks ("which abnormalities did the high-risk patients have"). A study counting its
+# high-risk patients and naming no aberration does not say which they had.
+ABERRATION = re.compile(r"\bdel\s*\(?\s*\d{1,2}\s*[pq]\s*\)?|\bt\s*\(\s*\d{1,2}\s*;\s*\d{1,2}\s*\)|"
+                        r"(?<![\w(])\d{1,2}[pq]\s*(?:\+|-|gain|loss|del\w*|amp\w*)|\b(?:gain|amp\w*)\s*(?:of\s*)?\(?\d{1,2}[pq]|"
+                        r"\b(?:mono|tri)somy\s*\d{1,2}\b|\b(?:1q|17p|13q)\b", re.IGNORECASE)
+ABERRATIONS_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:abnormalit\w+|aberrations?|translocations?|"
+                               r"deletions?|lesions?|mutations?)\b", re.IGNORECASE)
+# An aside in parentheses after a word ("high-risk cytogenetics (del17p, t(4;14))"): it glosses, it does not ask.
+GLOSS = re.compile(r"\s\((?:[^()]|\([^()]*\))*\)")
+
 # Which members of a group, as a question asks them ("which BCMA therapies", "what kinds of infections", "what were
 # the toxicities?", "what were those toxicities?"): its plural noun, with up to two words before it.
 KINDS_ASKED = re.compile(r"\bwhat\s+were\s+(?:the|those|these)\s+((?:[\w/+-]+\s+){0,2}?[\w/+-]*[a-z]s)\s*\?|"
@@ -318,8 +331,15 @@ COUNTED = re.compile(r"([\w-]+)\s*\((?:[A-Z]{1,5};\s*)?[\d.]+%\)")
 # done is its aim, which every study states.
 REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|registry|research)\s+(?:was\s+|were\s+)?"
                           r"(?:done|conducted|run|performed|undertaken|carried out)\b)|\bfor what reasons?\b|"
-                          r"\bwhat\s+(?:were\s+the\s+)?reasons?\b|\bwhat\s+(?:led|caused|prompted|made)\b",
-                          re.IGNORECASE)
+                          r"\bwhat\s+(?:were\s+the\s+)?reasons?\b|\bwhat\s+(?:led|caused|prompted|made)\b|"
+                          r"\b(?:rationale|explanation)\b", re.IGNORECASE)
+# Why a result came out as it did ("why did the D-other group do so badly", "why do they think retreated patients
+# lived longer", "any explanation for the shortest survival"), and a study explaining one: a reason given in the
+# sentence that reports a survival or a response. The reasons the studies give are for stopping and for excluding.
+_RESULT = (r"\b(?:badly|poorly|worse|better|well|longer|shorter|shortest|longest|lived|survived|survival|responded|"
+           r"respond|outcomes?|benefit\w*|pfs|os|orr)\b")
+RESULT_EXPLANATION_ASKED = re.compile(rf"\bwhy\b[^?]*?{_RESULT}|\b(?:explanation|rationale|reasons?)\b[^?]*?{_RESULT}",
+                                      re.IGNORECASE)
 REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
                            re.IGNORECASE)
 
@@ -1566,6 +1586,9 @@ class Retriever:
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
+                    aberrations=any(ABERRATION.search(c.text) for c in passages),
+                    results_explained=any(REASON_STATED.search(sentence) and re.search(_RESULT, sentence, re.I)
+                                          for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
                     stops_counted=any(STOPS_COUNTED.search(c.text) for c in passages),
                     exclusions_counted=any(len(re.findall(r"\d+", sentence)) > 1 for c in passages
                                            for sentence in EXCLUSION_SENTENCE.findall(c.text)),
@@ -1723,6 +1746,9 @@ class Retriever:
         if self.settings.outcome_scope_check and query.quantity and EXCLUDED_SUBSET.search(query.topic) and not any(
                 study.exclusions_counted for study in named):
             return "study_scope_check: breakdown of excluded patients"  # "of the seventeen excluded, how many …"
+        if self.settings.outcome_scope_check and RESULT_EXPLANATION_ASKED.search(query.topic) and not any(
+                study.results_explained for study in named):
+            return "study_scope_check: reason for a result"  # "why did the D-other group do so badly" of Szabo et al
         if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
                 study.reasons for study in named):
             return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none
@@ -1735,6 +1761,10 @@ class Retriever:
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
                 study.defines for study in named):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing
+        if self.settings.outcome_scope_check and not any(study.aberrations for study in named) and (
+                ABERRATIONS_ASKED.search(query.topic)
+                or (query.quantity and ABERRATION.search(GLOSS.sub(" ", query.topic)))):
+            return "study_scope_check: cytogenetic aberrations"  # "how many had del17p" of EMMY's high-risk count
         if self.settings.outcome_scope_check and (term := self._undefined_term(query, lexicon, studies)):
             return f"study_scope_check: definition of {' '.join(term)}"  # "DARZALEX-refractory" of Tan et al
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \

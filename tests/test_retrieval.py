@@ -1848,6 +1848,15 @@ def test_a_patients_scene_before_a_dash_is_not_what_is_asked(service) -> None:  
     assert service.retriever.search("what was the ORR with isa-Kd in EMMY?").answerable is False
 
 
+def test_a_place_and_a_kind_of_study_name_a_study(service) -> None:  # type: ignore[no-untyped-def]
+    """"French" names EMMY only beside another word of the letter; "the French registry" is what a reader calls it."""
+    lexicon = service.index.lexicons[DOC]
+    question = "Tell me how many men were in the French registry."
+    assert lexicon.study_kinds(question) == {"registry"} and lexicon.anchored(question)
+    assert service.retriever.search(question).answerable is True
+    assert not lexicon.anchored("Tell me about French wine.")
+
+
 def test_melphalan_by_its_clinical_shorthand(service) -> None:  # type: ignore[no-untyped-def]
     question = "szabo cohort - prior high dose mel + ASCT, how many?"
     assert "high dose melphalan" in service.retriever.analyse(question).topic
@@ -2137,6 +2146,15 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["In Abdallah et al, how many retreated patients had post-BCMA exposure?"]),
     ("Why did the 2 patients in the Souren retreatment group die?", "study_scope_check: causes of death",
      "outcome_scope_check", ["How many patients in the Souren retreatment group were alive?"]),
+    # Abdallah et al and EMMY count their high-risk patients and name no aberration; Tan and Szabo et al list theirs
+    ("Which cytogenetic abnormalities counted as high risk in Abdallah et al?",
+     "study_scope_check: cytogenetic aberrations", "outcome_scope_check",
+     ["How did Tan et al define high-risk cytogenetic abnormalities?",
+      "How many EMMY patients had high-risk cytogenetics (del17p, t(4;14))?"]),
+    # No study explains a survival or a response; Szabo et al give the reasons their patients stopped
+    ("Why did the D-other group do so badly in Szabo et al?", "study_scope_check: reason for a result",
+     "outcome_scope_check", ["Why did people stop their first daratumumab regimen in Szabo et al?",
+                             "What was the median OS of the D-other group in Szabo et al?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
