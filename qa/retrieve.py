@@ -118,7 +118,7 @@ class StudyWords:
     stems: frozenset[str]  # every passage's stemmed words, abbreviations spelled out (and back)
     reported: frozenset[str]  # the same of the passages that report figures: baseline and results, tables
     phrases: frozenset[str]  # runs of 3-5 words as written, for the initialisms a reader forms
-    reported_phrases: frozenset[str]  # the same of the passages that report figures
+    reported_measures: frozenset[str]  # the measures of time (`TIME_MEASURE`) its figure-reporting passages name
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
@@ -1575,8 +1575,9 @@ class Retriever:
                     reported=frozenset().union(*(stems[c.id] for c in passages if c.section in REPORTED_SECTIONS
                                                  or c.kind in ("table", "row"))),
                     phrases=frozenset().union(*(phrases(c.text) for c in passages)),
-                    reported_phrases=frozenset().union(*(phrases(c.text) for c in passages if c.section in
-                                                         REPORTED_SECTIONS or c.kind in ("table", "row"))),
+                    reported_measures=frozenset(written for c in passages if c.section in REPORTED_SECTIONS
+                                                or c.kind in ("table", "row")
+                                                for written in time_measures(c.text).values()),
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
@@ -1708,7 +1709,7 @@ class Retriever:
         figure = query.quantity and not ASSESSED_ASKED.search(query.topic)
         if self.settings.outcome_scope_check and (missing_measures := sorted(
                 m for m in time_measures(query.topic) if m in self.time_measures
-                and not any(w in (study.reported_phrases if figure else study.phrases)
+                and not any(w in (study.reported_measures if figure else study.phrases)
                             for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
