@@ -901,7 +901,13 @@ class Cohorts:
         subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found
                      if n and not any(n in self.sizes.get(sid, ()) for sid in studies)}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
-        said = _word_pairs(query.topic)
+        # (in either order, and a compound's parts as two words: "anti-CD38-refractory" asks the group "refractory to
+        # anti-CD38")
+        said = _word_pairs(query.topic) | {
+            (left[0], right[0]) for w in words(query.topic) if w.count("-") for i in range(1, w.count("-") + 1)
+            if (left := lexical_tokens("-".join(w.split("-")[:i]))) and (right := lexical_tokens("-".join(
+                w.split("-")[i:])))}
+        said |= {(b, a) for a, b in said}
         subgroup |= {t for sid in studies for pair, given in self.qualifiers.get(sid, {}).items()
                      if pair in said and not results & given for t in pair}
         held = [statement for sid in studies for statement in self.passages.get(sid, []) if results & statement.terms]

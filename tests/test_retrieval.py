@@ -1740,6 +1740,15 @@ def test_a_group_a_results_table_gives_one_result_for_is_asked_another(  # type:
     assert service.ask("What was the EMMY median PFS in patients refractory to anti-CD38?").answerable is True
 
 
+def test_a_group_is_read_in_either_word_order_and_from_a_compound(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's table gives the PFS, not the OS, of "patients refractory to anti-CD38": "anti-CD38-refractory" names
+    that group too."""
+    os_asked = "French EMMY cohort - median OS for the anti-CD38-refractory pts specifically?"
+    assert service.retriever.search(os_asked).refused_by == "cohort_scope_check"
+    assert _without(service, cohort_scope_check=False).search(os_asked).answerable is True
+    assert service.ask(os_asked.replace("OS", "PFS")).answerable is True
+
+
 def test_a_measure_asked_of_a_listed_paper_is_a_finding(service) -> None:  # type: ignore[no-untyped-def]
     """Nooka et al are in the reference list only: their ORR is a finding their entry does not give, while their
     entry itself is answered."""
