@@ -200,6 +200,10 @@ LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.
 SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b"
                          r"|\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
 
+# A group a study's baseline prose counts by a compound: "Of the 119 patients who were DARZALEX-refractory, …".
+COUNTED_GROUP = re.compile(r"\b\d+\s+(?:\(\d+(?:\.\d+)?%\)\s+)?patients\s+(?:who\s+)?(?:were|had)\s+([\w]+(?:-[\w]+)+)",
+                           re.IGNORECASE)
+
 # The size of a group as the letter gives it: a column's "N=474", a row's "(n=29)".
 GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
 
@@ -855,6 +859,17 @@ class Cohorts:
         for c in chunks:
             for study in c.related_studies:
                 self.sizes.setdefault(study, set()).update(GROUP_SIZE.findall(c.text))
+        # The groups each study's baseline prose counts by a compound, but its own cohorts (Tan et al's
+        # "DARZALEX-refractory", 119 of their 157): a subgroup of that study, whose results are of all 157.
+        self.counted_groups: dict[str, set[str]] = {}
+        for c in chunks:
+            if c.section == "Patient Characteristics" and not c.row:
+                lexicon = lexicons[c.document]
+                for study in c.related_studies:
+                    self.counted_groups.setdefault(study, set()).update(
+                        counted[0] for m in COUNTED_GROUP.finditer(c.text)
+                        if (counted := lexical_tokens(lexicon.canonical(m.group(1))))
+                        and counted[0] not in self.study_cohorts.get(study, set()))
 
     def unreported(self, query: Query, studies: list[str]) -> bool:
         # What the asking sentences ask: a scene set before them ("progressed on dara-pom-dex, thinking of dara
@@ -900,6 +915,8 @@ class Cohorts:
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found
                      if n and not any(n in self.sizes.get(sid, ()) for sid in studies)}
+        # And a group the study's baseline prose counts ("the patients already DARZALEX-refractory at retreatment").
+        subgroup |= {t for t in asked if studies and all(t in self.counted_groups.get(sid, ()) for sid in studies)}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
         # (in either order, and a compound's parts as two words: "anti-CD38-refractory" asks the group "refractory to
         # anti-CD38")

@@ -1749,6 +1749,18 @@ def test_a_group_is_read_in_either_word_order_and_from_a_compound(service) -> No
     assert service.ask(os_asked.replace("OS", "PFS")).answerable is True
 
 
+def test_a_group_the_baseline_prose_counts_is_a_subgroup_of_that_study(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan et al count 119 DARZALEX-refractory patients of their 157 (100 at the start of retreatment) and give the
+    median PFS of all 157; Abdallah et al's DARZALEX-refractory patients are their whole study."""
+    assert service.retriever.cohorts.counted_groups["tan-2024"] == {"darzalex-refractori"}
+    asked = "Tan: median PFS for the patients who were dara-refractory at the start of retreatment?"
+    assert service.retriever.search(asked).refused_by == "cohort_scope_check"
+    assert _without(service, cohort_scope_check=False).search(asked).answerable is True
+    assert service.ask("What was the median PFS in Tan et al?").answerable is True
+    assert service.ask("How many Tan patients were DARZALEX-refractory at the start of retreatment?").answerable
+    assert service.ask("What was the ORR in DARZALEX-refractory patients in Abdallah et al?").answerable is True
+
+
 def test_a_measure_asked_of_a_listed_paper_is_a_finding(service) -> None:  # type: ignore[no-untyped-def]
     """Nooka et al are in the reference list only: their ORR is a finding their entry does not give, while their
     entry itself is answered."""
