@@ -231,8 +231,7 @@ SHORTHAND = {
     "med": "medical", "meds": "medications", "pls": "please", "plz": "please", "thx": "thanks",
     "info": "information", "lit": "literature", "ref": "reference", "refs": "references", "combo": "combination",
     "combos": "combinations", "chemo": "chemotherapy", "mel": "melphalan", "dz": "disease", "trt": "treatment",
-    "avg": "average",
-    "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
+    "avg": "average", "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals",
@@ -317,8 +316,8 @@ def read_contractions(text: str) -> str:
 # own abbreviations are read so ("mRNA" is not a median), and only so cased: "mos" is months.
 MEDIAN_OF = re.compile(r"(?<![\w/])m([A-Z][A-Za-z-]*[A-Z])(?![\w/])")
 # A route of administration in lay words: "into a vein", "under the skin".
-LAY_ROUTES = {r"(?:into|in|through)\s+(?:a|the)\s+vein": "intravenously", r"under\s+the\s+skin": "subcutaneously"}
-LAY_ROUTE = re.compile("|".join(f"(?P<r{i}>{p})" for i, p in enumerate(LAY_ROUTES)), re.I)
+LAY_ROUTES = ((re.compile(r"\b(?:into|in|through)\s+(?:a|the)\s+vein\b", re.I), "intravenously"),
+              (re.compile(r"\bunder\s+the\s+skin\b", re.I), "subcutaneously"))
 # A patient's age and sex as clinic notes write them: "72F", "68 M", "a 59yo M".
 AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
 
@@ -326,7 +325,8 @@ AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
 def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
                          text)
-    text = LAY_ROUTE.sub(lambda m: list(LAY_ROUTES.values())[int(m.lastgroup[1:])], text)  # type: ignore[index]
+    for lay, route in LAY_ROUTES:
+        text = lay.sub(route, text)
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
