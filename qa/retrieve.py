@@ -1021,10 +1021,9 @@ DIVIDED = re.compile(r"\b(?:divided|grouped|categori[sz]ed|stratified|split)\s+(
 
 def defining_units(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, list[frozenset[str]]]:
     """Each study's defining sentences (`DEFINITION_STATED`, a note listing a group's members, patients divided into
-    groups), as their stems in
-    the letter's canonical names, with the spelled-out words of an abbreviation before the defining verb ("aHRCAs
-    are defined as …": high-risk cytogenetic abnormality). Not the abbreviations after it: "Patients with RRMM"
-    in inclusion criteria defines no kind of refractoriness."""
+    groups), as their stems in the letter's canonical names, with the spelled-out words of an abbreviation before
+    the defining verb ("aHRCAs are defined as …": high-risk cytogenetic abnormality). Not the abbreviations after
+    it: "Patients with RRMM" in inclusion criteria defines no kind of refractoriness."""
     units: dict[str, list[frozenset[str]]] = {}
     for c in chunks:
         lexicon = lexicons[c.document]
