@@ -306,6 +306,14 @@ METHODS = {
         re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:response|remission)\s+criteria\b|\bcriteria\b[^?]*?"
                    r"\b(?:assess|evaluat|judg|grad|measur)\w*\s+(?:the\s+)?(?:response|remission)", re.IGNORECASE),
         re.compile(r"\b(?:response|remission)\s+criteria\b|\bIMWG\b", re.IGNORECASE)),
+    # what a score or index is made of ("which comorbidities go into the R-MCI score", "how is it worked out")
+    "score components": (
+        re.compile(r"\b(?:which|what)\b[^?]*?\b(?:go(?:es)?\s+into|make[s]?\s+up|compris\w*|components?|items?)\b"
+                   r"[^?]*?\b(?:scores?|index|indices|scales?)\b|\bhow\s+(?:is|was|are|were)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+                   r"(?:score|index|scale)\s+(?:worked\s+out|calculated|computed|derived|scored|determined)\b",
+                   re.IGNORECASE),
+        re.compile(r"\b(?:score|index|scale)\b[^.\n]*?\b(?:includes?|consists?\s+of|compris\w+|based\s+on|calculated)\b",
+                   re.IGNORECASE)),
 }
 
 # A cytogenetic aberration by its notation ("del(17p)", "del17p", "t(4;14)", "1q+", "monosomy 17"), and which

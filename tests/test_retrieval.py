@@ -2140,6 +2140,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["How was PFS estimated in Tan et al?"]),
     ("Which response criteria did Abdallah et al use?", "study_scope_check: response criteria", "outcome_scope_check",
      ["Which response criteria did Souren et al use?"]),
+    # Souren et al give their patients' R-MCI and never what the score is made of
+    ("Which comorbidities go into the R-MCI score used by Souren et al?", "study_scope_check: score components",
+     "outcome_scope_check", ["What does R-MCI stand for in Souren et al?",
+                             "How many Souren et al patients were frail by R-MCI?"]),
     # the breakdown asked after the count the question quotes
     ("Souren et al excluded 17 patients - how many because of another combination partner vs because therapy had "
      "been stopped?", "study_scope_check: breakdown of excluded patients", "outcome_scope_check",
