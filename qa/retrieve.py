@@ -272,8 +272,6 @@ MEMBERSHIP_ASKED = re.compile(r"\b(?:which|what)\b[^?]*?(?:\bmakes?\s+up\b|\bmad
                               r"\b(?:were|are)\s+(?:they|these|those)\b)|\b(?:which|what)\s+"
                               r"(?:specific|exact|particular|individual)\b|\bwhat(?:'s|\s+is|\s+was|\s+were|\s+are)\s+in\b",
                               re.IGNORECASE)
-OTHERS_LISTED = re.compile(r"other\s+(?:includes?|included|consists?\s+of|compris\w+|(?:is|was|were)\s+defined\s+as)\b",
-                           re.IGNORECASE)
 
 # What patients were given once a retreatment failed, as a question asks it ("after progressing on dara retreatment,
 # what did they get next?", "once the retreatment line failed, what did they go on to?"), and as a study would tell
@@ -991,7 +989,10 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
 
 # A note listing what a group holds ("Other includes cyclophosphamide, venetoclax …", "HRCAs are defined as one or
 # more of the following: 1q+, del(1p) …"), from its verb to the end of its sentence.
-MEMBERS = re.compile(r"\b(?:includes?|defined (?:as|by)|consists? of)\b.*?(?:\.(?=\s|$)|$)", re.I | re.S)
+MEMBER_VERBS = r"(?:includes?|defined (?:as|by)|consists? of)"
+MEMBERS = re.compile(rf"\b{MEMBER_VERBS}\b.*?(?:\.(?=\s|$)|$)", re.I | re.S)
+# Such a note on a group labelled "other" ("aOther includes cyclophosphamide, …"): the study lists its "other".
+OTHERS_LISTED = re.compile(rf"other\s+(?:(?:is|was|were)\s+)?{MEMBER_VERBS}\b", re.IGNORECASE)
 
 
 def _listed(note: str, common_zipf: float) -> set[str]:
@@ -1870,8 +1871,9 @@ class Retriever:
         asked of holds ("DARZALEX-refractory" of Tan et al, who define high-risk cytogenetic abnormalities and
         their inclusion criteria). A defining sentence's own words count, and the spelled-out words of an
         abbreviation it defines ("HRCAs are defined as …"); the product's names say nothing of which term."""
-        product = set(lexical_tokens(lexicon.canonical("daratumumab")))
-        for m in TERM_DEFINED.finditer(query.topic):
+        asked = list(TERM_DEFINED.finditer(query.topic))
+        product = set(lexical_tokens(lexicon.canonical("daratumumab"))) if asked else set()
+        for m in asked:
             term: list[str] = []
             for w in words(m.group("after") or m.group("between")):
                 if term and w.isalpha() and zipf(w) >= GRAMMAR_ZIPF and w not in lexicon.abbreviations:
