@@ -135,6 +135,8 @@ class StudyWords:
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
     next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
+    stop_reasons: bool = False  # some sentence gives a reason for stopping (`REASON_STATED`, `STOPPING`)
+    noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
     methods: frozenset[str] = frozenset()  # the details of its method some passage states (`METHODS`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -339,10 +341,10 @@ COUNTED = re.compile(r"([\w-]+)\s*\((?:[A-Z]{1,5};\s*)?[\d.]+%\)")
 # and as a study gives a reason ("discontinuations occurred due to …", "the most common reasons for …", "excluded
 # due to …", "this is why …", its exclusion criteria). A study stating none does not say why. Why a study was
 # done is its aim, which every study states.
+_REASON_WORDS = (r"\bfor what reasons?\b|\bwhat\s+(?:were\s+the\s+)?reasons?\b|\bwhat\s+(?:led|caused|prompted|made)\b|"
+                 r"\b(?:rationale|explanation)\b")
 REASON_ASKED = re.compile(r"\bwhy\b(?![^?]*?\b(?:study|trial|analysis|review|registry|research)\s+(?:was\s+|were\s+)?"
-                          r"(?:done|conducted|run|performed|undertaken|carried out)\b)|\bfor what reasons?\b|"
-                          r"\bwhat\s+(?:were\s+the\s+)?reasons?\b|\bwhat\s+(?:led|caused|prompted|made)\b|"
-                          r"\b(?:rationale|explanation)\b", re.IGNORECASE)
+                          rf"(?:done|conducted|run|performed|undertaken|carried out)\b)|{_REASON_WORDS}", re.IGNORECASE)
 # Why a result came out as it did ("why did the D-other group do so badly", "why do they think retreated patients
 # lived longer", "any explanation for the shortest survival"), and a study explaining one: a reason given in the
 # sentence that reports a survival or a response. The reasons the studies give are for stopping and for excluding.
@@ -352,6 +354,31 @@ RESULT_EXPLANATION_ASKED = re.compile(rf"\bwhy\b[^?]*?{_RESULT}|\b(?:explanation
                                       re.IGNORECASE)
 REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
                            re.IGNORECASE)
+# Two things a question asks the reason for, each of which a study explains only in so many words: why patients
+# stopped a treatment (a reason stated in a sentence on stopping: "discontinuations occurred due to …"), and why
+# they were given one treatment rather than another ("why did so many get D-Kd", "why weren't the others given
+# dara again"), which a study explains only in a note on the row of that treatment (Abdallah et al's nivolumab
+# row: "Patients from a clinical trial were enrolled").
+_WHY = rf"(?:\bwhy\b|{_REASON_WORDS})"
+STOPPING = r"\b(?:stop\w*|discontinu\w*|d/c|c[oa]me off|quit\w*|withdr[ae]w\w*)"
+_CHOSEN = (r"\b(?:get|got|given|receive[ds]?|chos\w*|choos\w*|choice|pick\w*|opt(?:ed)?|switch\w*|select\w*|"
+           r"prefer\w*|rather than|instead|not\s+(?:been\s+|be\s+)?(?:re-?treat\w*|re-?challeng\w*))\b")
+REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<choice>{_CHOSEN}))", re.IGNORECASE)
+
+
+def reason_for(text: str) -> str | None:
+    """What a question asks the reason for, by the first of its verbs after "why": "stopping", "choice" or None."""
+    return found.lastgroup if (found := REASON_FOR_ASKED.search(text)) else None
+
+
+def drug_names(lexicons: dict[str, Lexicon]) -> frozenset[str]:
+    """The stems of the names of the drugs the letters are about ("dara", "DARZALEX")."""
+    return frozenset(t for lex in lexicons.values() for w in [*lex.synonyms, *lex.synonyms.values()]
+                     for t in lexical_tokens(w))
+
+
+# A row's note: a footnote letter and a sentence, on a line of its own under the row ("a Patients from a …").
+ROW_NOTE = re.compile(r"^[a-z]{1,2} [A-Z][^\n]*\.$", re.MULTILINE)
 
 # How many stopped a treatment for a given cause, as a question asks it ("how many discontinued because of
 # neutropenia", "what share stopped for toxicity"), and as a study counts it: a figure in a sentence on
@@ -641,8 +668,7 @@ class Cohorts:
         # drug's names, the words every study's results use ("retreatment") and those that describe patients
         # and treatments in the other tables (drugs, regimens, stages).
         shared = set.intersection(*every) if every else set()
-        names = {t for lex in lexicons.values() for w in [*lex.synonyms, *lex.synonyms.values()]
-                 for t in lexical_tokens(w)}
+        names = drug_names(lexicons)
         described = {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                      for t in lexical_tokens(" ".join([*c.row, c.table or ""]))}
         # A row label the results of two or more studies use is a result, though a baseline table describes
@@ -892,9 +918,12 @@ class Cohorts:
                - {t for w, p in zip(typed, persons, strict=True) if not p for t in lexical_tokens(w)})
         for terms, text in [(query.asking, asking), (query.terms, None)] if asking else [(query.asking, None)]:
             asked = set(terms) - who | bounds
-            # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out.
+            # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out, or
+            # by how long something lasted ("how long did responses last": the duration of response).
+            lasting = time_measures(text or query.topic)
             asked |= {t for lex in self.lexicons.values()
-                      for abbr in lex.abbreviations_spelled_out(lex.expand(text) if text else query.expanded)
+                      for abbr in lex.abbreviations_spelled_out(
+                          " . ".join([lex.expand(text) if text else query.expanded, *lasting]))
                       for t in lexical_tokens(abbr)}
             # A part of a compound the question writes is no result of its own: the Pd of D-Pd is not PD.
             parts = {p for t in asked if COMPOUND.search(t) for p in COMPOUND.split(t) if p}
@@ -1215,6 +1244,7 @@ class Retriever:
             self.chunk_vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
         self._stems: dict[str, StudyWords] = {}
         self._stems_lock = threading.Lock()
+        self.drug_names = drug_names(index.lexicons)
         self.kinds = np.array([c.kind for c in index.chunks])
         self.documents_of = np.array([c.document for c in index.chunks])
         studies = sorted({sid for c in index.chunks for sid in c.related_studies})
@@ -1627,6 +1657,11 @@ class Retriever:
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
+                    stop_reasons=any(REASON_STATED.search(sentence) and re.search(STOPPING, sentence, re.I)
+                                     for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
+                    noted_rows=frozenset(
+                        t for c in passages if c.row and ROW_NOTE.search(c.text)
+                        for t in lexical_tokens(lexicons[c.document].canonical(" ".join(c.row)))) - self.drug_names,
                     methods=frozenset(name for name, (_, stated) in METHODS.items()
                                       if any(stated.search(c.text) for c in passages)),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),
@@ -1784,6 +1819,12 @@ class Retriever:
         if self.settings.outcome_scope_check and REASON_ASKED.search(query.topic) and not any(
                 study.reasons for study in named):
             return "study_scope_check: reason"  # "why did patients stop their previous line" of EMMY, which gives none
+        if self.settings.outcome_scope_check and (why := reason_for(query.topic)) == "stopping" and not any(
+                study.stop_reasons for study in named):
+            return "study_scope_check: reason for stopping"  # "why did they stop their first line", of Tan et al
+        if self.settings.outcome_scope_check and why == "choice" and not any(
+                set(query.terms) & study.noted_rows for study in named):
+            return "study_scope_check: reason for a treatment"  # "why did so many get D-Kd", of Abdallah et al
         if self.settings.outcome_scope_check and query.quantity and STOP_CAUSE_ASKED.search(
                 asked_sentences(query.topic) or query.topic) and not any(study.stops_counted for study in named):
             return "study_scope_check: stops by cause"  # "how many stopped because of neutropenia" of Abdallah et al

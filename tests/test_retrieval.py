@@ -2180,6 +2180,22 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("Why did the D-other group do so badly in Szabo et al?", "study_scope_check: reason for a result",
      "outcome_scope_check", ["Why did people stop their first daratumumab regimen in Szabo et al?",
                              "What was the median OS of the D-other group in Szabo et al?"]),
+    # Tan et al give reasons only for whom they excluded; Abdallah et al why patients stopped, and, in a note on its
+    # row, why some received DARZALEX with nivolumab; Szabo et al why patients stopped the index regimen
+    ("Why did patients in Tan et al stop their first DARZALEX-based regimen?",
+     "study_scope_check: reason for stopping", "outcome_scope_check",
+     ["What made patients stop treatment in the Abdallah et al retreated group?",
+      "Why were some patients left out of Tan's analysis?"]),
+    ("Why did so many patients in Abdallah et al get retreated with D-Kd?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?",
+      "What made people stop therapy in Abdallah et al's chart review of patients who were given DARZALEX again?"]),
+    ("In Szabo et al, why were some patients not rechallenged with DARZALEX after stopping their index regimen?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["In Szabo et al, why did patients stop their index regimen?"]),
+    # how long responses lasted, asked of the cohort the study gives no duration of response for
+    ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
+     "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
