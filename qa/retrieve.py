@@ -135,6 +135,7 @@ class StudyWords:
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
     next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
+    safety: bool = False  # some passage speaks of safety (`SAFETY`)
     stop_reasons: bool = False  # some sentence gives a reason for stopping (`REASON_STATED`, `STOPPING`)
     noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
     methods: frozenset[str] = frozenset()  # the details of its method some passage states (`METHODS`)
@@ -252,6 +253,12 @@ SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:registr(?:y
                           r"datasets?)\b|\bwhere\b[^?]*\bdata\b[^?]*\bfrom\b", re.IGNORECASE)
 SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation system|(?:medical|health) records|"
                            r"chart review|data (?:were|was) (?:collected|obtained|extracted))\b", re.IGNORECASE)
+
+# Safety in general words ("any toxicity data", "AE / tox", "side effects", "how well tolerated"), as a question asks
+# it and as a study reports it. A study using none of them (EMMY, Tan et al) reports no safety; one that names
+# toxicity only as a reason for stopping (Szabo et al) is asked of what it says.
+SAFETY = re.compile(r"\b(?:safety|safe|toxicit(?:y|ies)|tox|side[- ]?effects?|adverse\s+(?:events?|effects?|reactions?)|"
+                    r"T?AEs?|tolerab\w*|tolerated)\b", re.IGNORECASE)
 
 # What patients died of, as a question asks it ("what did they die of", "the causes of death") and as a study would
 # give it ("died of progressive disease", "deaths were due to infection"). A count of patients alive, or a sentence
@@ -1657,6 +1664,7 @@ class Retriever:
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
+                    safety=any(SAFETY.search(c.text) for c in passages),
                     stop_reasons=any(REASON_STATED.search(sentence) and re.search(STOPPING, sentence, re.I)
                                      for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
                     noted_rows=frozenset(
@@ -1802,6 +1810,8 @@ class Retriever:
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
             return "study_scope_check: data source"  # "which national registry" of Szabo et al, who name none
+        if self.settings.outcome_scope_check and SAFETY.search(query.topic) and not any(study.safety for study in named):
+            return "study_scope_check: safety"  # "any toxicity data from the French EMMY cohort?"
         if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
                 study.death_causes for study in named):
             return "study_scope_check: causes of death"  # of Souren et al, who count the patients alive

@@ -2193,6 +2193,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In Szabo et al, why were some patients not rechallenged with DARZALEX after stopping their index regimen?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
      ["In Szabo et al, why did patients stop their index regimen?"]),
+    # EMMY and Tan et al report no safety in any words; Szabo et al name toxicity as a reason for stopping
+    ("Is there any toxicity data from the EMMY cohort?", "study_scope_check: safety", "outcome_scope_check",
+     ["What share of Szabo et al's patients stopped their index regimen because of toxicity?",
+      "What side effects were reported in Abdallah et al's retreated patients?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
     ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
      "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
