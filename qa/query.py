@@ -115,13 +115,20 @@ def asks_the_label(text: str) -> bool:
 LANDMARK = re.compile(r"\b(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen)[- ]?(months?|mo|years?|yrs?)"
                       r"\b(?=[- ](?:pfs|os|progression|overall|survival|event|rate|response)\b)", re.I)
 SPELLED = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "ten": 10, "twelve": 12,
-           "eighteen": 18}  # a landmark in words: "one year PFS", "two-year OS"
+           "eighteen": 18, "a": 1}  # a landmark in words: "one year PFS", "two-year OS", "alive a year after"
+# The same asked as a state at a time: "still alive at twelve months", "progression-free at 6 months", "alive a year
+# after starting".
+_AT_TIME = r"(\d{1,3}|one|two|three|four|five|six|nine|ten|twelve|eighteen|a)[- ]?(months?|mo|years?|yrs?)\b"
+STATE_AT = re.compile(r"\b(?:alive|living|progression[- ]free|event[- ]free|without progression)\b[^?.;]{0,25}?"
+                      rf"\b(?:at\s+|after\s+|by\s+)?{_AT_TIME}"
+                      rf"|\b(?:pfs|os|survival)\s+(?:rates?\s+)?(?:at|by)\s+{_AT_TIME}", re.I)
 
 
 def landmarks(text: str) -> frozenset[int]:
     """The landmarks a text names, in months ("2-year OS" and "two-year OS" are 24)."""
     return frozenset((int(n) if n.isdigit() else SPELLED[n.lower()]) * (12 if unit.lower().startswith("y") else 1)
-                     for n, unit in LANDMARK.findall(text))
+                     for n, unit in [*LANDMARK.findall(text),
+                                     *((m[0] or m[2], m[1] or m[3]) for m in STATE_AT.findall(text))])
 
 
 # An adverse event's grade (CTCAE): "grade 3/4", "gr 3-4", "grades 3 and 4", "grade ≥3", "grade 3 or higher",

@@ -257,8 +257,8 @@ SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation s
 # Safety in general words ("any toxicity data", "AE / tox", "side effects", "how well tolerated"), as a question asks
 # it and as a study reports it. A study using none of them (EMMY, Tan et al) reports no safety; one that names
 # toxicity only as a reason for stopping (Szabo et al) is asked of what it says.
-SAFETY = re.compile(r"\b(?:safety|safe|toxicit(?:y|ies)|tox|side[- ]?effects?|adverse\s+(?:events?|effects?|reactions?)|"
-                    r"T?AEs?|tolerab\w*|tolerated)\b", re.IGNORECASE)
+SAFETY = re.compile(r"\b(?:safety|safe|toxicit(?:y|ies)|tox|side[- ]?effects?|T?AEs?|tolerab\w*|tolerated|"
+                    r"adverse\s+(?:events?|effects?|reactions?))\b", re.IGNORECASE)
 
 # What patients died of, as a question asks it ("what did they die of", "the causes of death") and as a study would
 # give it ("died of progressive disease", "deaths were due to infection"). A count of patients alive, or a sentence
@@ -1810,7 +1810,8 @@ class Retriever:
                 and ("literature_search" not in query.intents or query.study_named) \
                 and not any(study.sourced for study in named):
             return "study_scope_check: data source"  # "which national registry" of Szabo et al, who name none
-        if self.settings.outcome_scope_check and SAFETY.search(query.topic) and not any(study.safety for study in named):
+        if self.settings.outcome_scope_check and SAFETY.search(query.topic) and not any(
+                study.safety for study in named):
             return "study_scope_check: safety"  # "any toxicity data from the French EMMY cohort?"
         if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
                 study.death_causes for study in named):

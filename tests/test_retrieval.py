@@ -2197,6 +2197,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("Is there any toxicity data from the EMMY cohort?", "study_scope_check: safety", "outcome_scope_check",
      ["What share of Szabo et al's patients stopped their index regimen because of toxicity?",
       "What side effects were reported in Abdallah et al's retreated patients?"]),
+    # a rate at a time point asked as a state at that time; Souren et al give PFS at 6, 9, 12 and 24 months
+    ("What proportion of EMMY patients were still alive at twelve months?", "landmark_scope_check: 12 months",
+     "landmark_scope_check", ["What proportion of Souren et al's D2 patients were progression-free at 12 months?",
+                              "How many patients in the Souren retreatment group were alive?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
     ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
      "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
