@@ -422,8 +422,9 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
 
 def _asked(text: str, topic: str) -> dict[str, Any]:
     """What a question asks for, read the same with a lexicon or without: a number, dates, time points, grades,
-    a test statistic, patient advice."""
-    return {"quantity": bool(QUANTITY.search(text)), "dates": bool(DATES_ASKED.search(topic)),
+    a test statistic, patient advice. A number may be asked in shorthand that only the topic spells out ("mDUR":
+    the median DUR)."""
+    return {"quantity": bool(QUANTITY.search(text) or QUANTITY.search(topic)), "dates": bool(DATES_ASKED.search(topic)),
             "status": bool(STATUS_ASKED.search(topic)), "guideline": bool(GUIDELINE_ASKED.search(topic)),
             "label": asks_the_label(topic),
             "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),

@@ -2201,6 +2201,9 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("What proportion of EMMY patients were still alive at twelve months?", "landmark_scope_check: 12 months",
      "landmark_scope_check", ["What proportion of Souren et al's D2 patients were progression-free at 12 months?",
                               "How many patients in the Souren retreatment group were alive?"]),
+    # a median asked in shorthand ("mDUR") asks a figure, which Souren et al's design announces and never gives
+    ("souren mDUR in D2?", "study_scope_check: dur", "figures_scope_check",
+     ["abdallah mOS in the retreated cohort", "souren mPFS in D2"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
     ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
      "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
