@@ -241,7 +241,7 @@ SHORTHAND = {
     "avg": "average", "pct": "percent", "prev": "previous", "w/in": "within", "r/r": "relapsed/refractory",
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
-    "hcp": "healthcare professional", "hcps": "healthcare professionals",
+    "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",

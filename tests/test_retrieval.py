@@ -1884,6 +1884,12 @@ def test_melphalan_by_its_clinical_shorthand(service) -> None:  # type: ignore[n
     assert service.retriever.search(question).answerable is True
 
 
+def test_people_by_its_chat_shorthand(service) -> None:  # type: ignore[no-untyped-def]
+    question = "sabo study - main reason ppl stopped their first dara regimen?"
+    assert "people" in service.retriever.analyse(question).topic
+    assert service.retriever.search(question).answerable is True
+
+
 def test_a_route_in_lay_words_and_a_dose_beside_a_slash_are_label_topics(service) -> None:  # type: ignore[no-untyped-def]
     assert service.retriever.search("In Abdallah et al, was daratumumab given into a vein or under the skin?"
                                     ).refused_by == "label_topic_check: intravenously, subcutaneously"
