@@ -469,6 +469,7 @@ def phrases(text: str) -> set[str]:
 # initial diagnosis". The moment a study's start is (baseline, entry) is no other moment.
 AT_MOMENT = re.compile(r"\b([a-z][\w-]*)\s+at\s+(?:the\s+time\s+of\s+)?(?:the\s+|their\s+)?([a-z][\w-]*(?:\s+"
                        + r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[a-z][\w-]*){0,2})", re.IGNORECASE)
+AT_MOMENT_REST = re.compile(AT_MOMENT.pattern + r"([^\n]*)", re.IGNORECASE)
 STUDY_START = frozenset(lexical_tokens("baseline start entry enrollment inclusion index") + ["least"])  # "at least"
 # Which of two moments something was taken at or counted from, asked ("was the ECOG score recorded at diagnosis or at
 # the start of retreatment?", "measured from the start of each line or from initial diagnosis?").
@@ -482,12 +483,14 @@ LABEL_WORDING = frozenset(lexical_tokens("median mean range years months n IQR")
 
 def moments(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[str, dict[str, frozenset[str]]]:
     """Each study's characteristics its tables' rows give at a moment, as stem -> the stems of the moments (EMMY:
-    age -> retreatment, ISS -> diagnosis; Souren et al: age -> ID, initial diagnosis)."""
+    age -> retreatment with anti-CD38, ISS -> diagnosis; Souren et al: age -> ID, initial diagnosis)."""
     found: dict[str, dict[str, frozenset[str]]] = {}
     for c in chunks:
         if c.row:
             lexicon = lexicons[c.document]
-            given = [(lexical_tokens(what), when) for label in c.row for what, when in AT_MOMENT.findall(label)]
+            # the moment as the label goes on to name it, to its comma ("at retreatment with anti-CD38, years")
+            given = [(lexical_tokens(what), f"{when} {rest.split(',')[0]}") for label in c.row
+                     for what, when, rest in AT_MOMENT_REST.findall(label)]
             given += [([t for t in lexical_tokens(c.row[0].split(",")[0]) if t not in LABEL_WORDING], when)
                       for when in AT_TIME_NOTE.findall(c.text)]
             for stems, when in given:

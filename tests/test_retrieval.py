@@ -1793,12 +1793,15 @@ def test_the_time_from_diagnosis_to_retreatment_is_asked_of_a_study_that_gives_o
 
 
 def test_a_characteristic_given_at_another_moment_is_refused(service) -> None:  # type: ignore[no-untyped-def]
-    """EMMY gives age at retreatment and ISS at diagnosis; Souren et al give age at initial diagnosis."""
-    assert service.retriever.moments["talbot-2025"]["age"] == {"retreat"}
+    """EMMY gives age at retreatment with anti-CD38 and ISS at diagnosis; Souren et al give age at initial
+    diagnosis."""
+    assert service.retriever.moments["talbot-2025"]["age"] == {"retreat", "anti-cd38", "anti", "cd38"}
     emmy = "How old were EMMY patients, median age at diagnosis?"
     assert service.retriever.search(emmy).refused_by == "study_scope_check: age at diagnosis"
     assert _without(service, outcome_scope_check=False).search(emmy).answerable is True
     assert service.ask("What was the median age at retreatment with anti-CD38 in EMMY?").answerable is True
+    # the moment by another of the label's words ("rechallenge" is not the letter's)
+    assert service.ask("median age at anti-CD38 rechallenge in the French real-life cohort?").answerable is True
     assert service.ask("What was the median age at initial diagnosis in Souren et al?").answerable is True
     assert service.ask("EMMY: ISS stage at diagnosis?").answerable is True
     assert service.ask("What was the median age at baseline in EMMY?").answerable is True
