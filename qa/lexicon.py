@@ -216,11 +216,16 @@ class Lexicon:
     def combinations_named(self, question: str) -> list[str]:
         """Abbreviations of combinations ("D-Pd, DARZALEX + pomalidomide + dexamethasone") whose every
         component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with
-        daratumumab", "dara-pom-dex" spelled out), or every one but those most combinations share; only the
+        daratumumab", "dara-pom-dex" spelled out, "dara-Kd"), or every one but those most combinations share; only the
         fullest: D-Pd, not also Pd."""
         asked = {self.synonyms.get(p, p).lower() for w in words(question)
                  for p in [w, *COMPOUND.split(w)] if p}
         combinations = self._combinations()
+        # A combination written as the drug joined to another's abbreviation ("dara-Kd": DARZALEX + carfilzomib +
+        # dexamethasone).
+        joined = {p.lower() for w in words(question) if COMPOUND.search(w)
+                  and any(p.lower() in self.synonyms for p in COMPOUND.split(w)) for p in COMPOUND.split(w)}
+        asked |= {part for abbr, parts in combinations.items() if abbr.lower() in joined for part in parts}
         found = {abbr: parts for abbr, parts in combinations.items() if parts <= asked}
         if not found:
             # A part most of the letter's combinations share (its drug, dexamethasone) may go unsaid:

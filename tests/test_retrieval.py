@@ -685,6 +685,10 @@ def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter
     assert lexicon.combinations_named("DARZALEX + pomalidomide") == ["d-pd"]
     assert lexicon.combinations_named("DARZALEX and dexamethasone") == []
     assert lexicon.combinations_named("pomalidomide") == []
+    # the drug joined to another combination's abbreviation; that abbreviation alone is not the drug's combination
+    assert lexicon.combinations_named("retreated w/ dara-Kd") == ["d-kd"]
+    assert lexicon.combinations_named("retreated with Kd") == []
+    assert service.retriever.search("abdallah - mPFS for pts retreated w/ dara-kd?").refused_by == "cohort_scope_check"
     response = service.ask("In the Abdallah review, how many naive patients got pomalidomide plus dexamethasone "
                            "with daratumumab?")
     check_response(response, letter)
