@@ -58,6 +58,9 @@ STOPWORDS = frozenset(
 # Stems of international nonproprietary names (WHO, "The use of stems in the selection of INNs") and the words
 # of the drug class each names: a letter naming daratumumab speaks of a monoclonal antibody, one naming
 # bortezomib of a proteasome inhibitor, whether or not it says so.
+# Two drugs one after the other: "dara then isa", "dara-then-dara", "dara->isa", "dara → isa", "dara followed by isa".
+SEQUENCE = re.compile(r"\b([A-Za-z]{3,})(?:-then-|\s+then\s+|\s*-*>\s*|\s*→\s*|\s+followed\s+by\s+)([A-Za-z]{3,})\b")
+
 INN_STEMS = {
     "mab": "monoclonal antibody antibodies",
     "zomib": "proteasome inhibitor inhibitors",
@@ -136,6 +139,7 @@ class Lexicon:
     _shared_parts: frozenset[str] = frozenset()  # the parts most of those combinations share
     _long_forms: list[tuple[str, str]] | None = None  # (abbreviation, its words) of the multi-word ones
     _class_words: frozenset[str] | None = None
+    _sequence_compounds: list[str] | None = None
     _word_parts: list[str] | None = None  # the letter's words and compound parts of 5+ letters, sorted
 
     def class_words(self) -> frozenset[str]:
@@ -151,6 +155,30 @@ class Lexicon:
         hyphenated ("high dose" for "high-dose")."""
         return (i > 0 and f"{tokens[i - 1]}-{tokens[i]}" in self.vocabulary) or (
             i + 1 < len(tokens) and f"{tokens[i]}-{tokens[i + 1]}" in self.vocabulary)
+
+    def read_sequences(self, text: str) -> str:
+        """Two drugs given one after the other, written as the letter's compound for the sequence ("dara then
+        dara", "daratumumab-then-daratumumab", "dara->isa", "dara followed by isatuximab" as EMMY's
+        "Daratumumab-Isatuximab"), when the letter writes that compound. A word names a drug by any of its names
+        ("dara") or, when no name of the letter's drug, as the start of one ("isa")."""
+        def names(word: str, name: str) -> bool:
+            if word in self.synonyms:
+                return name in self.synonyms and self.synonyms[name] == self.synonyms[word]
+            return word == name or (len(word) >= 3 and name.startswith(word))
+
+        def joined(m: re.Match[str]) -> str:
+            first, second = m.group(1).lower(), m.group(2).lower()
+            return next((c for c in self._sequences() if names(first, c.split("-")[0])
+                         and names(second, c.split("-")[1])), m.group(0))
+        return SEQUENCE.sub(joined, text)
+
+    def _sequences(self) -> list[str]:
+        """The letter's compounds of two drug names: the drug's own, or antibodies' ("Isatuximab-Daratumumab")."""
+        if self._sequence_compounds is None:
+            self._sequence_compounds = sorted(
+                v for v in self.vocabulary if v.count("-") == 1
+                and all(p in self.synonyms or p.endswith("mab") for p in v.split("-")))
+        return self._sequence_compounds
 
     def written_apart(self, tokens: list[str]) -> list[str]:
         """The compounds the letter writes hyphenated that `tokens` write as two words ("follow up")."""

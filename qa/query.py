@@ -364,6 +364,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     topic = read_contractions(topic)
     if spelling:
         topic = lexicon.correct_spelling(topic)
+    topic = lexicon.read_sequences(topic)
     expanded = " ".join([lexicon.expand(topic), *lexicon.negated_compounds(topic)])
     intents = tuple(dict.fromkeys(_intents(text) + _intents(topic)))  # as typed, and as read ("lit search")
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)

@@ -695,6 +695,20 @@ def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter
     assert response.passages[0].highlight.startswith("D-Pd:")
 
 
+def test_a_sequence_of_two_drugs_is_read_as_the_letters_compound(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY's rows "Daratumumab-Daratumumab", "Daratumumab-Isatuximab": however a question writes the order."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.read_sequences("dara then dara") == "daratumumab-daratumumab"
+    assert lexicon.read_sequences("daratumumab-then-daratumumab") == "daratumumab-daratumumab"
+    assert lexicon.read_sequences("dara->isa vs isa → dara") == "daratumumab-isatuximab vs isatuximab-daratumumab"
+    assert lexicon.read_sequences("dara followed by isatuximab") == "daratumumab-isatuximab"
+    assert lexicon.read_sequences("dara then pom") == "dara then pom"  # no such compound in the letter
+    # a subgroup the baseline table counts and the results table gives no PFS for
+    question = "EMMY median PFS for the dara-then-dara sequence specifically?"
+    assert service.retriever.search(question).refused_by == "cohort_scope_check"
+    assert service.ask("How many EMMY patients received dara then dara?").answerable is True
+
+
 def test_questions_are_not_kept_in_memory_by_the_highlight_cache(service) -> None:  # type: ignore[no-untyped-def]
     """Only the letter's quotes are memoised: a stream of distinct questions must not grow the cache."""
     from qa.retrieve import _quote_words
