@@ -274,7 +274,8 @@ DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\
 # the label as a table writes it, and a verb or determiner of membership. A study listing its "other" ("Other
 # includes cyclophosphamide, venetoclax …") answers it; one that only counts the group does not.
 OTHER_LABEL = re.compile(r"[\w+]\s*[/+-]\s*other\b|\bother\s*/\s*\w|['\"‘“]other\b|"
-                         r"\bother['\"’”]?\s+(?:group|category|cohort|arm|bucket|row)\b", re.IGNORECASE)
+                         r"\bother['\"’”]?\s+(?:group|category|cohort|arm|bucket|row)\b|"
+                         r"(?<!\w)['\"‘“][^'\"‘“’”?]{0,30}\bother\b[^'\"‘“’”?]{0,30}['\"’”](?!\w)", re.IGNORECASE)
 MEMBERSHIP_ASKED = re.compile(r"\b(?:which|what)\b[^?]*?(?:\bmakes?\s+up\b|\bmade\s+up\b|\bcompris\w*|\bconsist\w*|"
                               r"\binclud\w*|\bcounted\b|\bcombined\b|\bgrouped\b|\blumped\b|\bclassed\b|"
                               r"\bcategori[sz]ed\b|\bf[ae]ll\s+(?:under|into|in)\b|\b(?:were|are|was|is)\s+in\s+(?:that|this|the)\b|"
@@ -956,6 +957,9 @@ class Cohorts:
         cohort = asked & set().union(*(self.study_cohorts.get(sid, set()) for sid in studies)) - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
         subgroup = (asked & self.subgroup_stems | bounds) - results
+        # (a compound group written as two words: "high risk" of "High-risk cytogenetics")
+        subgroup |= {joined for pair in _word_pairs(asking or query.topic)
+                     if (joined := "-".join(pair)) in self.subgroup_stems}
         # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found

@@ -2231,6 +2231,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # a median asked in shorthand ("mDUR") asks a figure, which Souren et al's design announces and never gives
     ("souren mDUR in D2?", "study_scope_check: dur", "figures_scope_check",
      ["abdallah mOS in the retreated cohort", "souren mPFS in D2"]),
+    # a label quoted with its "other" in the middle; a group's compound written as two words
+    ("In Szabo et al, which combinations made up the 'dara with other regimens' index group?",
+     "study_scope_check: members of other", "outcome_scope_check",
+     ["What was the median OS of the D-other cohort in Szabo et al?"]),
+    ("In Szabo et al, what was the median OS of high risk FISH patients?", "cohort_scope_check", "cohort_scope_check",
+     ["How many Szabo et al patients had high risk FISH?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
     ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
      "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
