@@ -217,10 +217,18 @@ PATIENT_SCENE = re.compile(r"^(?:seeing|treating|i(?:'m| am)\s+seeing|i\s+have|i
                            r"\b(?:\d+-year-old|patients?|man|woman|gentleman|lady|guy)\b[^?]*?\s[-–—]+\s+(?=\S)", re.I)
 
 
+# What the letter gives, said before a dash, then the question: "The EMMY table gives median OS for a consecutive line -
+# what was their median PFS?", "Abdallah only shows TEAEs in retreated patients - what were …?".
+STATED_SCENE = re.compile(r"^[^?]*?\b(?:gives?|gave|reports?|reported|lists?|listed|shows?|showed|says?|said|states?|"
+                          r"provides?|provided|breaks?\s+down)\b[^?]*?\s[-–—]+\s+"
+                          r"(?=(?:what|how|which|who|when|where|why|and|but|so|any|is|was|were|did|do|does)\b)", re.I)
+
+
 def asked_sentences(topic: str) -> str | None:
     """The sentences of a text that ask (end in a question mark), when others set a scene before or around
-    them; None when every sentence asks or none does. A patient's scene before a dash is a sentence of its own."""
-    if scene := PATIENT_SCENE.match(topic):
+    them; None when every sentence asks or none does. A patient's scene, or what the letter gives, before a dash
+    is a sentence of its own."""
+    if scene := PATIENT_SCENE.match(topic) or STATED_SCENE.match(topic):
         return asked_sentences(topic[scene.end():]) or topic[scene.end():]
     sentences = [s for s in re.split(r"(?<=[.?!;])\s+", topic) if s.strip()]
     asking = [s for s in sentences if s.rstrip().endswith("?")]

@@ -1698,9 +1698,10 @@ class Retriever:
             return f"cohort_scope_check: no label {', '.join(w.upper() for w in labels)}"
         # A paper the letter only lists, named by its first author, is judged by its reference entry, as a
         # study by its passages, unless the entry itself is asked for; and an entry gives no figures. Its
-        # author names it better than a study's common words do ("the Atrash chart review").
+        # author names it better than a study's common words do ("the Atrash chart review"), wherever the question
+        # names it ("The references list Atrash et al's review - what ORR did it report?").
         listed = [] if (studies and query.study_named) or not self.settings.listed_paper_check else list(
-            dict.fromkeys(self.listed_papers[w] for w in query.content if w in self.listed_papers))
+            dict.fromkeys(self.listed_papers[w] for w in content_words(query.topic) if w in self.listed_papers))
         # A finding: a number, a word for one, or a measure the letter defines and reports (ORR, PFS) asked of it.
         measures = {w for w in words(query.topic) if w in self.index.lexicons[document].abbreviations
                     and (stems := lexical_tokens(w)) and stems[0] in self.cohorts.results}
@@ -1726,7 +1727,7 @@ class Retriever:
             # a time point no study of the letter gives ("5-year survival in the US")
             return f"landmark_scope_check: {', '.join(f'{m} months' for m in sorted(months))}"
         if listed and findings:
-            named = dict.fromkeys(w for w in query.content if w in self.listed_papers)
+            named = dict.fromkeys(w for w in content_words(query.topic) if w in self.listed_papers)
             return f"listed_paper_check: {', '.join(named)}"
         if self._another_study_first(query, studies, passages):
             return f"top_study_check: {passages[0].chunk.study_id} first"

@@ -1890,6 +1890,19 @@ def test_a_patients_scene_before_a_dash_is_not_what_is_asked(service) -> None:  
     assert service.retriever.search("what was the ORR with isa-Kd in EMMY?").answerable is False
 
 
+def test_what_the_letter_gives_said_before_a_dash_is_not_what_is_asked(service) -> None:  # type: ignore[no-untyped-def]
+    """EMMY give the median OS of a consecutive line and no PFS of it; a paper named in the scene is still named."""
+    question = ("The EMMY PFS and OS table gives median OS for patients with anti-CD38 in a consecutive line - what "
+                "was their median PFS?")
+    assert asked_sentences(question) == "what was their median PFS?"
+    assert service.retriever.search(question).refused_by == "cohort_scope_check"
+    assert service.ask("The EMMY PFS and OS table gives median PFS for all patients - what was their median "
+                       "OS?").answerable is True
+    # judged by its reference entry, which gives no ORR
+    listed = "The letter lists Atrash et al among other literature - what median PFS did that paper report?"
+    assert service.retriever.search(listed).refused_by == "study_scope_check: pfs"
+
+
 def test_a_place_and_a_kind_of_study_name_a_study(service) -> None:  # type: ignore[no-untyped-def]
     """"French" names EMMY only beside another word of the letter; "the French registry" is what a reader calls it."""
     lexicon = service.index.lexicons[DOC]
