@@ -273,13 +273,15 @@ DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\
 # group", "which drugs were combined with daratumumab in D-other", "which partners were counted under DARZALEX/Other"):
 # the label as a table writes it, and a verb or determiner of membership. A study listing its "other" ("Other
 # includes cyclophosphamide, venetoclax …") answers it; one that only counts the group does not.
-OTHER_LABEL = re.compile(r"[\w+]\s*[/+-]\s*other\b|\bother\s*/\s*\w|['\"‘“]other\b|"
+OTHER_LABEL = re.compile(r"[\w+]\s*[/+-]\s*other\b|\bother\s*/\s*\w|['\"‘“]others?\b|"
                          r"\bother['\"’”]?\s+(?:group|category|cohort|arm|bucket|row)\b|"
                          r"(?<!\w)['\"‘“][^'\"‘“’”?]{0,30}\bother\b[^'\"‘“’”?]{0,30}['\"’”](?!\w)", re.IGNORECASE)
 MEMBERSHIP_ASKED = re.compile(r"\b(?:which|what)\b[^?]*?(?:\bmakes?\s+up\b|\bmade\s+up\b|\bcompris\w*|\bconsist\w*|"
                               r"\binclud\w*|\bcounted\b|\bcombined\b|\bgrouped\b|\blumped\b|\bclassed\b|"
                               r"\bcategori[sz]ed\b|\bf[ae]ll\s+(?:under|into|in)\b|\b(?:were|are|was|is)\s+in\s+(?:that|this|the)\b|"
-                              r"\b(?:were|are)\s+(?:they|these|those)\b)|\b(?:which|what)\s+"
+                              r"\b(?:were|are)\s+(?:they|these|those)\b|\b(?:were|are|was|is)\s+(?:\w+\s+)?in\s+it\b|"
+                              r"\bexactly\b|\b(?:go|went|given|paired)\s+with\b)|\bwhat\s+were\s+the\s+other\b|"
+                              r"\b(?:which|what)\s+"
                               r"(?:specific|exact|particular|individual)\b|\bwhat(?:'s|\s+is|\s+was|\s+were|\s+are)\s+in\b",
                               re.IGNORECASE)
 
