@@ -733,12 +733,20 @@ class Cohorts:
         scoped = set(lexical_tokens(" ".join(m for found in scopes.values() for m in found)))
         self.cohort_stems = cohort - (shared - scoped)
         # Each study's own: the cohort words of its tables' columns and its results sentences' scopes.
+        # A word every column of a table has ("Initial DARZALEX-based Treatment | DARZALEX-based Retreatment") tells
+        # none of them apart, unless a results sentence scopes by it.
         self.study_cohorts: dict[str, set[str]] = {}
+        alike: dict[str, set[str]] = {}
         for c in chunks:
-            headings = [*(h for line in COLUMNS.findall(c.text) for h in line.split(" | ")[1:]), *scopes.get(c.id, [])]
+            lines = [line.split(" | ")[1:] for line in COLUMNS.findall(c.text)]
+            headings = [*(h for hs in lines for h in hs), *scopes.get(c.id, [])]
             for study in c.related_studies:
                 self.study_cohorts.setdefault(study, set()).update(
                     set(lexical_tokens(" ".join(headings))) & self.cohort_stems)
+                alike.setdefault(study, set()).update(*(set.intersection(*(set(lexical_tokens(h)) for h in hs))
+                                                        for hs in lines if len(hs) >= 2))
+        for study, words_alike in alike.items():
+            self.study_cohorts[study] -= words_alike - scoped
         # Each study's results statements (a row, or a sentence of a bullet with the cohort the bullet opens
         # with): their terms, and whether they hold several cohorts.
         # A table's columns may be one cohort's, split by grade or regimen ("All Retreated Patients (n=43): All

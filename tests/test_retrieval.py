@@ -1141,6 +1141,10 @@ def test_cohorts_and_subgroups_are_read_from_the_letters_tables(service) -> None
     # A word an abbreviation spells out is a subgroup when no results statement names it (HRCA spells out
     # 'high-risk cytogenetic abnormality'); drugs, which results statements name (D-Pd spelled out), are not.
     assert "cytogenet" in cohorts.subgroup_stems and "pomalidomid" not in cohorts.subgroup_stems
+    # A word every column of a table has tells none apart: Tan et al's "Initial DARZALEX-based Treatment" and
+    # "DARZALEX-based Retreatment" are both "based".
+    assert {"initi", "retreat"} <= cohorts.study_cohorts["tan-2024"] and "base" not in cohorts.study_cohorts["tan-2024"]
+    assert service.ask("tan 2024 msk - mPFS after dara-based retreatment?").answerable is True
 
 
 def test_a_term_the_letter_defines_in_brackets_is_one_of_its_abbreviations(service) -> None:  # type: ignore[no-untyped-def]
