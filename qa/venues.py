@@ -139,7 +139,8 @@ FIELDS: Particulars = {
     "affiliation": (re.compile(r"\baffiliat\w*", re.I), re.compile(r"\baffiliat|\bdepartment of\b", re.I)),
     "correspondence": (re.compile(r"\bcorresponding\s+authors?\b|\bcorrespondence\b", re.I),
                        re.compile(r"\bcorrespond|\S@\S", re.I)),
-    "funding": (re.compile(r"\bfund(?:s|ed|ing|ers?)?\b|\bsponsor\w*|\bgrants?\b", re.I),
+    "funding": (re.compile(r"\bfund(?:s|ed|ing|ers?)?\b|\bsponsor\w*|\bgrants?\b|\bwho\s+(?:paid\s+for|financed)\b"
+                           r"|\bfinancial\s+support\b", re.I),
                 re.compile(r"\bfund(?:ed|ing)\b|\bsponsor|\bsupported by\b|\bgrants?\b", re.I)),
     "competing interests": (re.compile(r"\bconflicts? of interests?\b|\bcompeting interests?\b|\bdisclosures?\b",
                                        re.I), re.compile(r"\bconflicts? of interest|\bcompeting interest", re.I)),
@@ -208,6 +209,15 @@ CONTACT_FIELDS: Particulars = {
               re.compile(r"\b(?:mon(?:day)?|weekdays?)\b[^.\n]*\b(?:fri(?:day)?|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.))",
                          re.I)),
 }
+
+
+# … and where to report an adverse event (a pharmacovigilance line, MedWatch), which a letter would print with a
+# channel beside it
+CONTACT_FIELDS["adverse event reporting"] = (
+    re.compile(r"\bhow\s+(?:do|can|should|would)\s+(?:i|we)\s+report\b|\bwhere\s+(?:do|can|should)\s+(?:i|we)\s+"
+               r"report\b|\bpharmacovigilance\b|\bmedwatch\b", re.I),
+    re.compile(r"\breport\w*\s+(?:an?\s+|any\s+)?(?:suspected\s+)?(?:adverse|side)\b[^.\n]*"
+               r"\b(?:call|contact|visit|fda|medwatch)\b", re.I))
 
 
 # … and any way at all ("how can I contact them"): a letter printing any of vCard's channels gives one.

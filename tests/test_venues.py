@@ -117,6 +117,8 @@ def test_a_particular_the_named_papers_entries_lack_is_refused(service) -> None:
         "bibliographic_scope_check: issue")  # a paper the letter only lists, judged by its own entry
     assert service.retriever.search("Which company sponsored the EMMY cohort?").refused_by == (
         "bibliographic_scope_check: funding")
+    assert service.retriever.search("Who paid for the EMMY cohort study?").refused_by == (
+        "bibliographic_scope_check: funding")
     assert service.retriever.search("Who are all the co-authors of Abdallah et al?").refused_by == (
         "bibliographic_scope_check: author list")
     assert service.ask("Who are the first three authors of the Abdallah paper?").answerable is True
@@ -167,6 +169,12 @@ def test_how_to_reach_a_sender_who_prints_none_is_refused(service) -> None:  # t
     assert fields_asked("How can I contact Medical Information directly?", CONTACT_FIELDS) == ["contact"]
     assert service.retriever.search("Who prepared this letter, and how can I contact them?").refused_by == (
         "bibliographic_scope_check: contact")
+    # where to report an adverse event (a pharmacovigilance line), which the letter does not print either
+    assert fields_asked("How do I report a suspected adverse reaction to J&J?", CONTACT_FIELDS) == [
+        "adverse event reporting"]
+    assert fields_asked("How many patients had adverse events reported?", CONTACT_FIELDS) == []
+    assert service.retriever.search("How do I report an adverse event with DARZALEX to J&J?").refused_by == (
+        "bibliographic_scope_check: adverse event reporting")
     phone = "Which telephone number should a pharmacist call about this retreatment letter?"
     assert service.retriever.search(phone).refused_by == "bibliographic_scope_check: telephone"
     off = Retriever(service.index, service.encoder,
