@@ -265,7 +265,7 @@ _LABEL_WORDS = (
     "renal hepatic impairment overdosage overdose pharmacokinetics pharmacodynamics pharmacology toxicology "
     "carcinogenesis storage stored store handling supplied refrigerate refrigerator fridge vial vials premedication "
     "premedications counseling route routes subcutaneous subcutaneously intravenous intravenously iv sc "
-    "injection injections dilute diluted dilution reconstitute reconstituted reconstitution"
+    "injection injections dilute diluted dilution reconstitute reconstituted reconstitution filter filters"
 )
 LABEL_SECTIONS = frozenset(_LABEL_WORDS.split())
 # A dose written in its units asks the dosage too ("was carfilzomib given at 56 or 70 mg/m2?"); a laboratory

@@ -1933,6 +1933,9 @@ def test_a_route_in_lay_words_and_a_dose_beside_a_slash_are_label_topics(service
                                     ).refused_by == "label_topic_check: intravenously, subcutaneously"
     assert service.retriever.search("what dose/schedule of DARZALEX did Tan et al use for retreatment?"
                                     ).refused_by == "label_topic_check: dose/schedule"
+    # an in-line filter is how the label has an infusion given
+    assert service.retriever.search("Does isatuximab need an in-line filter for infusion?"
+                                    ).refused_by == "label_topic_check: filter"
 
 
 def test_when_the_letter_will_next_be_updated_is_where_it_stands(service) -> None:  # type: ignore[no-untyped-def]
