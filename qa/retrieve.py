@@ -138,6 +138,9 @@ class StudyWords:
     safety: bool = False  # some passage speaks of safety (`SAFETY`)
     stop_reasons: bool = False  # some sentence gives a reason for stopping (`REASON_STATED`, `STOPPING`)
     noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
+    # whom it excluded, when it gives no reason for it: the rarer stems of its exclusion criteria ("… initial
+    # DARZALEX-based treatment in the newly diagnosed multiple myeloma (NDMM) setting")
+    excluded_unexplained: frozenset[str] = frozenset()
     methods: frozenset[str] = frozenset()  # the details of its method some passage states (`METHODS`)
     # The passages that give adverse-event grades: their stems, and the grades each names ({1}, {3, 4} …)
     graded: tuple[tuple[frozenset[str], frozenset[frozenset[int]]], ...] = ()
@@ -373,11 +376,19 @@ _WHY = rf"(?:\bwhy\b|{_REASON_WORDS})"
 STOPPING = r"\b(?:stop\w*|discontinu\w*|d/c|c[oa]me off|quit\w*|withdr[ae]w\w*)"
 _CHOSEN = (r"\b(?:get|got|given|receive[ds]?|chos\w*|choos\w*|choice|pick\w*|opt(?:ed)?|switch\w*|select\w*|"
            r"prefer\w*|rather than|instead|not\s+(?:been\s+|be\s+)?(?:re-?treat\w*|re-?challeng\w*))\b")
-REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<choice>{_CHOSEN}))", re.IGNORECASE)
+EXCLUDING = r"\b(?:exclu\w*|left\s+out|leav\w*\s+out|kept\s+out|keep\s+out|dropp\w*|omitt\w*)"
+REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<choice>{_CHOSEN})|"
+                              rf"(?P<exclusion>{EXCLUDING}))", re.IGNORECASE)
+# The words of a criterion that say whom it excludes ("newly diagnosed", Zipf 4.1-4.4), rarer than the words any
+# question on excluded patients uses ("patients", "analysis", "treatment": 4.9-5.0).
+CRITERION_ZIPF = 4.75
+# A reason given in so many words ("excluded due to not fulfilling …"), where a criterion only says who.
+REASON_GIVEN = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of)\b", re.IGNORECASE)
 
 
 def reason_for(text: str) -> str | None:
-    """What a question asks the reason for, by the first of its verbs after "why": "stopping", "choice" or None."""
+    """What a question asks the reason for, by the first of its verbs after "why": "stopping", "choice",
+    "exclusion" or None."""
     return found.lastgroup if (found := REASON_FOR_ASKED.search(text)) else None
 
 
@@ -1269,6 +1280,10 @@ class Retriever:
         self._stems: dict[str, StudyWords] = {}
         self._stems_lock = threading.Lock()
         self.drug_names = drug_names(index.lexicons)
+        # The stems every study's passages use ("myeloma", "patients"), which tell no study's passages apart.
+        by_study = [frozenset().union(*(lexical_tokens(c.text) for c in index.chunks if sid in c.related_studies))
+                    for sid in {sid for c in index.chunks for sid in c.related_studies}]
+        self.every_study_says = frozenset.intersection(*by_study) if by_study else frozenset()
         self.kinds = np.array([c.kind for c in index.chunks])
         self.documents_of = np.array([c.document for c in index.chunks])
         studies = sorted({sid for c in index.chunks for sid in c.related_studies})
@@ -1684,6 +1699,15 @@ class Retriever:
                     safety=any(SAFETY.search(c.text) for c in passages),
                     stop_reasons=any(REASON_STATED.search(sentence) and re.search(STOPPING, sentence, re.I)
                                      for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
+                    excluded_unexplained=frozenset() if any(
+                        REASON_GIVEN.search(sentence) for c in passages
+                        for sentence in EXCLUSION_SENTENCE.findall(c.text)) else frozenset(
+                        t for c in passages for quote in c.quotes or [c.text]
+                        for sentence in EXCLUSION_SENTENCE.findall(quote)
+                        for w in content_words(lexicons[c.document].expand(sentence))
+                        if w.isalpha() and zipf(w) < CRITERION_ZIPF
+                        for t in lexical_tokens(w)) - self.drug_names - self.every_study_says
+                        - set(lexical_tokens("exclusion criteria")),
                     noted_rows=frozenset(
                         t for c in passages if c.row and ROW_NOTE.search(c.text)
                         for t in lexical_tokens(lexicons[c.document].canonical(" ".join(c.row)))) - self.drug_names,
@@ -1854,6 +1878,9 @@ class Retriever:
         if self.settings.outcome_scope_check and why == "choice" and not any(
                 set(query.terms) & study.noted_rows for study in named):
             return "study_scope_check: reason for a treatment"  # "why did so many get D-Kd", of Abdallah et al
+        if self.settings.outcome_scope_check and why == "exclusion" and named and all(
+                set(query.terms) & study.excluded_unexplained for study in named):
+            return "study_scope_check: reason for an exclusion"  # "why leave out frontline dara", of Tan et al
         if self.settings.outcome_scope_check and query.quantity and STOP_CAUSE_ASKED.search(
                 asked_sentences(query.topic) or query.topic) and not any(study.stops_counted for study in named):
             return "study_scope_check: stops by cause"  # "how many stopped because of neutropenia" of Abdallah et al

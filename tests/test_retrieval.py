@@ -2251,6 +2251,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # a median asked in shorthand ("mDUR") asks a figure, which Souren et al's design announces and never gives
     ("souren mDUR in D2?", "study_scope_check: dur", "figures_scope_check",
      ["abdallah mOS in the retreated cohort", "souren mPFS in D2"]),
+    # Tan et al say whom they excluded (initial DARZALEX in the newly diagnosed setting) and never why; Souren et al
+    # say why they excluded 17
+    ("Why did Tan et al exclude patients who had their first DARZALEX in the newly diagnosed setting?",
+     "study_scope_check: reason for an exclusion", "outcome_scope_check",
+     ["Why were some patients left out of Tan's analysis?", "Why were 17 patients excluded from Souren et al?"]),
     # a label quoted with its "other" in the middle; a group's compound written as two words
     ("In Szabo et al, which combinations made up the 'dara with other regimens' index group?",
      "study_scope_check: members of other", "outcome_scope_check",
