@@ -379,6 +379,13 @@ _CHOSEN = (r"\b(?:get|got|given|receive[ds]?|chos\w*|choos\w*|choice|pick\w*|opt
 EXCLUDING = r"\b(?:exclu\w*|left\s+out|leav\w*\s+out|kept\s+out|keep\s+out|dropp\w*|omitt\w*)"
 REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<choice>{_CHOSEN})|"
                               rf"(?P<exclusion>{EXCLUDING}))", re.IGNORECASE)
+# What a short form stands for, asked ("what does P1 stand for", "what does the D3 group mean"): the letter says it
+# by an abbreviation line or a definition, by writing the short form in brackets after what it names ("Second
+# DARZALEX Retreatment (D3, n=7)"), or by a note on the row it labels.
+STANDS_FOR = re.compile(r"\bwhat\s+(?:does|do|did|is|are)\s+(?:the\s+)?['\"‘“]?([\w+/-]+?)['\"’”]?\s+(?:\w+\s+){0,3}?"
+                        r"(?:stands?\s+for|mean|short\s+for|refer\s+to)\b", re.IGNORECASE)
+BRACKETED = re.compile(r"\w\s*\(\s*([\w+/-]+)")
+
 # The words of a criterion that say whom it excludes ("newly diagnosed", Zipf 4.1-4.4), rarer than the words any
 # question on excluded patients uses ("patients", "analysis", "treatment": 4.9-5.0).
 CRITERION_ZIPF = 4.75
@@ -1280,6 +1287,10 @@ class Retriever:
         self._stems: dict[str, StudyWords] = {}
         self._stems_lock = threading.Lock()
         self.drug_names = drug_names(index.lexicons)
+        # The short forms the letter explains beside them: in brackets after what they name, or by a note on a row
+        # they label ("Daratumumab-Isatuximab" with "Daratumumab administered after Isatuximab").
+        self.explained = frozenset(m.lower() for c in index.chunks for m in BRACKETED.findall(c.text)) | frozenset(
+            c.row[-1].lower() for c in index.chunks if c.row and ROW_NOTE.search(c.text))
         # The stems every study's passages use ("myeloma", "patients"), which tell no study's passages apart.
         by_study = [frozenset().union(*(lexical_tokens(c.text) for c in index.chunks if sid in c.related_studies))
                     for sid in {sid for c in index.chunks for sid in c.related_studies}]
@@ -1894,6 +1905,10 @@ class Retriever:
                 ABERRATIONS_ASKED.search(query.topic)
                 or (query.quantity and ABERRATION.search(GLOSS.sub(" ", query.topic)))):
             return "study_scope_check: cytogenetic aberrations"  # "how many had del17p" of EMMY's high-risk count
+        if self.settings.outcome_scope_check and (stands := STANDS_FOR.search(query.topic)) and (
+                short := stands.group(1).lower()) in lexicon.vocabulary and short not in lexicon.abbreviations \
+                and short not in self.explained:
+            return f"study_scope_check: meaning of {stands.group(1)}"  # "what does P1 stand for", of Szabo et al
         if self.settings.outcome_scope_check and (term := self._undefined_term(query, lexicon, studies)):
             return f"study_scope_check: definition of {' '.join(term)}"  # "DARZALEX-refractory" of Tan et al
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \

@@ -2256,6 +2256,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("Why did Tan et al exclude patients who had their first DARZALEX in the newly diagnosed setting?",
      "study_scope_check: reason for an exclusion", "outcome_scope_check",
      ["Why were some patients left out of Tan's analysis?", "Why were 17 patients excluded from Souren et al?"]),
+    # Szabo et al write "P1" and never say what it stands for; Souren et al bracket "D3" after its group
+    ("What does P1 stand for in Szabo et al's regimen table?", "study_scope_check: meaning of P1",
+     "outcome_scope_check", ["In Souren et al, what does the D3 group stand for?",
+                             "What does T0 stand for in Szabo et al?",
+                             "What does the Daratumumab-Isatuximab retreatment category mean in the EMMY table?"]),
     # a label quoted with its "other" in the middle; a group's compound written as two words
     ("In Szabo et al, which combinations made up the 'dara with other regimens' index group?",
      "study_scope_check: members of other", "outcome_scope_check",
