@@ -22,7 +22,7 @@ from qa.venues import read_venues
 # Patient-specific advice ("should I retreat my patient…"): general wording of a request for a recommendation.
 ADVICE = re.compile(  # (how a paper "should I cite" is no advice on treating anyone)
     r"\b(should (i|we|my|our|he|she|they)(?! (?:cite|quote|reference)\b)|(my|our) ([\w-]+ ){0,4}patients?|"
-    r"(would|do) you (recommend|suggest|advise|use)|"
+    r"(would|do) you (recommend|suggest|advise|use|go|choose|pick|switch|try|give|start|retreat|rechallenge|consider)|"
     r"is it (safe|ok|okay|reasonable) (for|to)|can (i|we) (give|use|retreat|restart|start|switch)|"
     r"what (dose|regimen) should|recommend (for|to) (my|a|this)|this patient|advice|(i|we) should)\b",
     re.I,

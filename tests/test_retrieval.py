@@ -617,7 +617,8 @@ def test_a_patient_in_the_scene_is_no_advice_asked(service) -> None:  # type: ig
     # the scene's patient referred back to, or advice asked in so many words, is still advice
     for advice in ["My patient relapsed on D-Vd. Would you put him on D-Kd next?",
                    "My patient progressed on D-Rd. Abdallah's patients mostly got D-Pd; is that what we should use?",
-                   "Our patient is dara-refractory. In Abdallah et al, should I expect a response to retreatment?"]:
+                   "Our patient is dara-refractory. In Abdallah et al, should I expect a response to retreatment?",
+                   "Seeing a 68M tomorrow, relapsed after dara-VRd - would you go back to dara-Pd or switch to isa?"]:
         assert service.ask(advice).advice_request is True
 
 
