@@ -203,7 +203,7 @@ LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.
 
 
 # A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
-SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:\w+\s+)?(?:patients|pts|people)\b"
+SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:(?:\w+\s+)?(?:patients|pts|people)|who)\b"
                          r"|\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
 
 # A group a study's baseline prose counts by a compound: "Of the 119 patients who were DARZALEX-refractory, …".
@@ -985,15 +985,17 @@ class Cohorts:
         cohort = asked & set().union(*(self.study_cohorts.get(sid, set()) for sid in studies)) - results
         # A bound on a number asked is a group of patients ("aged 75 or older"), whether or not a table bounds it.
         subgroup = (asked & self.subgroup_stems | bounds) - results
-        # (a compound group written as two words: "high risk" of "High-risk cytogenetics")
-        subgroup |= {joined for pair in _word_pairs(asking or query.topic)
-                     if (joined := "-".join(pair)) in self.subgroup_stems}
+        # (a compound group written as two words: "high risk" of "High-risk cytogenetics", "dara refractory")
+        joined = {"-".join(pair) for lex in self.lexicons.values()
+                  for pair in _word_pairs(lex.canonical(asking or query.topic))}
+        subgroup |= joined & self.subgroup_stems
         # So is a group counted ("the 100 patients who were refractory at the start"), unless the study gives a
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found
                      if n and not any(n in self.sizes.get(sid, ()) for sid in studies)}
         # And a group the study's baseline prose counts ("the patients already DARZALEX-refractory at retreatment").
-        subgroup |= {t for t in asked if studies and all(t in self.counted_groups.get(sid, ()) for sid in studies)}
+        subgroup |= {t for t in asked | joined
+                     if studies and all(t in self.counted_groups.get(sid, ()) for sid in studies)}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
         # (in either order, and a compound's parts as two words: "anti-CD38-refractory" asks the group "refractory to
         # anti-CD38")

@@ -2270,6 +2270,8 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["What counted as 'DARZALEX + other' in Tan et al?"]),
     ("Szabo D-other index regimens - which partners did the dara go with?", "study_scope_check: members of other",
      "outcome_scope_check", ["Which regimen was most common at P1 in the D-other cohort of Szabo et al?"]),
+    ("In Tan et al, what was the median PFS of the 100 who were dara refractory at the start?", "cohort_scope_check",
+     "cohort_scope_check", ["In Tan et al, how many were dara refractory at the start of retreatment?"]),
     ("In Szabo et al, what was the median OS of high risk FISH patients?", "cohort_scope_check", "cohort_scope_check",
      ["How many Szabo et al patients had high risk FISH?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
