@@ -2237,6 +2237,7 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("Why did so many patients in Abdallah et al get retreated with D-Kd?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
      ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?",
+      "why are the D1 and D2 groups smaller in the Souren side-effect table, 20 and 21 instead of 22?",
       "What made people stop therapy in Abdallah et al's chart review of patients who were given DARZALEX again?"]),
     ("In Szabo et al, why were some patients not rechallenged with DARZALEX after stopping their index regimen?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
