@@ -55,12 +55,12 @@ STOPWORDS = frozenset(
 )
 
 
-# Stems of international nonproprietary names (WHO, "The use of stems in the selection of INNs") and the words
-# of the drug class each names: a letter naming daratumumab speaks of a monoclonal antibody, one naming
-# bortezomib of a proteasome inhibitor, whether or not it says so.
 # Two drugs one after the other: "dara then isa", "dara-then-dara", "dara->isa", "dara → isa", "dara followed by isa".
 SEQUENCE = re.compile(r"\b([A-Za-z]{3,})(?:-then-|\s+then\s+|\s*-*>\s*|\s*→\s*|\s+followed\s+by\s+)([A-Za-z]{3,})\b")
 
+# Stems of international nonproprietary names (WHO, "The use of stems in the selection of INNs") and the words
+# of the drug class each names: a letter naming daratumumab speaks of a monoclonal antibody, one naming
+# bortezomib of a proteasome inhibitor, whether or not it says so.
 INN_STEMS = {
     "mab": "monoclonal antibody antibodies",
     "zomib": "proteasome inhibitor inhibitors",

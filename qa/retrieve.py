@@ -365,8 +365,10 @@ _RESULT = (r"\b(?:badly|poorly|worse|better|well|longer|shorter|shortest|longest
            r"respond|outcomes?|benefit\w*|pfs|os|orr)\b")
 RESULT_EXPLANATION_ASKED = re.compile(rf"\bwhy\b[^?]*?{_RESULT}|\b(?:explanation|rationale|reasons?)\b[^?]*?{_RESULT}",
                                       re.IGNORECASE)
-REASON_STATED = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of|criteria)\b",
-                           re.IGNORECASE)
+_REASON_GIVEN = r"due to|because|reasons?|this is why|led to|owing to|as a result of"
+REASON_STATED = re.compile(rf"\b(?:{_REASON_GIVEN}|criteria)\b", re.IGNORECASE)
+# A reason given in so many words ("excluded due to not fulfilling …"), where a criterion only says who.
+REASON_GIVEN = re.compile(rf"\b(?:{_REASON_GIVEN})\b", re.IGNORECASE)
 # Two things a question asks the reason for, each of which a study explains only in so many words: why patients
 # stopped a treatment (a reason stated in a sentence on stopping: "discontinuations occurred due to …"), and why
 # they were given one treatment rather than another ("why did so many get D-Kd", "why weren't the others given
@@ -390,14 +392,17 @@ BRACKETED = re.compile(r"\w\s*\(\s*([\w+/-]+)")
 # The words of a criterion that say whom it excludes ("newly diagnosed", Zipf 4.1-4.4), rarer than the words any
 # question on excluded patients uses ("patients", "analysis", "treatment": 4.9-5.0).
 CRITERION_ZIPF = 4.75
-# A reason given in so many words ("excluded due to not fulfilling …"), where a criterion only says who.
-REASON_GIVEN = re.compile(r"\b(?:due to|because|reasons?|this is why|led to|owing to|as a result of)\b", re.IGNORECASE)
 
 
 def reason_for(text: str) -> str | None:
     """What a question asks the reason for, by the first of its verbs after "why": "stopping", "choice",
     "exclusion" or None."""
     return found.lastgroup if (found := REASON_FOR_ASKED.search(text)) else None
+
+
+def _sentences(text: str) -> list[str]:
+    """A passage's sentences and lines."""
+    return re.split(r"(?<=\.)\s+|\n", text)
 
 
 def drug_names(lexicons: dict[str, Lexicon]) -> frozenset[str]:
@@ -1703,7 +1708,7 @@ class Retriever:
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
                     aberrations=any(ABERRATION.search(c.text) for c in passages),
                     results_explained=any(REASON_STATED.search(sentence) and re.search(_RESULT, sentence, re.I)
-                                          for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
+                                          for c in passages for sentence in _sentences(c.text)),
                     stops_counted=any(STOPS_COUNTED.search(c.text) for c in passages),
                     exclusions_counted=any(len(re.findall(r"\d+", sentence)) > 1 for c in passages
                                            for sentence in EXCLUSION_SENTENCE.findall(c.text)),
@@ -1712,7 +1717,7 @@ class Retriever:
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
                     safety=any(SAFETY.search(c.text) for c in passages),
                     stop_reasons=any(REASON_STATED.search(sentence) and re.search(STOPPING, sentence, re.I)
-                                     for c in passages for sentence in re.split(r"(?<=\.)\s+|\n", c.text)),
+                                     for c in passages for sentence in _sentences(c.text)),
                     excluded_unexplained=frozenset() if any(
                         REASON_GIVEN.search(sentence) for c in passages
                         for sentence in EXCLUSION_SENTENCE.findall(c.text)) else frozenset(
