@@ -1991,9 +1991,7 @@ class Retriever:
         asked of holds ("DARZALEX-refractory" of Tan et al, who define high-risk cytogenetic abnormalities and
         their inclusion criteria). A defining sentence's own words count, and the spelled-out words of an
         abbreviation it defines ("HRCAs are defined as …"); the product's names say nothing of which term."""
-        asked = list(TERM_DEFINED.finditer(query.topic))
-        product = set(lexical_tokens(lexicon.canonical("daratumumab"))) if asked else set()
-        for m in asked:
+        for m in TERM_DEFINED.finditer(query.topic):
             term: list[str] = []
             for w in words(m.group("after") or m.group("between")):
                 if term and w.isalpha() and zipf(w) >= GRAMMAR_ZIPF and w not in lexicon.abbreviations:
@@ -2002,7 +2000,7 @@ class Retriever:
                 if len(term) == 3:
                     break
             wanted = {t for w in term for p in [w, *COMPOUND.split(w)] if p and zipf(p) < self.settings.common_zipf
-                      for t in lexical_tokens(lexicon.canonical(p))} - product
+                      for t in lexical_tokens(lexicon.canonical(p))} - self.drug_names
             wanted = {t for t in wanted if not COMPOUND.search(t)}
             # a term the studies use ("subgroups" of Souren et al, who name theirs D1-D3, is another question)
             used = all(wanted <= self._study_words(sid).stems for sid in studies)
