@@ -436,7 +436,9 @@ class Lexicon:
         limit = 1 if len(word) < 8 else 2
         found = process.extractOne(word, self._spellings, scorer=distance.Levenshtein.distance,
                                    score_cutoff=limit)
-        return found[0] if found else None
+        if not found or (word.endswith(found[0]) and len(word) >= len(found[0]) + 2):
+            return None  # a prefix makes another word: "bispecific" is not a misspelt "specific"
+        return found[0]
 
     def clips(self, word: str) -> bool:
         """Whether a word of 4+ letters the letter lacks is the start of one of its words or compound parts

@@ -136,7 +136,7 @@ class StudyWords:
     others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
     next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
     safety: bool = False  # some passage speaks of safety (`SAFETY`)
-    stop_reasons: bool = False  # some sentence gives a reason for stopping (`REASON_STATED`, `STOPPING`)
+    stop_reasons: bool = False  # some sentence gives a reason for stopping (`STOP_REASON_STATED`)
     noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
     # whom it excluded, when it gives no reason for it: the rarer stems of its exclusion criteria ("… initial
     # DARZALEX-based treatment in the newly diagnosed multiple myeloma (NDMM) setting")
@@ -196,6 +196,20 @@ TIME_MEASURE = re.compile(r"\b(?:time to (?:(?:first|next) )?|duration of )(?!(?
 # Whether a study assessed something ("did the Freiburg study assess how long responses lasted?"): its design.
 ASSESSED_ASKED = re.compile(r"\b(?:did|do|does|was|were|is|are)\b[^?]*?\b(?:assess|measur|evaluat|analy[sz]|"
                             r"look\w*\s+at|track|collect|record|captur)\w*", re.IGNORECASE)
+# Whether a measure was an endpoint, asked ("was DUR an endpoint", "which endpoints"), not said in a scene.
+_ENDPOINT = r"(?:end-?\s?points?|outcome\s+measures?|objectives?)"
+ENDPOINT_ASKED = re.compile(rf"\b(?:was|were|is|are)\b[^?]*?\b{_ENDPOINT}\b|\b(?:what|which)\s+(?:\w+\s+){{0,3}}?"
+                            rf"{_ENDPOINT}\b", re.IGNORECASE)
+
+
+def figure_asked(query: Query) -> bool:
+    """Whether a question asks a measure's figure ("Souren - duration of response for each line?"), not whether it
+    was assessed ("did they measure how long responses lasted") or an endpoint ("was DUR an endpoint"; a number
+    word asks the figure after all: "DUR was an endpoint - what was the median DUR?")."""
+    asking = asked_sentences(query.topic) or query.topic
+    return not ASSESSED_ASKED.search(asking) and (query.quantity or not ENDPOINT_ASKED.search(asking))
+
+
 # The same measure asked in everyday words: "how long did the responses last" is the duration of response.
 RESPONDING_ASKED = re.compile(r"\bhow\s+(?:quickly|fast|soon|rapidly)\b[^?.]*?\brespon\w*", re.IGNORECASE)
 LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.]*?\b(?:last|lasted|persist(?:ed)?|"
@@ -380,6 +394,11 @@ _CHOSEN = (r"\b(?:get|got|given|receive[ds]?|chos\w*|choos\w*|choice|pick\w*|opt
            r"prefer\w*|rather than(?!\s+\d)|instead(?!\s+of\s+\d)|"
            r"not\s+(?:been\s+|be\s+)?(?:re-?treat\w*|re-?challeng\w*))\b")
 EXCLUDING = r"\b(?:exclu\w*|left\s+out|leav\w*\s+out|kept\s+out|keep\s+out|dropp\w*|omitt\w*)"
+# A reason given for stopping: the stopping first ("discontinuations occurred due to …"), or the reason just before it
+# ("the most common reasons for IR discontinuation"); not a stop named inside another reason ("excluded due to not
+# fulfilling criteria defined as administration … after discontinuation of therapy").
+STOP_REASON_STATED = re.compile(rf"{STOPPING}[^.;]*?\b(?:{_REASON_GIVEN}|criteria)\b|"
+                                rf"\b(?:{_REASON_GIVEN}|criteria)\b(?:\s+\S+){{0,3}}?\s+{STOPPING}", re.IGNORECASE)
 REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<choice>{_CHOSEN})|"
                               rf"(?P<exclusion>{EXCLUDING}))", re.IGNORECASE)
 # What a short form stands for, asked ("what does P1 stand for", "what does the D3 group mean"): the letter says it
@@ -1716,7 +1735,7 @@ class Retriever:
                     others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
                     safety=any(SAFETY.search(c.text) for c in passages),
-                    stop_reasons=any(REASON_STATED.search(sentence) and re.search(STOPPING, sentence, re.I)
+                    stop_reasons=any(STOP_REASON_STATED.search(sentence)
                                      for c in passages for sentence in _sentences(c.text)),
                     excluded_unexplained=frozenset() if any(
                         REASON_GIVEN.search(sentence) for c in passages
@@ -1840,8 +1859,9 @@ class Retriever:
             if missing_phrases := [m for m in measures if not any(m in study.phrases for study in named)]:
                 return f"measure_initialisms: {', '.join(missing_phrases)}"
         # A figure of a measure asked of studies that name it only where their design announces it (Souren et al's
-        # "Secondary endpoint: … duration of response (DUR)") is not given; whether they assessed it, is.
-        figure = query.quantity and not ASSESSED_ASKED.search(query.topic)
+        # "Secondary endpoint: … duration of response (DUR)") is not given; whether they assessed it, is. (Asked by
+        # its initials, the letter's or a reader's "DOR", it is judged below with the defined terms.)
+        figure = figure_asked(query)
         if self.settings.outcome_scope_check and (missing_measures := sorted(
                 m for m in time_measures(query.topic) if m in self.time_measures
                 and not any(w in (study.reported_measures if figure else study.phrases)
@@ -1956,7 +1976,7 @@ class Retriever:
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.
         wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
                   for t in lexical_tokens(w)}
-        if self.settings.figures_scope_check and query.quantity:
+        if self.settings.figures_scope_check and figure_asked(query):
             # A number asked of a defined term: the study must use it where it reports figures (its baseline
             # and results sections, its tables), not only where its design announces it ("Secondary endpoint:
             # … duration of response (DUR)" in a study that reports none).

@@ -929,6 +929,17 @@ def test_a_clipped_drug_name_is_read_as_the_letters_word(service) -> None:  # ty
     assert "dexamethasone" not in _without(service, correct_spelling=False).analyse(question).topic
 
 
+def test_a_word_made_by_a_prefix_is_no_misspelling_of_the_rest(service) -> None:  # type: ignore[no-untyped-def]
+    """"bispecific" is two edits from the letter's "specific", but a prefix makes another word: read as "specific",
+    a question on bispecific antibodies became one on specific antibodies, which the letter mentions. One letter
+    more is a slip ("pretreated" for the letter's "retreated")."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.closest_spelling("bispecific") is None
+    assert lexicon.closest_spelling("pretreated") == "retreated"
+    query = service.retriever.analyse("Abdallah et al: how many had a prior bispecific antibody?")
+    assert "bispecific" in query.unknown and " specific " not in query.topic
+
+
 def test_a_british_spelling_is_read_as_the_letters_american_one(service) -> None:  # type: ignore[no-untyped-def]
     lexicon = service.index.lexicons[DOC]
     assert lexicon.closest_spelling("centres") == "centers"
@@ -2235,6 +2246,16 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "study_scope_check: reason for stopping", "outcome_scope_check",
      ["What made patients stop treatment in the Abdallah et al retreated group?",
       "Why were some patients left out of Tan's analysis?"]),
+    # Souren et al name discontinuation only inside the reason they excluded seventeen patients
+    ("Why did the Souren et al patients stop their first DARZALEX line?",
+     "study_scope_check: reason for stopping", "outcome_scope_check",
+     ["Why were seventeen patients excluded in Souren et al?",
+      "What were the most common reasons for discontinuing the index regimen in Szabo et al?"]),
+    # a figure of a measure asked without a number word, of a study that names it only as an endpoint
+    ("Souren et al - duration of response for the retreatment group?",
+     "study_scope_check: duration of response", "outcome_scope_check",
+     ["Was duration of response an endpoint in Souren et al?",
+      "Abdallah et al - DOR in the DARZALEX-naive cohort?"]),
     ("Why did so many patients in Abdallah et al get retreated with D-Kd?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
      ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?",
