@@ -252,7 +252,15 @@ INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|
 # one: "defined as", "classified into", inclusion "criteria", a label set against its meaning ("D1 – First
 # DARZALEX treatment"). A study giving none (EMMY) defines nothing the letter can quote.
 DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?:y|ied|ies|ying|ication))\b|"
-                              r"\bcount(?:s|ed)?\s+(?:as|toward|towards)\b", re.IGNORECASE)
+                              r"\bcount(?:s|ed)?\s+(?:\w+\s+){0,3}?(?:as|toward|towards)\b|"
+                              # how a study told one group from another ("how did EMMY decide who was
+                              # 'sensitive' - what cutoff?", "what criterion separated responsive patients")
+                              r"\bdecide[ds]?\s+(?:who|whether|which)\s+(?:\w+\s+)?(?:was|were|is|are)\b|\bcut-?\s?offs?\b|\bthresholds?\b|"
+                              r"\bcriteri(?:on|a)\b[^?]*?\b(?:count|call|decid|judg|separat|distinguish|consider)\w*|"
+                              # what a group is made of ("which drug classes make up tri-refractory", "quadri-
+                              # refractory - which four drugs does that refer to", "refractory to which drugs")
+                              r"\b(?:make|makes|made|making)\s+up\b|\brefers?\s+to\b|"
+                              r"\b(?:refractory|exposed)\s+to\s+which\b", re.IGNORECASE)
 DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
                                re.IGNORECASE | re.MULTILINE)
 

@@ -2011,6 +2011,15 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
     assert service.retriever.search("Which abnormalities did Talbot et al count as high-risk?").refused_by == (
         "study_scope_check: definition")
     assert service.ask("Which abnormalities counted as high-risk cytogenetics in the MSK poster?").answerable is True
+    # what a group is made of, and how one group was told from another, are definitions too
+    for asked in ["EMMY quadri-refractory - which four drugs does that refer to?",
+                  "Which drug classes make up tri-refractory in the EMMY study?",
+                  "EMMY penta-refractory = refractory to which five drugs?",
+                  "How did EMMY decide who was sensitive to anti-CD38 - what cutoff?",
+                  "What criteria did the EMMY team use to count a patient as responsive to anti-CD38?"]:
+        assert service.retriever.search(asked).refused_by == "study_scope_check: definition", asked
+    assert service.ask("What cutoff did Szabo et al use to detect high-risk aberrations?").answerable is True
+    assert service.ask("How did the EMMY study decide who to include?").answerable is True
 
 
 def test_an_event_only_another_safety_section_reports_is_refused(service) -> None:  # type: ignore[no-untyped-def]
