@@ -732,7 +732,7 @@ class Cohorts:
         # drug's names, the words every study's results use ("retreatment") and those that describe patients
         # and treatments in the other tables (drugs, regimens, stages).
         shared = set.intersection(*every) if every else set()
-        names = drug_names(lexicons)
+        names = self.drug_names = drug_names(lexicons)
         described = {t for c in chunks if c.row and c.section not in OUTCOME_SECTIONS
                      for t in lexical_tokens(" ".join([*c.row, c.table or ""]))}
         # A row label the results of two or more studies use is a result, though a baseline table describes
@@ -1026,9 +1026,15 @@ class Cohorts:
         # cohort of that size ("N=474": all its patients; "n=29": a group its results rows give).
         subgroup |= {n for found in SIZED_GROUP.findall(query.topic) for n in found
                      if n and not any(n in self.sizes.get(sid, ()) for sid in studies)}
-        # And a group the study's baseline prose counts ("the patients already DARZALEX-refractory at retreatment").
+        # And a group the study's baseline prose counts ("the patients already DARZALEX-refractory at retreatment"),
+        # also by its words but the drug's name, which a question on the drug leaves out or says elsewhere ("already
+        # refractory when retreatment began"), written out (not the "refractory" RRMM stands for).
         subgroup |= {t for t in asked | joined
                      if studies and all(t in self.counted_groups.get(sid, ()) for sid in studies)}
+        written = set(lexical_tokens(asking or query.topic))
+        subgroup |= {g for sid in studies[:1] for g in self.counted_groups.get(sid, ())
+                     if all(g in self.counted_groups.get(other, ()) for other in studies)
+                     and (own := set(COMPOUND.split(g)) - self.drug_names) and own <= written}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
         # (in either order, and a compound's parts as two words: "anti-CD38-refractory" asks the group "refractory to
         # anti-CD38")

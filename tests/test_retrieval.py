@@ -2304,6 +2304,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "outcome_scope_check", ["Which regimen was most common at P1 in the D-other cohort of Szabo et al?"]),
     ("In Tan et al, what was the median PFS of the 100 who were dara refractory at the start?", "cohort_scope_check",
      "cohort_scope_check", ["In Tan et al, how many were dara refractory at the start of retreatment?"]),
+    # the counted group by its own word, the drug's name said elsewhere or not at all (not by RRMM's "refractory")
+    ("On daratumumab now. In Tan et al, what was the median PFS of those already refractory when retreatment began?",
+     "cohort_scope_check", "cohort_scope_check",
+     ["What were median PFS and OS for the retreatment cohort in the RRMM retrospective from MSK?",
+      "In Tan et al, how many were refractory at the start of retreatment?"]),
     ("In Szabo et al, what was the median OS of high risk FISH patients?", "cohort_scope_check", "cohort_scope_check",
      ["How many Szabo et al patients had high risk FISH?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
