@@ -1034,7 +1034,7 @@ class Cohorts:
         written = set(lexical_tokens(asking or query.topic))
         subgroup |= {g for sid in studies[:1] for g in self.counted_groups.get(sid, ())
                      if all(g in self.counted_groups.get(other, ()) for other in studies)
-                     and (own := set(COMPOUND.split(g)) - self.drug_names) and own <= written}
+                     and (words_of := set(COMPOUND.split(g)) - self.drug_names) and words_of <= written}
         # A group a results table gives other results for ("… in a consecutive line": OS, not PFS).
         # (in either order, and a compound's parts as two words: "anti-CD38-refractory" asks the group "refractory to
         # anti-CD38")
