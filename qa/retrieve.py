@@ -122,6 +122,7 @@ class StudyWords:
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
+    time_on_treatment: bool = False  # some passage states how long a treatment lasted (`TIME_ON_TREATMENT_STATED`)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
@@ -245,6 +246,20 @@ INTERVAL_ASKED = re.compile(r"\b(?:time|duration|interval|gap|how long|how soon|
                             r"|\btime (?:to|until) retreatment\b"
                             r"|\btime from\b[^?]*?\bto (?:(?:the |their |first |start of )*)(?:re-?treatment|"
                             r"retreat\w*|treatment|therapy|t0)\b", re.IGNORECASE)
+# How long patients stayed on a treatment, as a question asks it ("how long did pts stay on their first dara
+# regimen", "how long did the first retreatment line last", "median treatment duration"; not how long responses
+# lasted or patients stayed free of progression) and as a study states it (Souren et al's "Median duration (range)
+# [weeks]" of each line, Szabo et al's "Duration of index regimen"; not a duration of follow-up, of response or
+# between lines).
+TIME_ON_TREATMENT_ASKED = re.compile(
+    r"\bhow\s+long\b[^?]*?\b(?:stay(?:ed)?|remain(?:ed)?|spen[dt]|kept|continued)\s+on\b|"
+    r"\bhow\s+long\s+(?:were|was)\b[^?]*?\bon\s+(?:their|the|this|that|each|his|her)\b|"
+    r"\bhow\s+long\b[^?]*?\b(?:line|regimen|course|treatment|therapy)\b[^?]*?\blast(?:ed)?\b|"
+    r"\b(?:treatment|therapy)\s+duration\b|\btime\s+on\s+(?:treatment|therapy)\b|"
+    r"\bduration\s+of\s+(?:the\s+)?(?:(?:first|initial|index|retreatment|re-treatment)\s+)?"
+    r"(?:treatment|therapy|regimen|line|course)\b", re.IGNORECASE)
+TIME_ON_TREATMENT_STATED = re.compile(r"(?<!follow-up )\bduration\b(?!\s+(?:of\s+(?:response|follow-up)|between))",
+                                      re.IGNORECASE)
 INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
                              re.IGNORECASE)
 
@@ -1733,6 +1748,7 @@ class Retriever:
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
+                    time_on_treatment=any(TIME_ON_TREATMENT_STATED.search(c.text) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
@@ -1884,6 +1900,9 @@ class Retriever:
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none
+        if self.settings.outcome_scope_check and TIME_ON_TREATMENT_ASKED.search(query.topic) and not (
+                LASTING_ASKED.search(query.topic) or any(study.time_on_treatment for study in named)):
+            return "study_scope_check: time on treatment"  # "how long did they stay on their first line", of EMMY
         if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
             return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(

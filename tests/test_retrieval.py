@@ -2255,6 +2255,14 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "study_scope_check: reason for stopping", "outcome_scope_check",
      ["What made patients stop treatment in the Abdallah et al retreated group?",
       "Why were some patients left out of Tan's analysis?"]),
+    # how long patients stayed on a treatment: Souren et al give each line's duration, Szabo et al the index regimen's
+    ("Abdallah et al: how long did patients stay on their first DARZALEX regimen?",
+     "study_scope_check: time on treatment", "outcome_scope_check",
+     ["Souren et al: how long did patients stay on their first DARZALEX retreatment?",
+      "Szabo et al: median duration of the index regimen?",
+      "In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
+    ("EMMY: how long were patients on their first anti-CD38 line?", "study_scope_check: time on treatment",
+     "outcome_scope_check", ["EMMY: how long was the median duration between consecutive anti-CD38 lines?"]),
     # Souren et al name discontinuation only inside the reason they excluded seventeen patients
     ("Why did the Souren et al patients stop their first DARZALEX line?",
      "study_scope_check: reason for stopping", "outcome_scope_check",
