@@ -99,6 +99,7 @@ class DocumentInfo(BaseModel):
     initialisms: dict[str, str] = {}
     thesaurus: dict[str, str] = {}  # stem of a word the letter lacks -> its WordNet synonym the letter uses
     kin: dict[str, list[str]] = {}  # stem of a word the letter uses -> stems of its synonyms the letter uses
+    compounds: dict[str, str] = {}  # an English compound the letter lacks -> its one synonym the letter uses
     pertains: dict[str, list[str]] = {}  # stem of an adjective the letter lacks -> stems of its nouns it uses
     document_nouns: list[str] = []  # English nouns for a piece of writing, with which a question points at it
     venues: list[dict[str, Any]] = []  # where each referenced paper was published or presented
@@ -116,6 +117,7 @@ class DocumentInfo(BaseModel):
             initialisms=self.initialisms,
             thesaurus=self.thesaurus,
             kin=self.kin,
+            compounds=self.compounds,
             pertains=self.pertains,
             document_nouns=frozenset(self.document_nouns),
             venues=tuple(Venue(words=tuple(v["words"]), year=v["year"], author=v["author"]) for v in self.venues),
@@ -256,6 +258,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         initialisms=lexicon.initialisms,
         thesaurus=lexicon.thesaurus,
         kin=lexicon.kin,
+        compounds=lexicon.compounds,
         pertains=lexicon.pertains,
         document_nouns=sorted(lexicon.document_nouns),
         venues=[{"words": list(v.words), "year": v.year, "author": v.author} for v in lexicon.venues],

@@ -25,6 +25,7 @@ from qa.parse import normalise
 from qa.places import PLACES, site_names
 from qa.thesaurus import (
     communication_nouns,
+    letter_compounds,
     letter_glosses,
     letter_pertainyms,
     letter_synonyms,
@@ -117,6 +118,7 @@ class Lexicon:
     initialisms: dict[str, str] = field(default_factory=dict)  # "chf" -> "congestive heart failure"
     thesaurus: dict[str, str] = field(default_factory=dict)  # stem of a word it lacks -> its synonym it uses
     kin: dict[str, list[str]] = field(default_factory=dict)  # stem of its word -> stems of its synonyms it uses
+    compounds: dict[str, str] = field(default_factory=dict)  # "back-to-back" -> "consecutive": its synonym of one
     # stem of an adjective it lacks -> stems of the nouns it uses that the adjective pertains to ("racial": race)
     pertains: dict[str, list[str]] = field(default_factory=dict)
     # English nouns for a piece of writing (WordNet's noun.communication: letter, document, advertisement …)
@@ -133,6 +135,7 @@ class Lexicon:
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
     _negated: re.Pattern[str] | None = None  # "not refractory", "never sensitive": its non- compounds in words
     _synonym_pattern: re.Pattern[str] | None = None
+    _compound_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
@@ -171,6 +174,19 @@ class Lexicon:
             return next((c for c in self._sequences() if names(first, c.split("-")[0])
                          and names(second, c.split("-")[1])), m.group(0))
         return SEQUENCE.sub(joined, text)
+
+    def read_compounds(self, text: str) -> str:
+        """An English compound the letter does not write, as the letter's one word for it ("back-to-back" and
+        "back to back" as "consecutive", "in-between" as "middle"). Written apart, only a compound of three words
+        or more: two ("in between", "add on") are as often two words of their own."""
+        if not self.compounds:
+            return text
+        if self._compound_pattern is None:
+            forms = [re.escape(c) if c.count("-") == 1 else r"[\s-]+".join(map(re.escape, c.split("-")))
+                     for c in sorted(self.compounds, key=len, reverse=True)]
+            self._compound_pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(forms)})(?![\w-])", re.IGNORECASE)
+        return self._compound_pattern.sub(
+            lambda m: self.compounds.get(re.sub(r"[\s-]+", "-", m.group().lower()), m.group()), text)
 
     def _sequences(self) -> list[str]:
         """The letter's compounds of two drug names: the drug's own, or antibodies' ("Isatuximab-Daratumumab")."""
@@ -783,6 +799,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         thesaurus={**letter_glosses(vocabulary, stems, _stem, _topical, lambda w: zipf(w) < TERM_ZIPF),
                    **letter_synonyms(stems, _stem, _topical)},
         kin=own_synonyms(stems, _stem, _topical),
+        compounds=letter_compounds(vocabulary, stems, _stem, _topical),
         pertains=letter_pertainyms(stems, _stem, _topical),
         document_nouns=communication_nouns(),
         venues=venues,

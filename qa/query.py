@@ -373,6 +373,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     if spelling:
         topic = lexicon.correct_spelling(topic)
     topic = lexicon.read_sequences(topic)
+    if synonyms:
+        topic = lexicon.read_compounds(topic)  # "back-to-back" as the letter's "consecutive" (WordNet)
     expanded = " ".join([lexicon.expand(topic), *lexicon.negated_compounds(topic)])
     intents = tuple(dict.fromkeys(_intents(text) + _intents(topic)))  # as typed, and as read ("lit search")
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)

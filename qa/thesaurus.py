@@ -15,6 +15,9 @@ And one relation through definitions: a rare word that the definition of one of 
 uses ("refractory": "stubbornly resistant to authority or control") is the letter's topic in other words, as
 a synonym is: a question saying "resistant" or "chromosomes" asks of refractoriness and cytogenetics.
 
+And the hyphenated compounds ("back-to-back", filed with "consecutive"): a compound's stem matches no word of the
+letter, so one whose synset holds exactly one word the letter uses is read as that word.
+
 The nouns whose commonest sense is in one lexicographer file, noun.communication, are read too: the words
 for a piece of writing, with which a question may point at the letter itself ("Who is this document for?").
 
@@ -63,10 +66,11 @@ HYPERNYMS = ("@", "@i")
 PERTAINYM = "\\"
 
 
-def _synset_records(folder: Path, pos: str, keep_case: bool = False
+def _synset_records(folder: Path, pos: str, keep_case: bool = False, compounds: bool = False
                     ) -> Iterator[tuple[str, str, list[str], list[tuple[str, str]]]]:
     """Each synset of one part of speech: its offset, its lexicographer file, its single-word lemmas (lower-cased
-    unless `keep_case`: a proper noun is written capitalised) and the pointers it has that are read here, as
+    unless `keep_case`: a proper noun is written capitalised; hyphenated ones too with `compounds`:
+    "back-to-back") and the pointers it has that are read here, as
     (symbol, offset); a head adjective's "&" points at its satellites and is left out.
 
     A data line reads: offset, lexicographer file, type ("s" for a satellite), word count (hex), then each word
@@ -86,7 +90,8 @@ def _synset_records(folder: Path, pos: str, keep_case: bool = False
             read = [(symbol, offset) for symbol, offset, target in pointers
                     if symbol in HYPERNYMS or (symbol == SATELLITE_HEAD and fields[2] == "s")
                     or (symbol == PERTAINYM and target == "n")]
-            yield fields[0], fields[1], [w if keep_case else w.lower() for w in lemmas if w.isalpha()], read
+            single = [w for w in lemmas if w.isalpha() or (compounds and w.replace("-", "").isalpha())]
+            yield fields[0], fields[1], [w if keep_case else w.lower() for w in single], read
 
 
 def synsets(folder: Path | None = None) -> Iterator[list[str]]:
@@ -263,6 +268,22 @@ def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
             key = stem(w)
             if key not in letter_stems:
                 table.setdefault(key, min(theirs))
+    return dict(sorted(table.items()))
+
+
+def letter_compounds(vocabulary: set[str], letter_stems: set[str], stem: Callable[[str], str],
+                     usable: Callable[[str], bool]) -> dict[str, str]:
+    """A hyphenated WordNet lemma the letter does not write -> its one synonym the letter uses ("back-to-back":
+    consecutive, "in-between": middle). A compound's stem matches no word of the letter, so its synonym is read in
+    its place; one with two synonyms the letter uses ("get-go": first, start) says neither for sure."""
+    table: dict[str, str] = {}
+    folder = wordnet_dir()
+    for pos in PARTS_OF_SPEECH:
+        for _, _, lemmas, _ in _synset_records(folder, pos, compounds=True):
+            theirs = sorted({w for w in lemmas if w.isalpha() and usable(w) and stem(w) in letter_stems})
+            for w in lemmas:
+                if "-" in w and w not in vocabulary and len(theirs) == 1:
+                    table.setdefault(w, theirs[0])
     return dict(sorted(table.items()))
 
 

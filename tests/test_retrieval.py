@@ -1315,6 +1315,21 @@ def test_a_word_whose_wordnet_synonym_the_letter_uses_is_not_unknown(service) ->
     assert service.retriever.analyse("Is daratumumab retreatment studied in amyloidosis?").unknown == ("amyloidosis",)
 
 
+def test_an_english_compound_is_read_as_the_letters_one_word_for_it(service) -> None:  # type: ignore[no-untyped-def]
+    """WordNet files "back-to-back" with "consecutive", the word EMMY's rows use; a compound matches no word of the
+    letter by its stem, so it is read as that word, hyphenated or written apart (three words: "in between", two,
+    stays as written). EMMY gives median OS, not PFS, for a consecutive line."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.compounds["back-to-back"] == "consecutive"
+    assert lexicon.read_compounds("lines given back to back") == "lines given consecutive"
+    assert lexicon.read_compounds("lines in between") == "lines in between"
+    asked = "EMMY - median PFS for back-to-back anti-CD38 lines?"
+    assert service.retriever.search(asked).refused_by == "cohort_scope_check"
+    assert _without(service, wordnet_synonyms=False).search(asked).refused_by is None
+    given = "EMMY - median OS for back-to-back anti-CD38 lines?"
+    assert "Median OS in patients with anti-CD38 in a consecutive line" in service.ask(given).passages[0].highlight
+
+
 def test_a_row_its_group_passage_already_shows_gives_way_to_the_next_passage(service) -> None:  # type: ignore[no-untyped-def]
     """Talbot et al's 'Non-consecutive lines of anti-CD38' rows are also one row-group passage. Ranked below
     it, a row of it shows a reader nothing new: the next passage takes its place. Switched off, the rows fill

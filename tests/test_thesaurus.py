@@ -10,6 +10,7 @@ from qa.errors import ModelUnavailable
 from qa.lexicon import _stem, _topical, zipf
 from qa.thesaurus import (
     communication_nouns,
+    letter_compounds,
     letter_glosses,
     letter_pertainyms,
     letter_synonyms,
@@ -28,6 +29,15 @@ def test_synsets_are_read_from_the_wordnet_database() -> None:
     sets = [s for s in synsets() if "citation" in s]
     assert any("reference" in s for s in sets)
     assert all(w.isalpha() and w == w.lower() for s in sets for w in s)  # phrases ("plump_for") left out
+
+
+def test_a_letters_compounds_map_to_its_one_synonym_of_them() -> None:
+    vocabulary = {"consecutive", "first", "start", "middle", "the"}
+    table = letter_compounds(vocabulary, {_stem(w) for w in vocabulary}, _stem, _topical)
+    assert table["back-to-back"] == "consecutive"
+    assert table["in-between"] == "middle"
+    assert "get-go" not in table  # "first" and "start" both: neither for sure
+    assert all("-" in c for c in table)  # single words are the thesaurus's
 
 
 def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
