@@ -136,6 +136,7 @@ class Lexicon:
     _negated: re.Pattern[str] | None = None  # "not refractory", "never sensitive": its non- compounds in words
     _synonym_pattern: re.Pattern[str] | None = None
     _compound_pattern: re.Pattern[str] | None = None
+    _short_form_table: dict[str, str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
@@ -240,6 +241,10 @@ class Lexicon:
         for abbr, long in self.abbreviations.items():
             if len(long.split()) >= 2 and long.lower() in lowered:
                 extra.append(abbr.upper())
+        # (a word of another long form before it says which: "partial response rate" is no ORR)
+        extra.extend(abbr.upper() for tail, abbr in self._short_forms().items()
+                     if (m := re.search(rf"(?<!\w){re.escape(tail)}s?(?!\w)", lowered))
+                     and not set(lowered[:m.start()].split()[-1:]) & self._long_form_words())
         extra.extend(a.upper() for a in self.combinations_named(question))
         for surface, canonical in self.synonyms.items():
             if " " in surface and surface in lowered:
@@ -247,6 +252,26 @@ class Lexicon:
         # What the question already says, as whole words ("DUR" is not said by "duration").
         extra = [e for e in dict.fromkeys(extra) if not re.search(rf"(?<!\w){re.escape(e.lower())}(?!\w)", lowered)]
         return f"{question} ({'; '.join(extra)})" if extra else question
+
+    def _short_forms(self) -> dict[str, str]:
+        """An abbreviation's long form without its first word, where that word is an everyday one ("response rate"
+        for ORR, "overall response rate"; "Myeloma Working Group" for IMWG): readers leave it out. Not a compound
+        first word, which says which kind ("high-risk" of HRCA), nor a tail opening on a grammar word or one that
+        is another abbreviation's long form."""
+        if self._short_form_table is None:
+            longs = {long.lower() for long in self.abbreviations.values()}
+            table: dict[str, str] = {}
+            for abbr, long in self.abbreviations.items():
+                first, *rest = long.lower().split()
+                tail = " ".join(rest)
+                if len(rest) >= 2 and first.isalpha() and zipf(first) >= TERM_ZIPF and rest[0] not in STOPWORDS \
+                        and tail not in longs:
+                    table[" ".join(words(tail))] = abbr
+            self._short_form_table = table
+        return self._short_form_table
+
+    def _long_form_words(self) -> set[str]:
+        return {w for long in self.abbreviations.values() for w in words(long) if w not in STOPWORDS}
 
     def abbreviations_spelled_out(self, text: str) -> list[str]:
         """The abbreviations of two or more words whose words `text` writes in full, as whole words: "duration

@@ -1315,6 +1315,24 @@ def test_a_word_whose_wordnet_synonym_the_letter_uses_is_not_unknown(service) ->
     assert service.retriever.analyse("Is daratumumab retreatment studied in amyloidosis?").unknown == ("amyloidosis",)
 
 
+def test_an_abbreviations_long_form_without_its_everyday_first_word_names_it(service) -> None:  # type: ignore[no-untyped-def]
+    """Readers write "response rate" for the letter's "overall response rate (ORR)": the tail of a long form after
+    an everyday first word names the abbreviation, unless another long form's word says which ("partial response
+    rate") or the first word is a compound saying which kind ("high-risk" of HRCA). Read so, the response rate of
+    a group Abdallah et al give none for is refused, as its ORR is."""
+    lexicon = service.index.lexicons[DOC]
+    assert "(ORR)" in lexicon.expand("Szabo: response rates with vs without retreatment?")
+    assert "ORR" not in lexicon.expand("Partial response rate on retreatment in Abdallah et al?")
+    assert "HRCA" not in lexicon.expand("How many had a cytogenetic abnormality in Tan et al?")
+    asked = "Abdallah et al - response rate on retreatment among the patients with extramedullary disease?"
+    assert service.retriever.search(asked).refused_by == "cohort_scope_check"
+    lexicon._short_form_table = {}
+    try:
+        assert service.retriever.search(asked).refused_by is None
+    finally:
+        lexicon._short_form_table = None
+
+
 def test_an_english_compound_is_read_as_the_letters_one_word_for_it(service) -> None:  # type: ignore[no-untyped-def]
     """WordNet files "back-to-back" with "consecutive", the word EMMY's rows use; a compound matches no word of the
     letter by its stem, so it is read as that word, hyphenated or written apart (three words: "in between", two,
