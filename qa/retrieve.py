@@ -1131,7 +1131,10 @@ def _listed(note: str, common_zipf: float) -> set[str]:
         if i and (not first or (first.isalpha() and zipf(first) >= GRAMMAR_ZIPF)):
             break
         items.append(part)
-    return {t for w in words(" ".join(items)) if zipf(w) < common_zipf
+    # (and each member written whole, as a question writes it: "del(17p)" as del17p, "1q+" as 1q)
+    whole = [j for raw in re.split(r"[\s,/]+", " ".join(items))
+             if ";" not in raw and (j := re.sub(r"[()\[\]+.]", "", raw).lower()) != raw.lower().rstrip(".")]
+    return {t for w in [*words(" ".join(items)), *whole] if zipf(w) < common_zipf
             for t in lexical_tokens(w) if len(t) > 1 and not t.isdigit()}
 
 
@@ -1905,8 +1908,11 @@ class Retriever:
             return "study_scope_check: time on treatment"  # "how long did they stay on their first line", of EMMY
         if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
             return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
+        # (a member given in brackets as an example of the group asked is not asked: "high-risk abnormalities (1q
+        # gain etc)")
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(
-                {t for t in query.terms if all(t in self.members_only.get(sid, ()) for sid in studies)})):
+                {t for t in lexical_tokens(lexicon.canonical(re.sub(r"\s\([^)]*\)", " ", query.topic)))
+                 if all(t in self.members_only.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al
         if self.settings.outcome_scope_check and OTHER_LABEL.search(query.topic) and MEMBERSHIP_ASKED.search(
                 query.topic) and not any(study.others_listed for study in named):
@@ -1959,8 +1965,9 @@ class Retriever:
         if self.settings.outcome_scope_check and TRIAL_ASKED.search(query.topic) and not any(
                 study.trial_named for study in named):
             return "study_scope_check: trial name"  # "which trial" of Abdallah et al's "patients from a clinical trial"
+        # (which hospitals "made up" a study's centers asks the institutions, not a definition)
         if self.settings.outcome_scope_check and DEFINITION_ASKED.search(query.topic) and not any(
-                study.defines for study in named):
+                study.defines for study in named) and not INSTITUTION_ASKED.search(query.topic):
             return "study_scope_check: definition"  # "how did EMMY define refractory", of a study defining nothing
         if self.settings.outcome_scope_check and not any(study.aberrations for study in named) and (
                 ABERRATIONS_ASKED.search(query.topic)

@@ -2130,6 +2130,14 @@ def test_a_number_of_one_member_of_a_group_is_refused(service) -> None:  # type:
     assert service.retriever.search("How many patients had del17p in Szabo et al?").answerable is False
     assert service.ask("What counted as 'DARZALEX + other' in Tan et al?").answerable is True
     assert service.ask("How many retreated patients got DARZALEX + other in Tan et al?").answerable is True
+    # a member as a question writes it whole: Tan et al's "del(17p)" as del17p, "1q+" as 1q; one given in brackets as
+    # an example of the group asked is not asked
+    assert {"del17p", "1q"} <= members["tan-2024"]
+    assert service.retriever.search("Tan high-risk group - how many had del17p?").refused_by == (
+        "study_scope_check: del17p of a group")
+    assert service.retriever.search("Tan et al: how many of the high-risk patients had gain of 1q?").refused_by == (
+        "study_scope_check: 1q of a group")
+    assert service.ask("Tan et al: proportion with high-risk cytogenetic abnormalities (1q gain etc)?").answerable
 
 
 
