@@ -1780,8 +1780,8 @@ class Retriever:
                         for t in lexical_tokens(w)) - self.drug_names - self.every_study_says
                         - set(lexical_tokens("exclusion criteria")),
                     noted_rows=frozenset(
-                        t for c in passages if c.row and ROW_NOTE.search(c.text)
-                        for t in lexical_tokens(lexicons[c.document].canonical(" ".join(c.row)))) - self.drug_names,
+                        t for c in passages if c.row and ROW_NOTE.search(c.text)  # (the row's own label)
+                        for t in lexical_tokens(lexicons[c.document].canonical(c.row[-1]))) - self.drug_names,
                     methods=frozenset(name for name, (_, stated) in METHODS.items()
                                       if any(stated.search(c.text) for c in passages)),
                     graded=tuple(line for c in passages for line in self._graded.get(c.id, ())),

@@ -2319,6 +2319,14 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?",
       "why are the D1 and D2 groups smaller in the Souren side-effect table, 20 and 21 instead of 22?",
       "What made people stop therapy in Abdallah et al's chart review of patients who were given DARZALEX again?"]),
+    # a note on a row explains that row, not the rows its parent heads: EMMY's notes on its sequence rows do not
+    # explain a choice of antibody, nor Souren et al's on their DARZALEX/PI row a therapy in between
+    ("Why did some EMMY patients get the other CD38 antibody on retreatment instead of the same one?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?"]),
+    ("Why did some Freiburg patients get a different therapy in between their DARZALEX lines?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["Did some Freiburg patients get a different therapy in between their DARZALEX lines?"]),
     ("In Szabo et al, why were some patients not rechallenged with DARZALEX after stopping their index regimen?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
      ["In Szabo et al, why did patients stop their index regimen?"]),
