@@ -1104,7 +1104,25 @@ class Cohorts:
                                       and any(not own & (described | label) for own in named)
                                       for label, described in rows):
                 return " ".join(sorted(set().union(*named) & asked))
+            # A cohort of the study set against the patients outside it ("the Szabo patients who got dara
+            # retreatment vs those who didn't"), where its baseline tables describe all of them as one ("Discontinued
+            # IR (N=474)"), naming neither.
+            # (a characteristic its results give for the cohorts, the response after retreatment, is theirs)
+            contrasted = asked & self.study_cohorts.get(sid, set())
+            characteristic = what & set().union(*(label for label, _ in rows))
+            if contrasted and rows and COHORT_CONTRASTED.search(query.topic) and not any(
+                    contrasted & described for _, described in rows) and not any(
+                    characteristic & statement.terms for statement in self.passages.get(sid, [])):
+                return " ".join(sorted(contrasted)) + " against the rest"
         return None
+
+
+# Patients of a group set against the rest: "… who received retreatment compared with those who did not", "with
+# vs without retreatment", "retreated or not".
+COHORT_CONTRASTED = re.compile(
+    r"\b(?:vs\.?|versus|compared\s+(?:with|to)|and|or|than)\s+(?:(?:those|patients|pts|people|the\s+ones|ones)\s+)?"
+    r"(?:who\s+|that\s+)?(?:did\s+not|didn'?t|were\s+not|weren'?t|had\s+not|hadn'?t|not|without|never)\b",
+    re.IGNORECASE)
 
 
 def _word_pairs(text: str) -> set[tuple[str, str]]:

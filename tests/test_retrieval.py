@@ -2366,6 +2366,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check", "cohort_scope_check",
      ["What were median PFS and OS for the retreatment cohort in the RRMM retrospective from MSK?",
       "In Tan et al, how many were refractory at the start of retreatment?"]),
+    # a baseline of a cohort set against the rest, where the baseline table describes all of them as one
+    ("What was the median age of the Szabo et al patients who got DARZALEX retreatment vs those who didn't?",
+     "cohort_scope_check: baseline of retreat against the rest", "cohort_scope_check",
+     ["What was the median age of the Szabo et al patients?",
+      "In Szabo et al, what was the median OS with vs without DARZALEX retreatment?",
+      "Szabo et al: progression as best response after the first retreatment, retreated vs not?"]),
     ("In Szabo et al, what was the median OS of high risk FISH patients?", "cohort_scope_check", "cohort_scope_check",
      ["How many Szabo et al patients had high risk FISH?"]),
     # how long responses lasted, asked of the cohort the study gives no duration of response for
