@@ -88,7 +88,9 @@ STATUS_ASKED = re.compile(
     r"|\bwill\b[^?.]*?\bbe\s+(?:next\s+)?(?:updated|revised|published|released)\b|\bnext\s+be\s+(?:updated|revised)\b"
     # … and what became of a paper since (a poster "since published as a full paper")
     r"|\b(?:since|yet|subsequently|later)\s+(?:been\s+)?published\b|\bpublished\s+(?:yet|since)\b"
-    r"|\bfull(?:[\s-]+(?:length|text))?\s+(?:peer[\s-]+reviewed\s+)?(?:paper|publication|manuscript|article)\b",
+    # (not which form it has: "a full paper or a meeting presentation?", which its reference entry says)
+    r"|\bfull(?:[\s-]+(?:length|text))?\s+(?:peer[\s-]+reviewed\s+)?(?:paper|publication|manuscript|article)\b"
+    r"(?!\s+or\s+(?:an?\s+)?(?:\w+\s+)?(?:presentation|poster|abstract)s?\b)",
     re.I)
 
 # A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN

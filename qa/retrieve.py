@@ -1891,7 +1891,9 @@ class Retriever:
             return None
         lexicon = self.index.lexicons[document]
         named = [self._study_words(sid) for sid in studies]
-        if self.settings.dates_scope_check and query.dates and not any(study.dated for study in named):
+        # (the literature search's date, asked where an everyday word names a study: "evidence review")
+        if self.settings.dates_scope_check and query.dates and not any(study.dated for study in named) and not (
+                "literature_search" in query.intents and not query.study_named):
             return "dates_scope_check"  # dates asked of studies that give none ("which years" of Abdallah et al)
         if self.settings.landmark_scope_check and (
                 months := query.landmarks - set().union(*(study.landmarks for study in named))):

@@ -1849,6 +1849,20 @@ def test_who_runs_a_study_now_and_when_results_are_expected_is_refused(  # type:
     assert service.retriever.search(status).refused_by == "status_scope_check"
     assert service.retriever.analyse("What results did Szabo et al report for OS?").status is False
     assert service.retriever.analyse("Where was the Tan et al poster published?").status is False
+    # which form the data has, its reference entry says
+    form = "Was the Tan retreatment data a full paper or a meeting presentation?"
+    assert service.retriever.analyse(form).status is False and service.ask(form).answerable is True
+
+
+def test_the_literature_searchs_date_is_asked_where_an_everyday_word_names_a_study(  # type: ignore[no-untyped-def]
+        service) -> None:
+    """"review" is among Abdallah et al's names (their chart review), who give no dates; "the evidence review
+    behind this response" with "databases searched" asks the literature search's date, which the letter gives."""
+    asked = "How up to date is the evidence review behind this response - on what date were the databases searched?"
+    assert service.retriever.analyse(asked).studies == ("abdallah-2023",)
+    assert service.ask(asked).answerable is True
+    assert service.retriever.search("Which years did the Abdallah chart review cover?").refused_by == (
+        "dates_scope_check")
 
 
 def test_the_time_from_diagnosis_to_retreatment_is_asked_of_a_study_that_gives_one(  # type: ignore[no-untyped-def]
