@@ -90,7 +90,7 @@ STATUS_ASKED = re.compile(
     r"|\b(?:since|yet|subsequently|later)\s+(?:been\s+)?published\b|\bpublished\s+(?:yet|since)\b"
     # (not which form it has: "a full paper or a meeting presentation?", which its reference entry says)
     r"|\bfull(?:[\s-]+(?:length|text))?\s+(?:peer[\s-]+reviewed\s+)?(?:paper|publication|manuscript|article)\b"
-    r"(?!\s+or\s+(?:an?\s+)?(?:\w+\s+)?(?:presentation|poster|abstract)s?\b)",
+    r"(?!\s+or\s+(?:\w+\s+){0,3}?(?:presentation|poster|abstract)s?\b)",
     re.I)
 
 # A question asking what a clinical practice guideline or consensus says ("the IMWG guidelines", "the NCCN

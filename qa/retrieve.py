@@ -636,6 +636,22 @@ def characteristics(chunks: list[Chunk], lexicons: dict[str, Lexicon]) -> dict[s
     return found
 
 
+def followers(chunks: list[Chunk], stems: set[str], lexicons: dict[str, Lexicon]) -> dict[str, set[str]]:
+    """The outcome words the letter writes only as the first word of a term it defines, with the word after it:
+    "advers" -> {"event"} (its "adverse events (AEs)", "treatment-emergent adverse event"). Written before another
+    word, such a word is another term."""
+    defined = {pair for lexicon in lexicons.values() for long in lexicon.abbreviations.values()
+               for pair in itertools.pairwise(lexical_tokens(long))}
+    after: dict[str, set[str | None]] = {}
+    for c in chunks:
+        tokens = lexical_tokens(c.text)
+        for i, t in enumerate(tokens):
+            if t in stems:
+                after.setdefault(t, set()).add(tokens[i + 1] if i + 1 < len(tokens) else None)
+    return {t: {n for n in found if n} for t, found in after.items()
+            if found and all(n is not None and (t, n) in defined for n in found)}
+
+
 def outcome_stems(chunks: list[Chunk], common_zipf: float, lexicons: dict[str, Lexicon] | None = None) -> set[str]:
     """What the studies report, as stems: the rarer words (Zipf below `common_zipf`) of the rows of their
     Patient Characteristics, Efficacy and Safety tables and of those tables' titles (cytogenetics, VGPR,
@@ -1398,6 +1414,7 @@ class Retriever:
         self.chunks_by_term = {t: np.array(p, dtype=np.int64) for t, p in holding.items()}
         self.idf = {t: float(np.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))) for t, p in self.chunks_by_term.items()}
         self.outcome_stems = outcome_stems(index.chunks, settings.common_zipf, index.lexicons)
+        self.followers = followers(index.chunks, self.outcome_stems, index.lexicons)
         self.characteristics = characteristics(index.chunks, index.lexicons)
         self.moments = moments(index.chunks, index.lexicons)
         self.combined = combined_only(index.chunks)
@@ -2057,7 +2074,11 @@ class Retriever:
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
             plain_stems = lexical_tokens(" ".join(plain))
-            wanted |= {t for t in plain_stems if t in self.outcome_stems
+            # A word the letter writes only before one next word ("adverse" of "adverse events") is another term
+            # before another word ("adverse chromosomal changes": high-risk cytogenetics, not an event).
+            other_term = {t for t, after in itertools.pairwise(lexical_tokens(" ".join(query.content)))
+                          if t in self.followers and after not in self.followers[t]}
+            wanted |= {t for t in plain_stems if t in self.outcome_stems and t not in other_term
                        and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
             # A patient characteristic one word names, by that word or a synonym ("race" of Souren et al,
             # whose table gives gender, age and stage, not race).

@@ -25,7 +25,7 @@ from qa.lexicon import (
 )
 from qa.parse import normalise
 from qa.query import asked_sentences, grade_sets, grades, landmarks
-from qa.retrieve import Passage, Retriever, Statement
+from qa.retrieve import Passage, Retriever, Statement, followers
 from qa.schemas import AskResponse
 
 pytestmark = pytest.mark.slow
@@ -1850,8 +1850,26 @@ def test_who_runs_a_study_now_and_when_results_are_expected_is_refused(  # type:
     assert service.retriever.analyse("What results did Szabo et al report for OS?").status is False
     assert service.retriever.analyse("Where was the Tan et al poster published?").status is False
     # which form the data has, its reference entry says
-    form = "Was the Tan retreatment data a full paper or a meeting presentation?"
-    assert service.retriever.analyse(form).status is False and service.ask(form).answerable is True
+    for form in ["Was the Tan retreatment data a full paper or a meeting presentation?",
+                 "Is the MSK (Tan) rechallenge data a full paper or only a meeting poster?"]:
+        assert service.retriever.analyse(form).status is False and service.ask(form).answerable is True
+
+
+def test_a_word_the_letter_writes_only_in_a_defined_term_is_another_term_before_another_word(  # type: ignore[no-untyped-def]
+        service) -> None:
+    """The letter writes "adverse" only in "adverse events (AEs)" and "treatment-emergent adverse event":
+    "adverse chromosomal changes" asks high-risk cytogenetics, which EMMY reports, not adverse events, which it
+    does not."""
+    assert service.retriever.followers["advers"] == {"event"}
+    changes = "Were many of the French EMMY patients carrying adverse chromosomal changes?"
+    assert service.ask(changes).answerable is True
+    assert service.retriever.search("What adverse events were reported in EMMY?").answerable is False
+    service.retriever.followers = {}
+    try:
+        assert service.retriever.search(changes).answerable is False
+    finally:
+        service.retriever.followers = followers(service.index.chunks, service.retriever.outcome_stems,
+                                                service.index.lexicons)
 
 
 def test_the_literature_searchs_date_is_asked_where_an_everyday_word_names_a_study(  # type: ignore[no-untyped-def]
