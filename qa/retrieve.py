@@ -2053,7 +2053,7 @@ class Retriever:
         # for IMiD, defined elsewhere as "immunomodulatory agent"): its rarer spelled-out words are enough.
         wanted = {t for w in asked if not self._spelled_out(lexicon.abbreviations[w], known)
                   for t in lexical_tokens(w)}
-        if self.settings.figures_scope_check and figure_asked(query):
+        if self.settings.figures_scope_check and figure:
             # A number asked of a defined term: the study must use it where it reports figures (its baseline
             # and results sections, its tables), not only where its design announces it ("Secondary endpoint:
             # … duration of response (DUR)" in a study that reports none).

@@ -202,8 +202,18 @@ def pertainyms(folder: Path | None = None) -> tuple[tuple[str, tuple[str, ...]],
 
 
 @functools.cache
+def _lemma_sets() -> tuple[tuple[str, ...], ...]:
+    """Every synset's lemmas, the hyphenated ones too ("back-to-back"), read once for the synonyms and the
+    compounds."""
+    folder = wordnet_dir()
+    return tuple(tuple(lemmas) for pos in PARTS_OF_SPEECH
+                 for _, _, lemmas, _ in _synset_records(folder, pos, compounds=True))
+
+
+@functools.cache
 def _synsets_cached() -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(s) for s in [*synsets(), *satellites()] if len(s) > 1)
+    single = (tuple(w for w in lemmas if w.isalpha()) for lemmas in _lemma_sets())
+    return tuple(tuple(s) for s in [*single, *satellites()] if len(s) > 1)
 
 
 # WordNet's own rules for the base form of an inflected word (morphy(7WN)): each part of speech's endings, and
@@ -277,13 +287,13 @@ def letter_compounds(vocabulary: set[str], letter_stems: set[str], stem: Callabl
     consecutive, "in-between": middle). A compound's stem matches no word of the letter, so its synonym is read in
     its place; one with two synonyms the letter uses ("get-go": first, start) says neither for sure."""
     table: dict[str, str] = {}
-    folder = wordnet_dir()
-    for pos in PARTS_OF_SPEECH:
-        for _, _, lemmas, _ in _synset_records(folder, pos, compounds=True):
-            theirs = sorted({w for w in lemmas if w.isalpha() and usable(w) and stem(w) in letter_stems})
-            for w in lemmas:
-                if "-" in w and w not in vocabulary and len(theirs) == 1:
-                    table.setdefault(w, theirs[0])
+    for lemmas in _lemma_sets():
+        if not any("-" in w for w in lemmas):
+            continue
+        theirs = sorted({w for w in lemmas if w.isalpha() and usable(w) and stem(w) in letter_stems})
+        for w in lemmas:
+            if "-" in w and w not in vocabulary and len(theirs) == 1:
+                table.setdefault(w, theirs[0])
     return dict(sorted(table.items()))
 
 
