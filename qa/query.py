@@ -337,6 +337,9 @@ LAY_ROUTES = ((re.compile(r"\b(?:into|in|through)\s+(?:a|the)\s+vein\b", re.I), 
               (re.compile(r"\bunder\s+the\s+skin\b", re.I), "subcutaneously"))
 # A patient's age and sex as clinic notes write them: "72F", "68 M", "a 59yo M".
 AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
+# A line of therapy by its number: "2L" second line, "3L+" third line or later.
+LINE_OF_THERAPY = re.compile(r"(?<![\w/.-])([1-9])L(\+)?(?![\w/])", re.I)
+LINE_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 
 
 def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
@@ -345,6 +348,8 @@ def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     for lay, route in LAY_ROUTES:
         text = lay.sub(route, text)
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
+    text = LINE_OF_THERAPY.sub(lambda m: f"{LINE_ORDINALS[int(m.group(1)) - 1]} line"
+                               + (" or later" if m.group(2) else ""), text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 

@@ -549,6 +549,12 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     assert service.retriever.search(median).refused_by == "study_scope_check: os"
     assert _without(service, read_shorthand=False).search(median).answerable is True
     assert service.retriever.analyse("tan mos of f/u and mRNA").topic == "tan months of follow-up and mRNA"
+    # A line of therapy by its number: "2L" is a second line (unread, "2l" is a word the letter lacks).
+    line = "ciardiello abstract on dara-based 2L after dara-containing induction - when was the meeting?"
+    assert "dara-based second line after" in service.retriever.analyse(line).topic
+    assert service.retriever.analyse("outcomes in 3L+ pts").topic == "outcomes in third line or later patients"
+    assert service.ask(line).answerable is True
+    assert _without(service, read_shorthand=False).analyse(line).unknown == ("2l",)
     lit = "when was the lit search done"
     assert service.retriever.analyse(lit).intents == ("literature_search",)
     assert service.retriever.search(lit).passages[0].chunk.kind == "literature_search"
