@@ -270,8 +270,10 @@ DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?
                               r"\bcount(?:s|ed)?\s+(?:\w+\s+){0,3}?(?:as|toward|towards)\b|"
                               # how a study told one group from another ("how did EMMY decide who was
                               # 'sensitive' - what cutoff?", "what criterion separated responsive patients")
-                              r"\bdecide[ds]?\s+(?:who|whether|which)\s+(?:\w+\s+)?(?:was|were|is|are)\b|\bcut-?\s?offs?\b|\bthresholds?\b|"
-                              r"\bcriteri(?:on|a)\b[^?]*?\b(?:count|call|decid|judg|separat|distinguish|consider)\w*|"
+                              r"\bdecide[ds]?\s+(?:who|whether|which|if)\s+(?:\w+\s+){0,2}?(?:was|were|is|are)\b|\bcut-?\s?offs?\b|"
+                              r"\bthresholds?\b|\bcriteri(?:on|a)\b[^?]*?\b(?:count|call|decid|judg|separat|distinguish|"
+                              r"consider|deem|designat)\w*|\bcriteri(?:on|a)\b[^?]*?\blabel(?:l?ed|l?ing|s)?\s+"
+                              r"(?:someone|somebody|patients?|them|people|a\s+patient)\b|"
                               # what a group is made of ("which drug classes make up tri-refractory", "quadri-
                               # refractory - which four drugs does that refer to", "refractory to which drugs")
                               r"\b(?:make|makes|made|making)\s+up\b|\brefers?\s+to\b|"
@@ -284,7 +286,11 @@ DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:�
 # was" and "defined".
 TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(?:y|ied|ies|ying))\s+"
                           r"(?:the\s+|their\s+|a\s+|an\s+)?(?:terms?\s+)?(?P<after>[^?.,;:()]+)|\bhow\s+(?:was|were|is|are)\s+"
-                          r"(?P<between>(?:[\w'’+/-]+\s+){1,3}?)(?:defined|classified)\b", re.IGNORECASE)
+                          r"(?P<between>(?:[\w'’+/-]+\s+){1,3}?)(?:defined|classified)\b|"
+                          # … or after whom a study's criteria name so ("what criteria did they use to call someone
+                          # dara-refractory")
+                          r"\b(?:call|label|deem|designate|count|consider)(?:l?ed|s)?\s+(?:someone|somebody|patients?|"
+                          r"them|people|a\s+patient)\s+(?:as\s+)?(?P<called>[^?.,;:()]+)", re.IGNORECASE)
 
 # Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
 # and as a study states it ("The clinics medical information and documentation system was utilized to collect all
@@ -2094,7 +2100,7 @@ class Retriever:
         abbreviation it defines ("HRCAs are defined as …"); the product's names say nothing of which term."""
         for m in TERM_DEFINED.finditer(query.topic):
             term: list[str] = []
-            for w in words(m.group("after") or m.group("between")):
+            for w in words(m.group("after") or m.group("between") or m.group("called")):
                 if term and w.isalpha() and zipf(w) >= GRAMMAR_ZIPF and w not in lexicon.abbreviations:
                     break
                 term.append(w)

@@ -2087,8 +2087,14 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
                   "Which drug classes make up tri-refractory in the EMMY study?",
                   "EMMY penta-refractory = refractory to which five drugs?",
                   "How did EMMY decide who was sensitive to anti-CD38 - what cutoff?",
-                  "What criteria did the EMMY team use to count a patient as responsive to anti-CD38?"]:
+                  "What criteria did the EMMY team use to count a patient as responsive to anti-CD38?",
+                  "How did the EMMY investigators decide whether a patient was still sensitive to anti-CD38?"]:
         assert service.retriever.search(asked).refused_by == "study_scope_check: definition", asked
+    # whom a study's criteria call so is the term defined, of a study that defines other terms (Tan et al's HRCAs)
+    called = "Tan MSK: what criteria did they use to label someone dara-refractory?"
+    assert service.retriever.search(called).refused_by == "study_scope_check: definition of refractori"
+    assert _without(service, outcome_scope_check=False).search(called).answerable is True
+    assert service.ask("Szabo: what criteria did they use to call someone high risk?").answerable is True
     assert service.ask("What cutoff did Szabo et al use to detect high-risk aberrations?").answerable is True
     assert service.ask("How did the EMMY study decide who to include?").answerable is True
 
