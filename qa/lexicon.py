@@ -393,10 +393,14 @@ class Lexicon:
     def study_kinds(self, question: str) -> set[str]:
         """Words the letter lacks that follow a word naming one of its studies: what a question calls the study
         ("the French registry", "the real-world dataset"), not a topic the letter would have to cover. An illness
-        or a drug is still a topic ("EMMY amyloidosis patients")."""
-        tokens = words(question)
-        return {word for before, word in zip(tokens, tokens[1:], strict=False) if word not in self.vocabulary
-                and not self.names_a_medical_topic(word) and any(self.names_in({before}, p) for p in self.studies)}
+        or a drug is still a topic ("EMMY amyloidosis patients"), and so is an initialism the letter does not
+        define ("Souren MRD negativity"): a kind of study is a word, not a measure's capitals."""
+        written = TOKEN.findall(fold(normalise(question)))
+        tokens = [w.lower() for w in written]
+        return {word for before, word, as_written in zip(tokens, tokens[1:], written[1:], strict=False)
+                if word not in self.vocabulary and not self.names_a_medical_topic(word)
+                and not (len(as_written) > 1 and as_written.isupper())
+                and any(self.names_in({before}, p) for p in self.studies)}
 
     @staticmethod
     def names_in(tokens: set[str], profile: StudyProfile) -> set[str]:

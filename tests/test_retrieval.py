@@ -1760,6 +1760,10 @@ def test_what_a_question_calls_a_study_is_no_topic(service, monkeypatch) -> None
     lexicon = service.index.lexicons[DOC]
     assert lexicon.study_kinds(question) == {"registry"}
     assert lexicon.study_kinds("How many EMMY amyloidosis patients were there?") == set()  # an illness is a topic
+    # and so is a measure's initialism the letter does not define
+    mrd = "Souren: MRD negativity rate after dara re-treatment?"
+    assert lexicon.study_kinds(mrd) == set() and lexicon.study_kinds(mrd.replace("MRD", "mrd")) == {"mrd"}
+    assert service.retriever.search(mrd).refused_by == "unknown words: mrd, negativity"
     assert service.retriever.analyse(question).unknown == ("velcade",)
     assert service.retriever.search(question).answerable is True
     monkeypatch.setattr(Lexicon, "study_kinds", lambda self, question: set())
