@@ -199,16 +199,18 @@ ASSESSED_ASKED = re.compile(r"\b(?:did|do|does|was|were|is|are)\b[^?]*?\b(?:asse
                             r"look\w*\s+at|track|collect|record|captur)\w*", re.IGNORECASE)
 # Whether a measure was an endpoint, asked ("was DUR an endpoint", "which endpoints"), not said in a scene.
 _ENDPOINT = r"(?:end-?\s?points?|outcome\s+measures?|objectives?)"
-ENDPOINT_ASKED = re.compile(rf"\b(?:was|were|is|are)\b[^?]*?\b{_ENDPOINT}\b|\b(?:what|which)\s+(?:\w+\s+){{0,3}}?"
-                            rf"{_ENDPOINT}\b", re.IGNORECASE)
+ENDPOINT_ASKED = re.compile(rf"(?:\b(?:was|were|is|are)\b|['’]s\b)[^?]*?\b{_ENDPOINT}\b|"
+                            rf"\b(?:what|which)\s+(?:\w+\s+){{0,3}}?{_ENDPOINT}\b", re.IGNORECASE)
 
 
 def figure_asked(query: Query) -> bool:
     """Whether a question asks a measure's figure ("Souren - duration of response for each line?"), not whether it
-    was assessed ("did they measure how long responses lasted") or an endpoint ("was DUR an endpoint"; a number
-    word asks the figure after all: "DUR was an endpoint - what was the median DUR?")."""
+    was assessed ("did they measure how long responses lasted"), an endpoint ("was DUR an endpoint"; a number
+    word asks the figure after all: "DUR was an endpoint - what was the median DUR?") or what its abbreviation
+    stands for ("what does DUR mean in Souren?")."""
     asking = asked_sentences(query.topic) or query.topic
-    return not ASSESSED_ASKED.search(asking) and (query.quantity or not ENDPOINT_ASKED.search(asking))
+    return not ASSESSED_ASKED.search(asking) and not STANDS_FOR.search(asking) and (
+        query.quantity or not ENDPOINT_ASKED.search(asking))
 
 
 # The same measure asked in everyday words: "how long did the responses last" is the duration of response.

@@ -2388,7 +2388,9 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
                               "How many patients in the Souren retreatment group were alive?"]),
     # a median asked in shorthand ("mDUR") asks a figure, which Souren et al's design announces and never gives
     ("souren mDUR in D2?", "study_scope_check: dur", "figures_scope_check",
-     ["abdallah mOS in the retreated cohort", "souren mPFS in D2"]),
+     ["abdallah mOS in the retreated cohort", "souren mPFS in D2",
+      # … not what the short form stands for, nor an endpoint asked with "what's"
+      "what does DUR stand for in Souren?", "what's DUR in the Souren secondary endpoints?"]),
     # Tan et al say whom they excluded (initial DARZALEX in the newly diagnosed setting) and never why; Souren et al
     # say why they excluded 17
     ("Why did Tan et al exclude patients who had their first DARZALEX in the newly diagnosed setting?",
