@@ -252,6 +252,7 @@ SHORTHAND = {
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
+    "medinfo": "medical information", "med-info": "medical information",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",

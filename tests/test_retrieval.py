@@ -525,7 +525,8 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
     # Chat shorthand for everyday words ("pls", "med info"): unread, each was a topic word the letter lacks.
     for chat, word in (("which databases did the med info literature search cover?", "med"),
                        ("what were the exclusion criteria for retreatment pls", "pls"),
-                       ("is this response only for HCPs?", "hcps")):
+                       ("is this response only for HCPs?", "hcps"),
+                       ("who is this medinfo response meant for?", "medinfo")):
         assert service.retriever.analyse(chat).unknown == ()
         assert service.ask(chat).answerable is True
         unread = _without(service, read_shorthand=False, close_passage_cosine=0.0)
