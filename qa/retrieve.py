@@ -39,6 +39,7 @@ from qa.lexicon import (
     COMPARISONS,
     COMPOUND,
     GRAMMAR_ZIPF,
+    REPEAT,
     STOPWORDS,
     Lexicon,
     content_words,
@@ -794,6 +795,7 @@ class Cohorts:
                   for t in lexical_tokens(abbr)}
         self.results = {t for t in found if len(t) > 1} - shared - names - described - set(lexical_tokens(COHORT))
         self.lexicons = lexicons
+        self.common_zipf = common_zipf
         # Who: the columns of every table but the first (its row labels), unless a column is a measure
         # ("Median OS (95% CI), months"), and the scopes of results sentences.
         columns: dict[str | None, list[str]] = {}
@@ -1029,6 +1031,12 @@ class Cohorts:
                - {t for w, p in zip(typed, persons, strict=True) if not p for t in lexical_tokens(w)})
         for terms, text in [(query.asking, asking), (query.terms, None)] if asking else [(query.asking, None)]:
             asked = set(terms) - who | bounds
+            # Doing again in other words what the letter reports done again ("re-challenge") names the study's
+            # cohort of that kind ("DARZALEX retreatment cohort").
+            if any(not set(lexical_tokens(w)) <= lex.stems()
+                   and lex.repeats(w.replace("-", ""), lex.stems(), self.common_zipf)
+                   for w in typed for lex in self.lexicons.values()):
+                asked |= {t for sid in studies for t in self.study_cohorts.get(sid, ()) if t.startswith(REPEAT)}
             # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out, or
             # by how long something lasted ("how long did responses last": the duration of response).
             lasting = time_measures(text or query.topic)

@@ -2428,6 +2428,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # how long responses lasted, asked of the cohort the study gives no duration of response for
     ("In Abdallah et al, how long did responses last in the DARZALEX retreatment cohort?", "cohort_scope_check",
      "cohort_scope_check", ["In Abdallah et al, how long did responses last in the DARZALEX-naive cohort?"]),
+    # … the same cohort named by doing again in other words ("re-challenge"; not "reactions", the letter's word)
+    ("How long did responses last after the re-challenge in the Abdallah cohort?", "cohort_scope_check",
+     "cohort_scope_check", ["How many retreated patients had infusion-related reactions in Abdallah et al?",
+                            "After the re-challenge in Abdallah et al, what was the median PFS?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
