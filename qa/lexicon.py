@@ -340,6 +340,9 @@ class Lexicon:
         stems = self.stems()
         unknown = []
         for word in content_words(question):
+            if self.letter_tagged(word, stems):
+                unknown.append(word)
+                continue
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
                 if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
                     continue
@@ -361,6 +364,16 @@ class Lexicon:
                     continue
                 unknown.append(part)
         return unknown
+
+    def letter_tagged(self, word: str, stems: set[str]) -> bool:
+        """Whether a word is an everyday word the letter lacks tagged with a single letter ("CAR-T"): a name of its
+        own, not the everyday word and the letter's "t" (of "t(4;14)") apart."""
+        parts = [p for p in COMPOUND.split(word) if p]
+        if len(parts) < 2 or word in self.vocabulary or word in self.abbreviations:
+            return False
+        letters = [p for p in parts if len(p) == 1 and p.isalpha()]
+        rest = [p for p in parts if len(p) > 1]
+        return bool(letters and rest) and all(p.isalpha() and _stem(p) not in stems for p in rest)
 
     def names_a_medical_topic(self, word: str) -> bool:
         """Whether a word is an illness or a drug the letter does not name ("diabetes", "aspirins"): however

@@ -1678,6 +1678,15 @@ def test_a_clipped_word_of_the_letter_is_no_unknown_word(service) -> None:  # ty
     assert service.retriever.analyse(question).unknown == ()
 
 
+def test_an_everyday_word_tagged_with_a_letter_is_a_name_of_its_own(service) -> None:  # type: ignore[no-untyped-def]
+    """"CAR-T" is no car and no "t" of the letter's "t(4;14)"; "B-cell" and "T-cell" are the letter's "cell"."""
+    lexicon = Lexicon({}, {}, [], {"t", "cell", "d-rd"})
+    assert lexicon.unknown_terms("how many had CAR-T?") == ["car-t"]
+    assert lexicon.unknown_terms("B-cell or T-cell counts in D-Rd?") == []
+    question = "abdallah - of the post-BCMA pts, how many had CAR-T vs a bispecific?"
+    assert service.retriever.search(question).refused_by == "unknown words: car-t, bispecific"
+
+
 
 def test_where_a_study_was_done_is_refused_of_a_study_that_names_no_site(service) -> None:  # type: ignore[no-untyped-def]
     # Abdallah et al call theirs a single-center chart review and name no center; Szabo et al name none either.
