@@ -346,7 +346,13 @@ NEXT_THERAPY_ASKED = re.compile(
     rf"\b(?:after|once|following|when)\b[^?]*?(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})[^?]*?{_NEXT}"
     rf"|\bwhat\b[^?]*?(?:{_NEXT}|\b(?:get|got|receive[d]?|given)\b)[^?]*?\b(?:after|once|following)\b[^?]*?"
     rf"(?:{_FAILED}[^?]*?{_RETREATED}|{_RETREATED}[^?]*?{_FAILED})"
-    rf"|\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b[^?]*?\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}",
+    rf"|\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b[^?]*?\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}"
+    # … the line after it ("those retreated, what did they get in the next line after that?", "the next therapy
+    # after dara retreatment"), and what they went on to after it
+    rf"|{_RETREATED}[^?]*?\b(?:next|subsequent)\s+(?:line|therap|treatment|regimen)\w*\s+(?:after|following)\b"
+    rf"|\b(?:next|subsequent)\s+(?:line|therap|treatment|regimen)\w*\s+(?:after|following)\s+(?:the\s+|their\s+)?"
+    rf"(?:[\w-]+\s+)?{_RETREATED}"
+    rf"|\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}[^?]*?\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b",
     re.IGNORECASE)
 NEXT_THERAPY_STATED = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b[^.\n]*?\b(?:received|"
                                  r"went on|switched|were treated)\b|\bsubsequent\s+(?:lines?|therap\w+|treatments?)\s+"

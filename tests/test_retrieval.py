@@ -2303,6 +2303,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "study_scope_check: therapy after retreatment", "outcome_scope_check",
      ["In Szabo et al, after discontinuing the index regimen, what did patients receive next?",
       "What was the median PFS after anti-CD38 retreatment in EMMY?"]),
+    # … the line after the retreatment line, asked without its failing
+    ("Szabo - those retreated in P1, what did they get in the next line after that?",
+     "study_scope_check: therapy after retreatment", "outcome_scope_check",
+     ["Szabo: median time to next treatment in patients with dara retreatment?",
+      "Szabo - of those who got a next line after the index regimen, how many were retreated with dara?"]),
     # Tan et al alone name a statistical method (Kaplan-Meier); Souren and Tan et al the response criteria (IMWG)
     ("How was PFS estimated in EMMY?", "study_scope_check: statistical method", "outcome_scope_check",
      ["How was PFS estimated in Tan et al?"]),
