@@ -137,6 +137,7 @@ class StudyWords:
     instituted: bool = False  # some passage names the institution it was done at (`INSTITUTION_STATED`)
     others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
     next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
+    retreatment_orders: frozenset[int] = frozenset()  # the retreatments it numbers (`RETREATMENT_ORDINAL`): {2}
     safety: bool = False  # some passage speaks of safety (`SAFETY`)
     stop_reasons: bool = False  # some sentence gives a reason for stopping (`STOP_REASON_STATED`)
     noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
@@ -354,6 +355,17 @@ NEXT_THERAPY_ASKED = re.compile(
     rf"(?:[\w-]+\s+)?{_RETREATED}"
     rf"|\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}[^?]*?\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b",
     re.IGNORECASE)
+# A retreatment by its order ("the second DARZALEX retreatment", "a 3rd dara re-challenge"), as asked and as a
+# study writes it: a study writing none past the first reports one retreatment.
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+             "5th": 5}
+RETREATMENT_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?{_RETREATED}", re.IGNORECASE)
+
+
+def retreatment_orders(text: str) -> frozenset[int]:
+    return frozenset(_ORDINALS[m.group(1).lower()] for m in RETREATMENT_ORDINAL.finditer(text))
+
+
 NEXT_THERAPY_STATED = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b[^.\n]*?\b(?:received|"
                                  r"went on|switched|were treated)\b|\bsubsequent\s+(?:lines?|therap\w+|treatments?)\s+"
                                  r"(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b", re.IGNORECASE)
@@ -1824,6 +1836,7 @@ class Retriever:
                     instituted=any(INSTITUTION_STATED.search(c.text) for c in passages),
                     others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
+                    retreatment_orders=frozenset().union(*(retreatment_orders(c.text) for c in passages)),
                     safety=any(SAFETY.search(c.text) for c in passages),
                     stop_reasons=any(STOP_REASON_STATED.search(sentence)
                                      for c in passages for sentence in _sentences(c.text)),
@@ -1976,6 +1989,10 @@ class Retriever:
         if self.settings.outcome_scope_check and OTHER_LABEL.search(query.topic) and MEMBERSHIP_ASKED.search(
                 query.topic) and not any(study.others_listed for study in named):
             return "study_scope_check: members of other"  # "which drugs were in D-other" of Szabo et al, who count it
+        if self.settings.outcome_scope_check and (orders := sorted(
+                n for n in retreatment_orders(query.topic) if n > 1
+                and not any(n in study.retreatment_orders for study in named))):
+            return f"study_scope_check: retreatment {orders[0]}"  # "a second retreatment" of Szabo et al
         if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(query.topic) and not any(
                 study.next_therapy for study in named):
             return "study_scope_check: therapy after retreatment"  # "what did they get after it failed", of EMMY

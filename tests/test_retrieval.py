@@ -2303,6 +2303,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "study_scope_check: therapy after retreatment", "outcome_scope_check",
      ["In Szabo et al, after discontinuing the index regimen, what did patients receive next?",
       "What was the median PFS after anti-CD38 retreatment in EMMY?"]),
+    # a retreatment by its order past those a study numbers: Souren et al's D3 is the second, Szabo et al report
+    # the first; a study numbering none reports one
+    ("souren - did any of the D3 pts go on to a third dara re-challenge?", "study_scope_check: retreatment 3",
+     "outcome_scope_check", ["Souren: ORR at the second dara retreatment?", "Tan - ORR at first retreatment?",
+                             "Which study reported the response to a second retreatment?"]),
+    ("What was the response to the second DARZALEX retreatment in the Szabo study?",
+     "study_scope_check: retreatment 2", "outcome_scope_check", ["Szabo: response after the first retreatment?"]),
     # … the line after the retreatment line, asked without its failing
     ("Szabo - those retreated in P1, what did they get in the next line after that?",
      "study_scope_check: therapy after retreatment", "outcome_scope_check",
