@@ -343,6 +343,15 @@ LINE_OF_THERAPY = re.compile(r"(?<![\w/.-])([1-9])L(\+)?(?![\w/])", re.I)
 LINE_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 
 
+# An endpoint asked in everyday words, by its standard name: "how long did they live" is overall survival.
+LAY_MEASURES = ((re.compile(r"\bhow\s+long\b[^?.]*?\b(?:live[ds]?|survived?|surviving|"
+                            r"(?:stay(?:ed)?|remain(?:ed)?|were|was|kept)\s+alive)\b", re.I), "overall survival"),)
+
+
+def lay_measures(text: str) -> list[str]:
+    return [name for asked, name in LAY_MEASURES if asked.search(text)]
+
+
 def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
                          text)
@@ -383,7 +392,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     topic = lexicon.read_sequences(topic)
     if synonyms:
         topic = lexicon.read_compounds(topic)  # "back-to-back" as the letter's "consecutive" (WordNet)
-    expanded = " ".join([lexicon.expand(topic), *lexicon.negated_compounds(topic)])
+    expanded = " ".join([lexicon.expand(" ".join([topic, *lay_measures(topic)])), *lexicon.negated_compounds(topic)])
     intents = tuple(dict.fromkeys(_intents(text) + _intents(topic)))  # as typed, and as read ("lit search")
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)
     if self_reference and not anchored and points_at_letter(topic, lexicon) and "disclaimer" not in intents:

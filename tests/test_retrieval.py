@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qa import query as query_module
 from qa.letter import Letter
 from qa.lexicon import (
     Lexicon,
@@ -2460,3 +2461,16 @@ def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes
     assert _without(service, **{switch: False}).search(near_miss).refused_by != reason
     for question in look_alikes:
         assert service.ask(question).answerable is True
+
+
+def test_how_long_patients_lived_is_overall_survival(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"How long did they live / survive" asks overall survival by its everyday words: the OS row ranks first, and
+    Souren et al, who report no OS, do not answer it. How long they had been living with the disease does not."""
+    emmy = "how long did pts not sensitive to anti-CD38 survive in emmy, median?"
+    souren = "How long did Souren's retreated patients live, on median?"
+    assert "Median OS in patients non-sensitive" in service.ask(emmy).passages[0].text
+    assert service.retriever.search(souren).refused_by == "study_scope_check: os"
+    assert "OS" not in service.retriever.analyse("How long had they been living with myeloma?").expanded
+    monkeypatch.setattr(query_module, "LAY_MEASURES", ())
+    assert "Median OS in patients non-sensitive" not in service.ask(emmy).passages[0].text
+    assert service.retriever.search(souren).answerable is True
