@@ -343,9 +343,20 @@ LINE_OF_THERAPY = re.compile(r"(?<![\w/.-])([1-9])L(\+)?(?![\w/])", re.I)
 LINE_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 
 
-# An endpoint asked in everyday words, by its standard name: "how long did they live" is overall survival.
+# An endpoint asked in everyday words, by its standard name: "how long did they live" is overall survival, "how
+# long did they stay free of progression" progression-free survival, "how long until they needed the next
+# treatment" the time to next treatment.
 LAY_MEASURES = ((re.compile(r"\bhow\s+long\b[^?.]*?\b(?:live[ds]?|survived?|surviving|"
-                            r"(?:stay(?:ed)?|remain(?:ed)?|were|was|kept)\s+alive)\b", re.I), "overall survival"),)
+                            r"(?:stay(?:ed)?|remain(?:ed)?|were|was|kept)\s+alive)\b", re.I), "overall survival"),
+                (re.compile(r"\bhow\s+long\b[^?.]*?\b(?:(?:free|without)\s+(?:of\s+|from\s+)?(?:progression|"
+                            r"progressing|relapse|relapsing)|before\s+(?:progressing|progression|relapsing|relapse)|"
+                            r"until\s+(?:progression|(?:they|patients|the\s+disease)\s+progressed))\b"
+                            r"|\btime\s+(?:without|free\s+of|free\s+from)\s+progression\b", re.I),
+                 "progression-free survival"),
+                (re.compile(r"\bhow\s+long\b[^?.]*?\buntil\b[^?.]*?\b(?:needed|required|started|got|began)\s+"
+                            r"(?:the|a|their)\s+next\s+(?:treatment|therapy|line)\b"
+                            r"|\btime\s+until\b[^?.]*?\bnext\s+(?:treatment|therapy|line)\b", re.I),
+                 "time to next treatment"))
 
 
 def lay_measures(text: str) -> list[str]:

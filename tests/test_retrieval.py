@@ -2463,7 +2463,7 @@ def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes
         assert service.ask(question).answerable is True
 
 
-def test_how_long_patients_lived_is_overall_survival(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_how_long_patients_lived_or_stayed_free_of_progression_is_an_endpoint(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"How long did they live / survive" asks overall survival by its everyday words: the OS row ranks first, and
     Souren et al, who report no OS, do not answer it. How long they had been living with the disease does not."""
     emmy = "how long did pts not sensitive to anti-CD38 survive in emmy, median?"
@@ -2471,6 +2471,11 @@ def test_how_long_patients_lived_is_overall_survival(service, monkeypatch) -> No
     assert "Median OS in patients non-sensitive" in service.ask(emmy).passages[0].text
     assert service.retriever.search(souren).refused_by == "study_scope_check: os"
     assert "OS" not in service.retriever.analyse("How long had they been living with myeloma?").expanded
+    # … and staying free of progression is progression-free survival, which Szabo et al do not report
+    szabo = "How long did Szabo's re-challenged patients stay free of progression?"
+    assert service.retriever.search(szabo).refused_by == "study_scope_check: pfs"
+    assert "time to next treatment" in service.retriever.analyse("time until they needed the next treatment?").expanded
     monkeypatch.setattr(query_module, "LAY_MEASURES", ())
+    assert service.retriever.search(szabo).answerable is True
     assert "Median OS in patients non-sensitive" not in service.ask(emmy).passages[0].text
     assert service.retriever.search(souren).answerable is True
