@@ -280,7 +280,7 @@ DEFINITION_ASKED = re.compile(r"\b(?:define[ds]?|defining|definitions?|classif(?
                               r"(?:someone|somebody|patients?|them|people|a\s+patient)\b|"
                               # what a group is made of ("which drug classes make up tri-refractory", "quadri-
                               # refractory - which four drugs does that refer to", "refractory to which drugs")
-                              r"\b(?:make|makes|made|making)\s+up\b|\brefers?\s+to\b|"
+                              r"\b(?:make|makes|made|making)\s+up\b|\brefers?\s+to\b|\bmeant?\s+by\b|"
                               r"\b(?:refractory|exposed)\s+to\s+which\b", re.IGNORECASE)
 DEFINITION_STATED = re.compile(r"\bdefin\w*|\bclassified\b|\bcriteria\b|^\s*(?:•\s*)?[A-Z]\w{0,3} – ",
                                re.IGNORECASE | re.MULTILINE)
@@ -294,7 +294,10 @@ TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(
                           # … or after whom a study's criteria name so ("what criteria did they use to call someone
                           # dara-refractory")
                           r"\b(?:call|label|deem|designate|count|consider)(?:l?ed|s)?\s+(?:someone|somebody|patients?|"
-                          r"them|people|a\s+patient)\s+(?:as\s+)?(?P<called>[^?.,;:()]+)", re.IGNORECASE)
+                          r"them|people|a\s+patient)\s+(?:as\s+)?(?P<called>[^?.,;:()]+)"
+                          # … what counted as one, or what a study means by it
+                          r"|\b(?:what|which)\s+(?:\w+\s+)?(?:counted|counts|was\s+counted|qualified)\s+as\s+"
+                          r"(?P<counted>[^?.,;:()]+)|\bmeant?\s+by\s+(?P<meant>[^?.,;:()]+)", re.IGNORECASE)
 
 # Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
 # and as a study states it ("The clinics medical information and documentation system was utilized to collect all
@@ -2133,7 +2136,7 @@ class Retriever:
         abbreviation it defines ("HRCAs are defined as …"); the product's names say nothing of which term."""
         for m in TERM_DEFINED.finditer(query.topic):
             term: list[str] = []
-            for w in words(m.group("after") or m.group("between") or m.group("called")):
+            for w in words(next(g for g in m.groups() if g)):
                 if term and w.isalpha() and zipf(w) >= GRAMMAR_ZIPF and w not in lexicon.abbreviations:
                     break
                 term.append(w)

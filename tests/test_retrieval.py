@@ -2110,6 +2110,14 @@ def test_a_definition_is_asked_of_studies_that_define_terms(service) -> None:  #
     assert service.retriever.search(called).refused_by == "study_scope_check: definition of refractori"
     assert _without(service, outcome_scope_check=False).search(called).answerable is True
     assert service.ask("Szabo: what criteria did they use to call someone high risk?").answerable is True
+    # what a study means by a term, or what counted as one, is its definition too
+    assert service.retriever.search("EMMY - what do they mean by sensitive to anti-CD38?").refused_by == (
+        "study_scope_check: definition")
+    counted = "In Szabo's reasons for stopping the index regimen, what counted as 'insufficient response'?"
+    assert service.retriever.search(counted).refused_by == "study_scope_check: definition of insuffici"
+    for defined in ["In Szabo, what counted as high-risk FISH?", "In Tan, what is meant by high-risk cytogenetics?",
+                    "Souren - what do they mean by D3?"]:
+        assert service.ask(defined).answerable is True, defined
     assert service.ask("What cutoff did Szabo et al use to detect high-risk aberrations?").answerable is True
     assert service.ask("How did the EMMY study decide who to include?").answerable is True
 
