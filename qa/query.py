@@ -345,7 +345,7 @@ LINE_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "sevent
 
 # An endpoint asked in everyday words, by its standard name: "how long did they live" is overall survival, "how
 # long did they stay free of progression" progression-free survival, "how long until they needed the next
-# treatment" the time to next treatment.
+# treatment" the time to next treatment, "how long were they observed" the follow-up.
 LAY_MEASURES = ((re.compile(r"\bhow\s+long\b[^?.]*?\b(?:live[ds]?|survived?|surviving|"
                             r"(?:stay(?:ed)?|remain(?:ed)?|were|was|kept)\s+alive)\b", re.I), "overall survival"),
                 (re.compile(r"\bhow\s+long\b[^?.]*?\b(?:(?:free|without)\s+(?:of\s+|from\s+)?(?:progression|"
@@ -356,7 +356,10 @@ LAY_MEASURES = ((re.compile(r"\bhow\s+long\b[^?.]*?\b(?:live[ds]?|survived?|surv
                 (re.compile(r"\bhow\s+long\b[^?.]*?\buntil\b[^?.]*?\b(?:needed|required|started|got|began)\s+"
                             r"(?:the|a|their)\s+next\s+(?:treatment|therapy|line)\b"
                             r"|\btime\s+until\b[^?.]*?\bnext\s+(?:treatment|therapy|line)\b", re.I),
-                 "time to next treatment"))
+                 "time to next treatment"),
+                (re.compile(r"\bhow\s+long\b[^?.]*?\b(?:(?:were|was)\s+(?:[\w'’-]+\s+){0,4}?(?:followed|observed|tracked|"
+                            r"monitored)|follow(?:ed)?\s+(?:them|patients|people)|observation\s+period)\b", re.I),
+                 "follow-up"))
 
 
 def lay_measures(text: str) -> list[str]:

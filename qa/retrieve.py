@@ -60,6 +60,7 @@ from qa.query import (
     asks_the_label,
     grade_sets,
     landmarks,
+    lay_measures,
 )
 from qa.rank import FEATURES, KINDS, Ranker, load_ranker, mixed
 from qa.venues import CONTACT_FIELDS, SEARCH_FIELDS, fields_asked, fields_given, venue_words
@@ -1099,7 +1100,8 @@ class Cohorts:
         # refractory when retreatment began"), written out (not the "refractory" RRMM stands for).
         subgroup |= {t for t in asked | joined
                      if studies and all(t in self.counted_groups.get(sid, ()) for sid in studies)}
-        written = set(lexical_tokens(asking or query.topic))
+        # (not the disease's state: "relapsed/refractory myeloma", the letter's RRMM, is no refractory group)
+        written = set(lexical_tokens(DISEASE_STATE.sub(" ", asking or query.topic)))
         subgroup |= {g for sid in studies[:1] for g in self.counted_groups.get(sid, ())
                      if all(g in self.counted_groups.get(other, ()) for other in studies)
                      and (words_of := set(COMPOUND.split(g)) - self.drug_names) and words_of <= written}
@@ -1169,6 +1171,9 @@ class Cohorts:
                 return " ".join(sorted(contrasted)) + " against the rest"
         return None
 
+
+# The disease's state, as the letter spells out RRMM and readers write it.
+DISEASE_STATE = re.compile(r"\brelapsed\s*(?:/|-|\bor\b|\band\b)?\s*refractory\b", re.IGNORECASE)
 
 # Patients of a group set against the rest: "… who received retreatment compared with those who did not", "with
 # vs without retreatment", "retreated or not".
@@ -2113,6 +2118,10 @@ class Retriever:
             plain = [w for w in query.content if not any(
                 p in lexicon.abbreviations or p.rstrip("s") in lexicon.abbreviations for p in [w, *COMPOUND.split(w)])]
             plain += self._outcomes_apart(query, lexicon)
+            # (and an endpoint asked in everyday words that no abbreviation stands for: "how long were they
+            # observed", the follow-up)
+            plain += [w for name in lay_measures(asked_sentences(query.topic) or query.topic)
+                      if not lexicon.abbreviations_spelled_out(name) for w in content_words(name)]
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
             plain_stems = lexical_tokens(" ".join(plain))

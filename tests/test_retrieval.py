@@ -2483,7 +2483,14 @@ def test_how_long_patients_lived_or_stayed_free_of_progression_is_an_endpoint(se
     szabo = "How long did Szabo's re-challenged patients stay free of progression?"
     assert service.retriever.search(szabo).refused_by == "study_scope_check: pfs"
     assert "time to next treatment" in service.retriever.analyse("time until they needed the next treatment?").expanded
+    # … and how long patients were observed is the follow-up, which Souren et al do not give; Tan et al do, whatever
+    # the question says of the disease ("relapsed/refractory" is no refractory group)
+    observed = "How long, on median, were the Freiburg retreatment patients observed in the Souren paper?"
+    assert service.retriever.search(observed).refused_by == "study_scope_check: follow-up"
+    assert service.ask("For the Tan study in relapsed/refractory myeloma, how long were patients followed up, "
+                       "median?").answerable is True
     monkeypatch.setattr(query_module, "LAY_MEASURES", ())
     assert service.retriever.search(szabo).answerable is True
+    assert service.retriever.search(observed).answerable is True
     assert "Median OS in patients non-sensitive" not in service.ask(emmy).passages[0].text
     assert service.retriever.search(souren).answerable is True
