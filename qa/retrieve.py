@@ -124,6 +124,7 @@ class StudyWords:
     dated: bool  # some passage gives a calendar date ("January 1, 2018", "May 2016", "06/11/2025")
     landmarks: frozenset[int]  # the time points its rates are given at, in months ("6-month PFS": 6)
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
+    interval_required: bool = False  # some passage states a least time off treatment (`INTERVAL_REQUIRED_STATED`)
     time_on_treatment: bool = False  # some passage states how long a treatment lasted (`TIME_ON_TREATMENT_STATED`)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
@@ -264,6 +265,14 @@ TIME_ON_TREATMENT_ASKED = re.compile(
     r"\bduration\s+of\s+(?:the\s+)?(?:(?:first|initial|index|retreatment|re-treatment)\s+)?"
     r"(?:treatment|therapy|regimen|line|course)\b", re.IGNORECASE)
 TIME_ON_TREATMENT_STATED = re.compile(r"(?<!follow-up )\bduration\b(?!\s+(?:of\s+(?:response|follow-up)|between))",
+                                      re.IGNORECASE)
+# A least time off treatment a study required before retreatment, as a question asks it ("was a minimum dara-free
+# interval required", "what washout did they require") and as a criterion would state it ("at least 3 months").
+_GAP = r"(?:intervals?|gaps?|time\s+off|breaks?|washouts?|[\w-]+-free\s+(?:intervals?|periods?))"
+INTERVAL_REQUIRED_ASKED = re.compile(rf"\bwashouts?\b|\b(?:minimum|minimal|least|required|requires?|mandatory|needed)\b"
+                                     rf"[^?]*?\b{_GAP}\b|\b{_GAP}\b[^?]*?\b(?:required|needed|mandated|minimum)\b",
+                                     re.IGNORECASE)
+INTERVAL_REQUIRED_STATED = re.compile(r"\b(?:at\s+least|minimum\s+of|≥)\s*\d+\s*(?:days|weeks|months)\b|\bwashout\b",
                                       re.IGNORECASE)
 INTERVAL_STATED = re.compile(r"\b(?:time|duration|interval)\b[^\n]*?\bbetween\b|\btime (?:from|to retreatment)\b",
                              re.IGNORECASE)
@@ -1828,6 +1837,7 @@ class Retriever:
                     dated=any(CALENDAR_DATE.search(c.text) for c in passages),
                     landmarks=frozenset().union(*(landmarks(c.text) for c in passages)),
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
+                    interval_required=any(INTERVAL_REQUIRED_STATED.search(c.text) for c in passages),
                     time_on_treatment=any(TIME_ON_TREATMENT_STATED.search(c.text) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
@@ -1980,6 +1990,9 @@ class Retriever:
                 and not any(w in (study.reported_measures if figure else study.phrases)
                             for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al
+        if self.settings.outcome_scope_check and INTERVAL_REQUIRED_ASKED.search(query.topic) and not any(
+                study.interval_required for study in named):
+            return "study_scope_check: time off required"  # "was a minimum dara-free interval required" of Tan et al
         if self.settings.outcome_scope_check and INTERVAL_ASKED.search(query.topic) and not any(
                 study.intervals for study in named):
             return "study_scope_check: time between treatments"  # of Tan et al, who give none

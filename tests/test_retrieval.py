@@ -2312,6 +2312,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "study_scope_check: therapy after retreatment", "outcome_scope_check",
      ["In Szabo et al, after discontinuing the index regimen, what did patients receive next?",
       "What was the median PFS after anti-CD38 retreatment in EMMY?"]),
+    # a least time off treatment required before retreatment, which no study states (Souren et al give the time
+    # between their lines, Tan et al the least initial exposure)
+    ("Tan MSK study: was a minimum daratumumab-free interval required before someone could be retreated?",
+     "study_scope_check: time off required", "outcome_scope_check",
+     ["What was the minimum prior dara exposure required for inclusion in the Tan study?",
+      "In Souren, what was the median time between D1 and D2?"]),
     # a retreatment by its order past those a study numbers: Souren et al's D3 is the second, Szabo et al report
     # the first; a study numbering none reports one
     ("souren - did any of the D3 pts go on to a third dara re-challenge?", "study_scope_check: retreatment 3",
