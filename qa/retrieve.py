@@ -1986,7 +1986,8 @@ class Retriever:
         # its initials, the letter's or a reader's "DOR", it is judged below with the defined terms.)
         figure = figure_asked(query)
         if self.settings.outcome_scope_check and (missing_measures := sorted(
-                m for m in time_measures(query.topic) if m in self.time_measures
+                m for m in time_measures(" . ".join([query.topic, *lay_measures(query.topic)]))
+                if m in self.time_measures
                 and not any(w in (study.reported_measures if figure else study.phrases)
                             for study in named for w in self.time_measures[m]))):
             return f"study_scope_check: {', '.join(missing_measures)}"  # "time to next treatment" of Abdallah et al

@@ -2489,6 +2489,9 @@ def test_how_long_patients_lived_or_stayed_free_of_progression_is_an_endpoint(se
     szabo = "How long did Szabo's re-challenged patients stay free of progression?"
     assert service.retriever.search(szabo).refused_by == "study_scope_check: pfs"
     assert "time to next treatment" in service.retriever.analyse("time until they needed the next treatment?").expanded
+    until = "In EMMY, what was the median time until patients needed the next treatment?"
+    assert service.retriever.search(until).refused_by == "study_scope_check: time to next treatment"
+    assert service.ask("In Szabo, how long until patients needed the next treatment?").answerable is True
     # … and how long patients were observed is the follow-up, which Souren et al do not give; Tan et al do, whatever
     # the question says of the disease ("relapsed/refractory" is no refractory group)
     observed = "How long, on median, were the Freiburg retreatment patients observed in the Souren paper?"
