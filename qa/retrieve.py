@@ -225,7 +225,7 @@ LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.
 
 # A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
 SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:(?:\w+\s+)?(?:patients|pts|people)|who)\b"
-                         r"|\(\s*n\s*=\s*(\d+)\s*\)", re.IGNORECASE)
+                         r"|\(\s*n\s*=\s*(\d+)\s*\)|\b(\d+)-(?:pts?|patients?|people|person)\b", re.IGNORECASE)
 
 # A group a study's baseline prose counts by a compound: "Of the 119 patients who were DARZALEX-refractory, …".
 COUNTED_GROUP = re.compile(r"\b\d+\s+(?:\(\d+(?:\.\d+)?%\)\s+)?patients\s+(?:who\s+)?(?:were|had)\s+([\w]+(?:-[\w]+)+)",
@@ -1159,6 +1159,7 @@ class Cohorts:
         asked = set(query.asking or query.terms)
         if asked & self.results:
             return None  # a result of a cohort: `unreported` reads it
+        sized = {n for found in SIZED_GROUP.findall(query.topic) for n in found if n}
         for sid in studies:
             columns = [own for own in self.cohort_columns.get(sid, []) if own]
             named = [own for own in columns if own & asked]
@@ -1168,6 +1169,10 @@ class Cohorts:
                                       and any(not own & (described | label) for own in named)
                                       for label, described in rows):
                 return " ".join(sorted(set().union(*named) & asked))
+            # A group named by its size ("the 192 pts who got dara again", "the whole 293-pt population") that no
+            # baseline table of the study is of (Szabo et al's describes all 474, Souren et al's D2 + D3).
+            if rows and sized and not any(n in described for _, described in rows for n in sized):
+                return f"{' '.join(sorted(sized))} patients"
             # A cohort of the study set against the patients outside it ("the Szabo patients who got dara
             # retreatment vs those who didn't"), where its baseline tables describe all of them as one ("Discontinued
             # IR (N=474)"), naming neither.

@@ -2453,6 +2453,14 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check", "cohort_scope_check",
      ["What were median PFS and OS for the retreatment cohort in the RRMM retrospective from MSK?",
       "In Tan et al, how many were refractory at the start of retreatment?"]),
+    # a group named by its size that no baseline table is of: Szabo et al describe all 474, not the 192 retreated;
+    # EMMY's 151 are a count of its table, not a table of their own
+    ("szabo - median age of the 192 pts who actually got dara again?", "cohort_scope_check: baseline of 192 patients",
+     "cohort_scope_check", ["Of the 474 patients in Szabo, what was the median age?",
+                            "Tan: among the 157 retreated patients, median age?"]),
+    ("EMMY - of the 151 who'd had carfilzomib, how many were carfilzomib-refractory specifically?",
+     "cohort_scope_check: baseline of 151 patients", "cohort_scope_check",
+     ["How many EMMY patients had been exposed to carfilzomib?"]),
     # a baseline of a cohort set against the rest, where the baseline table describes all of them as one
     ("What was the median age of the Szabo et al patients who got DARZALEX retreatment vs those who didn't?",
      "cohort_scope_check: baseline of retreat against the rest", "cohort_scope_check",
