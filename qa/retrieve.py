@@ -72,6 +72,11 @@ COMPARISON_TERMS = frozenset(term for _, term in COMPARISONS)  # "≥", "or bett
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")  # a number standing alone: not the 38 of "anti-CD38"
 RANGE = re.compile(r"\d+-\d+")  # a span of numbers a row stands for ("75-79" years, "0-1" ECOG)
 LABEL = re.compile(r"[a-z]\d{1,2}")  # a label of a group or a time ("d1", "p1", "t0"), lower-cased
+# Two labels as a pair (Souren et al's rows "D1 and D2", "D2 and D3"), and as a question asks what lies between two
+# ("the time between D1 and D3").
+_PAIRED = r"([A-Za-z]\d{1,2})\s*(?:and|to|-|–|&)\s*([A-Za-z]\d{1,2})\b"
+LABEL_PAIR = re.compile(rf"\b{_PAIRED}")
+BETWEEN_LABELS = re.compile(rf"\b(?:between|from)\s+{_PAIRED}", re.IGNORECASE)
 CI_ASKED = re.compile(r"\b(?:CIs?|confidence intervals?)\b", re.I)  # a confidence interval asked
 CI_STEMS = frozenset(lexical_tokens("CI confidence"))  # … and given, as a statement's stems
 # The sub-sections where a study reports what it measured: its population, its results.
@@ -1526,6 +1531,8 @@ class Retriever:
         # letters they use: "P2" is no label of the letter, though "P1" is.
         self.label_letters = {w[0] for lexicon in index.lexicons.values() for w in lexicon.vocabulary
                               if LABEL.fullmatch(w)}
+        self.label_pairs = {frozenset((a.lower(), b.lower()))
+                            for c in index.chunks for a, b in LABEL_PAIR.findall(c.text)}
         # The passages naming a statistical method (Tan et al's Kaplan-Meier), and the studies they speak of.
         methods = [c for c in index.chunks if STATISTICAL_METHOD.search(c.text)]
         self.method_named = {sid for c in methods for sid in c.related_studies}
@@ -1929,6 +1936,13 @@ class Retriever:
             return f"listed_paper_check: {', '.join(named)}"
         if self._another_study_first(query, studies, passages):
             return f"top_study_check: {passages[0].chunk.study_id} first"
+        # (what lies between them: two cohorts compared "between D1 and D3" are no pair)
+        if self.settings.cohort_scope_check and INTERVAL_ASKED.search(query.topic) and (
+                pairs := [f"{a.upper()} and {b.upper()}" for a, b in
+                          BETWEEN_LABELS.findall(query.topic)
+                          if frozenset((a.lower(), b.lower())) not in self.label_pairs
+                          and a[0].lower() in self.label_letters]):
+            return f"cohort_scope_check: no row of {pairs[0]}"  # "between D1 and D3", of Souren et al's D1-D2, D2-D3
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
             return "cohort_scope_check"
         if self.settings.cohort_scope_check and (count := self._uncounted(query, studies)):

@@ -2453,6 +2453,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "cohort_scope_check", "cohort_scope_check",
      ["What were median PFS and OS for the retreatment cohort in the RRMM retrospective from MSK?",
       "In Tan et al, how many were refractory at the start of retreatment?"]),
+    # the time between two labels the study pairs no row of: Souren et al give D1-D2 and D2-D3
+    ("In Souren et al, what was the median time interval between D1 and D3?", "cohort_scope_check: no row of D1 and D3",
+     "cohort_scope_check", ["In Souren et al, what was the median time interval between D1 and D2?",
+                            "In the Freiburg study, how did the rate of any-grade anemia compare between D1 and D3?"]),
     # a group named by its size that no baseline table is of: Szabo et al describe all 474, not the 192 retreated;
     # EMMY's 151 are a count of its table, not a table of their own
     ("szabo - median age of the 192 pts who actually got dara again?", "cohort_scope_check: baseline of 192 patients",
