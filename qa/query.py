@@ -312,6 +312,7 @@ class Query:
     statistic: bool  # asks a P value, a hazard ratio or whether a difference was significant
     hazard_ratio: bool  # asks a hazard ratio, which a P value alone does not give
     grades: frozenset[int]  # adverse-event grades it asks ("grade 4 anemia": {4}; "grade 3/4": {3, 4})
+    measures: tuple[str, ...]  # endpoints it asks in everyday words, by name ("how long did they live": OS's words)
     advice: bool  # asks for patient-specific advice
     unknown: tuple[str, ...]  # topic words the letter, its names and everyday English do not account for
     label_topics: tuple[str, ...]  # words naming a topic of the US label (dosage, storage, pregnancy, …)
@@ -340,7 +341,11 @@ LAY_ROUTES = ((re.compile(r"\b(?:into|in|through)\s+(?:a|the)\s+vein\b", re.I), 
 AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
 # A line of therapy by its number: "2L" second line, "3L+" third line or later.
 LINE_OF_THERAPY = re.compile(r"(?<![\w/.-])([1-9])L(\+)?(?![\w/])", re.I)
-LINE_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+# An ordinal in words or figures ("second", "2nd") -> its number.
+ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}  # "th" otherwise
+ORDINALS = {w: n for n, w in enumerate(ORDINAL_WORDS, start=1)}
+ORDINALS |= {f"{n}{ORDINAL_SUFFIXES.get(n, 'th')}": n for n in ORDINALS.values()}
 
 
 # An endpoint asked in everyday words, by its standard name: "how long did they live" is overall survival, "how
@@ -372,7 +377,7 @@ def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     for lay, route in LAY_ROUTES:
         text = lay.sub(route, text)
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
-    text = LINE_OF_THERAPY.sub(lambda m: f"{LINE_ORDINALS[int(m.group(1)) - 1]} line"
+    text = LINE_OF_THERAPY.sub(lambda m: f"{ORDINAL_WORDS[int(m.group(1)) - 1]} line"
                                + (" or later" if m.group(2) else ""), text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
@@ -406,7 +411,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
     topic = lexicon.read_sequences(topic)
     if synonyms:
         topic = lexicon.read_compounds(topic)  # "back-to-back" as the letter's "consecutive" (WordNet)
-    expanded = " ".join([lexicon.expand(" ".join([topic, *lay_measures(topic)])), *lexicon.negated_compounds(topic)])
+    asked = _asked(text, topic)
+    expanded = " ".join([lexicon.expand(" ".join([topic, *asked["measures"]])), *lexicon.negated_compounds(topic)])
     intents = tuple(dict.fromkeys(_intents(text) + _intents(topic)))  # as typed, and as read ("lit search")
     anchored = lexicon.anchored(topic, common_zipf=common_zipf)
     if self_reference and not anchored and points_at_letter(topic, lexicon) and "disclaimer" not in intents:
@@ -431,7 +437,6 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         and not (w in ROMAN and i > 0 and tokens[i - 1] in NUMBERED)))
     found = tuple(lexical_tokens(lexicon.canonical(expanded)))
     kinds = lexicon.study_kinds(topic)  # "the French registry": the study, by what the question calls it
-    asked = _asked(text, topic)
     # Advice is what the question asks, not who it is asked for: a scene's "my patient is worried about side
     # effects" before "What TEAEs were seen in the MSK cohort?" asks the cohort's figures.
     asked["advice"] = asked["advice"] and (judged == topic or bool(
@@ -470,7 +475,8 @@ def _asked(text: str, topic: str) -> dict[str, Any]:
             "status": bool(STATUS_ASKED.search(topic)), "guideline": bool(GUIDELINE_ASKED.search(topic)),
             "label": asks_the_label(topic),
             "landmarks": landmarks(topic), "grades": grades(topic), "statistic": bool(STATISTIC.search(topic)),
-            "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text))}
+            "hazard_ratio": bool(HAZARD_RATIO.search(topic)), "advice": bool(ADVICE.search(text)),
+            "measures": tuple(lay_measures(topic))}
 
 
 def _intents(text: str) -> tuple[str, ...]:

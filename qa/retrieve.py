@@ -52,6 +52,7 @@ from qa.places import PLACES
 from qa.query import (
     GUIDELINE_ASKED,
     HAZARD_RATIO,
+    ORDINALS,
     ROLE_WORD,
     STATUS_ASKED,
     Query,
@@ -375,13 +376,11 @@ NEXT_THERAPY_ASKED = re.compile(
     re.IGNORECASE)
 # A retreatment by its order ("the second DARZALEX retreatment", "a 3rd dara re-challenge"), as asked and as a
 # study writes it: a study writing none past the first reports one retreatment.
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
-             "5th": 5}
-RETREATMENT_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?{_RETREATED}", re.IGNORECASE)
+RETREATMENT_ORDINAL = re.compile(rf"\b({'|'.join(ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?{_RETREATED}", re.IGNORECASE)
 
 
 def retreatment_orders(text: str) -> frozenset[int]:
-    return frozenset(_ORDINALS[m.group(1).lower()] for m in RETREATMENT_ORDINAL.finditer(text))
+    return frozenset(ORDINALS[m.group(1).lower()] for m in RETREATMENT_ORDINAL.finditer(text))
 
 
 NEXT_THERAPY_STATED = re.compile(r"\b(?:after|following)\s+(?:[\w-]+\s+){0,2}?re-?treatment\b[^.\n]*?\b(?:received|"
@@ -1065,14 +1064,13 @@ class Cohorts:
                    for w in typed]
         who = ({t for w, p in zip(typed, persons, strict=True) if p for t in lexical_tokens(w)}
                - {t for w, p in zip(typed, persons, strict=True) if not p for t in lexical_tokens(w)})
+        # Doing again in other words what the letter reports done again ("re-challenge") names the study's cohort
+        # of that kind ("DARZALEX retreatment cohort").
+        again = {t for sid in studies for t in self.study_cohorts.get(sid, ()) if t.startswith(REPEAT)} if any(
+            not set(lexical_tokens(w)) <= lex.stems() and lex.repeats(w.replace("-", ""), lex.stems(), self.common_zipf)
+            for w in typed for lex in self.lexicons.values()) else set()
         for terms, text in [(query.asking, asking), (query.terms, None)] if asking else [(query.asking, None)]:
-            asked = set(terms) - who | bounds
-            # Doing again in other words what the letter reports done again ("re-challenge") names the study's
-            # cohort of that kind ("DARZALEX retreatment cohort").
-            if any(not set(lexical_tokens(w)) <= lex.stems()
-                   and lex.repeats(w.replace("-", ""), lex.stems(), self.common_zipf)
-                   for w in typed for lex in self.lexicons.values()):
-                asked |= {t for sid in studies for t in self.study_cohorts.get(sid, ()) if t.startswith(REPEAT)}
+            asked = set(terms) - who | bounds | again
             # A measure asked by an initialism the letter never writes ("DOR"), which the analysis spells out, or
             # by how long something lasted ("how long did responses last": the duration of response).
             lasting = time_measures(text or query.topic)
@@ -2005,7 +2003,7 @@ class Retriever:
         # its initials, the letter's or a reader's "DOR", it is judged below with the defined terms.)
         figure = figure_asked(query)
         if self.settings.outcome_scope_check and (missing_measures := sorted(
-                m for m in time_measures(" . ".join([query.topic, *lay_measures(query.topic)]))
+                m for m in time_measures(" . ".join([query.topic, *query.measures]))
                 if m in self.time_measures
                 and not any(w in (study.reported_measures if figure else study.phrases)
                             for study in named for w in self.time_measures[m]))):
@@ -2153,7 +2151,8 @@ class Retriever:
             plain += self._outcomes_apart(query, lexicon)
             # (and an endpoint asked in everyday words that no abbreviation stands for: "how long were they
             # observed", the follow-up)
-            plain += [w for name in lay_measures(asked_sentences(query.topic) or query.topic)
+            scene_set = asked_sentences(query.topic)
+            plain += [w for name in (lay_measures(scene_set) if scene_set else query.measures)
                       if not lexicon.abbreviations_spelled_out(name) for w in content_words(name)]
             # A bound part ("Tri-") counts only when the question spells it, not by its stem ("trying").
             spelled = {p.lower() for w in plain for p in [w, *COMPOUND.split(w)]}
