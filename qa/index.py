@@ -106,6 +106,7 @@ class DocumentInfo(BaseModel):
     medical_nouns: list[str] = []  # English nouns for an illness or a drug the letter does not name
     person_nouns: list[str] = []  # English nouns for a person the letter does not use: who asks, or for whom
     wording: list[str] = []  # English words WordNet reads as no noun ("combed", "upfront"): how a question asks
+    drug_names: dict[str, str] = {}  # another name of a drug the letter names -> its name ("velcade" -> "bortezomib")
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -124,6 +125,7 @@ class DocumentInfo(BaseModel):
             medical_nouns=frozenset(self.medical_nouns),
             person_nouns=frozenset(self.person_nouns),
             wording=frozenset(self.wording),
+            drug_names=self.drug_names,
         )
 
 
@@ -192,7 +194,7 @@ def corpus_files(settings: Settings) -> list[Path]:
 
 # The modules whose output an index stores: a change to any of them makes a built index stale.
 CHUNKER_MODULES = ("letter.py", "parse.py", "chunk.py", "lexicon.py", "thesaurus.py", "tokens.py", "venues.py",
-                   "places.py")
+                   "places.py", "drugs.py")
 
 
 @functools.cache
@@ -265,6 +267,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         medical_nouns=sorted(lexicon.medical_nouns),
         person_nouns=sorted(lexicon.person_nouns),
         wording=sorted(lexicon.wording),
+        drug_names=lexicon.drug_names,
     )
 
 

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qa.drugs import other_drug_names
 from qa.letter import Bullet, Letter, Paragraph, Study, Table
 from qa.parse import normalise
 from qa.places import PLACES, site_names
@@ -130,6 +131,8 @@ class Lexicon:
     person_nouns: frozenset[str] = frozenset()
     # English word forms WordNet reads as a verb, adjective or adverb, never a noun ("combed", "upfront")
     wording: frozenset[str] = frozenset()
+    # another name of a drug it names -> its name ("kyprolis" -> "carfilzomib"): brand names, from a drug dictionary
+    drug_names: dict[str, str] = field(default_factory=dict)
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -236,6 +239,7 @@ class Lexicon:
                 extra.append(self.abbreviations[COMPOUND.sub("", token)])
             if token in self.synonyms:
                 extra.append(self.synonyms[token])
+            extra.extend(self.drug_names[p] for p in COMPOUND.split(token) if p in self.drug_names)
             if token in self.initialisms and token not in self.vocabulary:
                 extra.append(self.initialisms[token])
         for abbr, long in self.abbreviations.items():
@@ -287,7 +291,7 @@ class Lexicon:
         component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with
         daratumumab", "dara-pom-dex" spelled out, "dara-Kd"), or every one but those most combinations share; only the
         fullest: D-Pd, not also Pd."""
-        asked = {self.synonyms.get(p, p).lower() for w in words(question)
+        asked = {self.synonyms.get(p, self.drug_names.get(p, p)).lower() for w in words(question)
                  for p in [w, *COMPOUND.split(w)] if p}
         combinations = self._combinations()
         # A combination written as the drug joined to another's abbreviation ("dara-Kd": DARZALEX + carfilzomib +
@@ -319,14 +323,16 @@ class Lexicon:
         return self._combination_parts
 
     def canonical(self, text: str) -> str:
-        """Generic names and short forms replaced by the form the letter uses ("dara" -> "DARZALEX"), so a
-        rare spelling does not outweigh the rest of a question in BM25."""
-        if not self.synonyms:
+        """Generic names, short forms and other drugs' brand names replaced by the form the letter uses ("dara" ->
+        "DARZALEX", "Kyprolis" -> "carfilzomib"), so a rare spelling does not outweigh the rest of a question in
+        BM25."""
+        forms = {**self.drug_names, **self.synonyms}
+        if not forms:
             return text
         if self._synonym_pattern is None:  # built once: this runs for every question
-            names = sorted(self.synonyms, key=len, reverse=True)
+            names = sorted(forms, key=len, reverse=True)
             self._synonym_pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in names) + r")\b", re.I)
-        return self._synonym_pattern.sub(lambda m: self.synonyms[m.group(1).lower()], text)
+        return self._synonym_pattern.sub(lambda m: forms[m.group(1).lower()], text)
 
     def unknown_terms(self, question: str, common_zipf: float = 4.5, synonyms: bool = True,
                       parts_of_speech: bool = True) -> list[str]:
@@ -344,7 +350,8 @@ class Lexicon:
                 unknown.append(word)
                 continue
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
-                if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms:
+                if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms \
+                        or part in self.drug_names:
                     continue
                 if part.endswith("s") and part[:-1] in self.abbreviations:  # a plural: "PIs", "IMiDs"
                     continue
@@ -432,7 +439,8 @@ class Lexicon:
         asked = content_words(question)
         named = False
         for word in asked:
-            if word in self.abbreviations or word in self.synonyms or word in self.class_words():
+            if word in self.abbreviations or word in self.synonyms or word in self.drug_names \
+                    or word in self.class_words():
                 return True  # "the antibody" is the letter's drug, named by its class
             if self.misspells_a_study(word):
                 return True
@@ -560,6 +568,8 @@ EVERYDAY_ZIPF = 4.0
 # A word rarer than this in English is a term, not wording (the default of the settings' `common_zipf`): one a
 # WordNet definition of a term of the letter uses stands for it ("resistant" 3.99, of "refractory").
 TERM_ZIPF = 4.0
+# A drug's other name as common as this is an English word too ("nor" names a drug): not read as the drug.
+DRUG_NAME_ZIPF = 3.0
 CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9
 
 
@@ -848,6 +858,7 @@ def build_lexicon(letter: Letter) -> Lexicon:
         medical_nouns=frozenset(w for w in medical_nouns() if _stem(w) not in stems),
         person_nouns=frozenset(w for w in person_nouns() if _stem(w) not in stems),
         wording=frozenset(w for w in wording_forms() if _stem(w) not in stems),
+        drug_names=other_drug_names(vocabulary, lambda w: everyday(w, DRUG_NAME_ZIPF)),
     )
 
 

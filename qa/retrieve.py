@@ -2166,6 +2166,12 @@ class Retriever:
             # A patient characteristic one word names, by that word or a synonym ("race" of Souren et al,
             # whose table gives gender, age and stage, not race).
             wanted |= {t for t in plain_stems if t in self.characteristics and not self.characteristics[t] & known}
+        # Combinations named as alternatives ("dara with a PI like Velcade or Kyprolis": D-Vd or D-Kd) are asked
+        # of a study that gives either.
+        alternatives = [a.lower() for a in lexicon.combinations_named(query.topic)]
+        if len(alternatives) > 1 and any(a in asked and (self._spelled_out(lexicon.abbreviations[a], known) or set(
+                lexical_tokens(a)) <= known) for a in alternatives):
+            wanted -= {t for a in alternatives for p in [a, *COMPOUND.split(a)] if p for t in lexical_tokens(p)}
         # A compound is known when its parts are ("High risk" answers "high-risk"; "non-refractory" needs "non").
         missing = sorted(t for t in wanted - known if not _named(t, known))
         return f"study_scope_check: {', '.join(missing)}" if missing else None

@@ -1689,6 +1689,15 @@ def test_an_everyday_word_tagged_with_a_letter_is_a_name_of_its_own(service) -> 
 
 
 
+def test_combinations_named_as_alternatives_are_asked_of_a_study_giving_either(service) -> None:  # type: ignore[no-untyped-def]
+    """"Dara with a PI like Velcade or Kyprolis" reads as D-Vd or D-Kd: Souren et al give the first (their
+    DARZALEX/PI row, bortezomib), not the second. Named alone, D-Kd is still not theirs."""
+    either = "Souren second dara re-challenge (D3): how many had dara with a PI like Velcade or Kyprolis?"
+    assert service.retriever.search(either).answerable is True
+    assert service.retriever.search("Souren D3: how many had dara with Kyprolis?").refused_by == \
+        "study_scope_check: d-kd, kd"
+
+
 def test_where_a_study_was_done_is_refused_of_a_study_that_names_no_site(service) -> None:  # type: ignore[no-untyped-def]
     # Abdallah et al call theirs a single-center chart review and name no center; Szabo et al name none either.
     # Tan et al name Memorial Sloan Kettering Cancer Center, Souren et al the University of Freiburg, EMMY France.
