@@ -178,7 +178,8 @@ QUANTITY = re.compile(
 # Who is asking and why, which is not what is asked: greetings, self-introductions, a colleague's request,
 # thanks. Healthcare roles are the US medical-information audience's own (physician, pharmacist, nurse, …).
 ROLES = (r"(?:physician|doctor|oncologist|hematologist|haematologist|pharmacist|nurse(?: practitioner)?|np|pa|"
-         r"fellow|resident|clinician|prescriber|provider|msl|medical science liaison|coordinator|student)")
+         r"fellow|resident|clinician|prescriber|provider|msl|medical science liaison|coordinator|student|specialist|"
+         r"consultant|registrar|technician|navigator|educator|librarian|reviewer|analyst|researcher|scientist)")
 ROLE_WORD = re.compile(rf"{ROLES}s?", re.I)  # one word naming who asks: never the topic asked
 COURTESY = re.compile(
     r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you|please|"
@@ -252,7 +253,7 @@ SHORTHAND = {
     "subq": "subcutaneous", "sub-q": "subcutaneous", "subcut": "subcutaneous", "admin": "administration",
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
-    "medinfo": "medical information", "med-info": "medical information",
+    "medinfo": "medical information", "med-info": "medical information", "rxn": "reaction", "rxns": "reactions",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",

@@ -237,15 +237,24 @@ SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:(?:\w+
 COUNTED_GROUP = re.compile(r"\b\d+\s+(?:\(\d+(?:\.\d+)?%\)\s+)?patients\s+(?:who\s+)?(?:were|had)\s+([\w]+(?:-[\w]+)+)",
                            re.IGNORECASE)
 
+# What a number asked counts: "how many cycles", "the median number of DARZALEX cycles".
+NUMBER_OF = re.compile(r"\b(?:(?:median |mean |average )?(?:number of|how many)|median|mean|average)\s+"
+                       r"((?:[\w-]+\s+)?[\w-]+)", re.IGNORECASE)
+
+# What a study required of its patients: its criteria, which its design gives.
+CRITERIA_ASKED = re.compile(r"\b(?:criteri(?:a|on)|inclu(?:sion|ded|de)|eligib\w*|requir\w*|minimum|at least)\b",
+                            re.IGNORECASE)
+
 # The size of a group as the letter gives it: a column's "N=474", a row's "(n=29)".
 GROUP_SIZE = re.compile(r"\b[nN]\s*=\s*(\d+)\b")
 
-# What a paper found or advised, as a question asks it: its conclusions, outcomes, results, recommendations. A
-# paper the letter only lists gives none of them, only its reference entry. Where or when it was shown is
-# where it appeared, which its entry gives.
+# What a paper found or advised, as a question asks it: its conclusions, outcomes, results, recommendations,
+# advice, whether the treatment worked and how well patients did. A paper the letter only lists gives none of
+# them, only its reference entry. Where or when it was shown is where it appeared, which its entry gives.
 FINDINGS = re.compile(r"\b(?:conclu(?:de|ded|sion|sions)|findings?|finds?|found|outcomes?|results?|show(?:s|ed|n)?|"
                       r"demonstrat(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed|ations?)?|report(?:s|ed)?|"
-                      r"say|says|said)\b", re.IGNORECASE)
+                      r"say|says|said|advi(?:ce|se|sed|ses)|tips?|guidance|lessons?|take-?aways?|"
+                      r"work(?:s|ed)?|how well|(?:do|does|did) (?:well|better|worse)|far(?:e|es|ed))\b", re.IGNORECASE)
 # (where or when a paper appeared: "when was it presented", not "when daratumumab was started")
 VENUE_ASKED = re.compile(r"\b(?:where|when)\b(?=[^?.;]*\b(?:publish|present|appear|print))"
                          r"|\bwhich (?:meeting|journal|conference|congress|year)\b", re.IGNORECASE)
@@ -2161,8 +2170,16 @@ class Retriever:
             # before another word ("adverse chromosomal changes": high-risk cytogenetics, not an event).
             other_term = {t for t, after in itertools.pairwise(lexical_tokens(" ".join(query.content)))
                           if t in self.followers and after not in self.followers[t]}
-            wanted |= {t for t in plain_stems if t in self.outcome_stems and t not in other_term
-                       and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
+            outcomes = {t for t in plain_stems if t in self.outcome_stems and t not in other_term
+                        and (t not in self.bound_parts or self.bound_parts[t] & spelled)}
+            wanted |= outcomes
+            if self.settings.figures_scope_check and figure and not CRITERIA_ASKED.search(query.topic):
+                # … and what a number asked counts, when the studies write it only where their design announces it
+                # (the "≥1 cycle" of Tan et al's inclusion criteria gives no number of cycles; what they required
+                # of patients, it does)
+                counted = {t for m in NUMBER_OF.finditer(query.topic)
+                           for t in lexical_tokens(lexicon.canonical(m.group(1)))}
+                known -= {t for t in outcomes & counted if not any(t in study.reported for study in named)}
             # A patient characteristic one word names, by that word or a synonym ("race" of Souren et al,
             # whose table gives gender, age and stage, not race).
             wanted |= {t for t in plain_stems if t in self.characteristics and not self.characteristics[t] & known}

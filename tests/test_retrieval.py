@@ -1689,6 +1689,29 @@ def test_an_everyday_word_tagged_with_a_letter_is_a_name_of_its_own(service) -> 
 
 
 
+@pytest.mark.parametrize("question", [
+    "Kim IMW 2019 poster on dara retreatment - what practical tips did they give?",
+    "the Kim poster on practical considerations - what did they advise for retreatment?",
+    "How well did patients do on second-line dara after dara-containing induction in the Ciardiello abstract?",
+    "Ciardiello ASCO 2022 abstract - did dara 2nd line work after dara-containing induction?",
+])
+def test_what_a_listed_paper_advised_or_how_well_it_worked_is_refused(service, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Kim et al and Ciardiello et al are only listed: their entries give no advice and no results."""
+    reason = service.retriever.search(question).refused_by
+    assert reason is not None and reason.startswith("listed_paper_check")
+    assert _without(service, listed_paper_check=False).search(question).refused_by != reason
+    assert service.ask("Who wrote the Kim poster, and where was it presented?").answerable is True
+
+
+def test_a_role_and_its_field_before_here_say_who_asks(service) -> None:  # type: ignore[no-untyped-def]
+    """"Haematology nurse specialist here -": a field ("haematology") EMMY never writes is who asks, not the topic."""
+    question = "Haematology nurse specialist here - how many centres took part in the EMMY cohort?"
+    assert service.retriever.analyse(question).topic == "how many centers took part in the EMMY cohort?"
+    assert service.retriever.search(question).answerable is True
+    assert service.retriever.analyse("infusion rxns in pts retreated with D-Kd").topic == \
+        "infusion reactions in patients retreated with D-Kd"
+
+
 def test_combinations_named_as_alternatives_are_asked_of_a_study_giving_either(service) -> None:  # type: ignore[no-untyped-def]
     """"Dara with a PI like Velcade or Kyprolis" reads as D-Vd or D-Kd: Souren et al give the first (their
     DARZALEX/PI row, bortezomib), not the second. Named alone, D-Kd is still not theirs."""
@@ -2489,6 +2512,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("How long did responses last after the re-challenge in the Abdallah cohort?", "cohort_scope_check",
      "cohort_scope_check", ["How many retreated patients had infusion-related reactions in Abdallah et al?",
                             "After the re-challenge in Abdallah et al, what was the median PFS?"]),
+    # what a number counts, which a study writes only in its design: Tan et al's inclusion criteria ask "≥1 cycle"
+    # of initial treatment; Souren et al's therapy table gives the number of cycles
+    ("In the MSK retreatment study, how many cycles of DARZALEX-based retreatment did patients receive?",
+     "study_scope_check: cycl", "figures_scope_check",
+     ["Souren: median number of dara cycles at retreatment?",
+      "How many cycles of initial DARZALEX-based treatment did Tan's inclusion criteria require?"]),
 ])
 def test_a_study_scope_reading_refuses_its_near_miss_and_answers_its_look_alikes(  # type: ignore[no-untyped-def]
         service, near_miss: str, reason: str, switch: str, look_alikes: list[str]) -> None:
