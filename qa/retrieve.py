@@ -146,6 +146,7 @@ class StudyWords:
     others_listed: bool = False  # some passage lists what its "other" group holds (`OTHERS_LISTED`)
     next_therapy: bool = False  # some passage tells what followed a retreatment (`NEXT_THERAPY_STATED`)
     retreatment_orders: frozenset[int] = frozenset()  # the retreatments it numbers (`RETREATMENT_ORDINAL`): {2}
+    retreatment_lines: frozenset[str] = frozenset()  # the label of the line it retreated in (`RETREATMENT_LINE`)
     safety: bool = False  # some passage speaks of safety (`SAFETY`)
     stop_reasons: bool = False  # some sentence gives a reason for stopping (`STOP_REASON_STATED`)
     noted_rows: frozenset[str] = frozenset()  # the stems of the labels of rows with a note, but the drug's names
@@ -381,8 +382,13 @@ NEXT_THERAPY_ASKED = re.compile(
     rf"|{_RETREATED}[^?]*?\b(?:next|subsequent)\s+(?:line|therap|treatment|regimen)\w*\s+(?:after|following)\b"
     rf"|\b(?:next|subsequent)\s+(?:line|therap|treatment|regimen)\w*\s+(?:after|following)\s+(?:the\s+|their\s+)?"
     rf"(?:[\w-]+\s+)?{_RETREATED}"
-    rf"|\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}[^?]*?\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b",
+    rf"|\bafter\s+(?:the\s+|their\s+)?(?:[\w-]+\s+)?{_RETREATED}[^?]*?\b(?:go(?:ne)?|went|mov(?:e|ed))\s+on\s+to\b"
+    # … and the line after it, by the label a study gives its retreatment line ("the line after P1" of Szabo et al)
+    rf"|\b(?:line|therap\w*|treatment|regimens?)\s+after\s+(?:the\s+|their\s+)?{_RETREATED}",
     re.IGNORECASE)
+# The label a study gives the line its patients were retreated in ("… retreated with a DARZALEX-containing
+# regimen in P1").
+RETREATMENT_LINE = re.compile(r"\bre-?treat\w*\b[^.]*?\bin\s+([A-Z]\d)\b")
 # A retreatment by its order ("the second DARZALEX retreatment", "a 3rd dara re-challenge"), as asked and as a
 # study writes it: a study writing none past the first reports one retreatment.
 RETREATMENT_ORDINAL = re.compile(rf"\b({'|'.join(ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?{_RETREATED}", re.IGNORECASE)
@@ -1874,6 +1880,8 @@ class Retriever:
                     others_listed=any(OTHERS_LISTED.search(c.text) for c in passages),
                     next_therapy=any(NEXT_THERAPY_STATED.search(c.text) for c in passages),
                     retreatment_orders=frozenset().union(*(retreatment_orders(c.text) for c in passages)),
+                    retreatment_lines=frozenset(m.group(1) for c in passages
+                                                for m in RETREATMENT_LINE.finditer(c.text)),
                     safety=any(SAFETY.search(c.text) for c in passages),
                     stop_reasons=any(STOP_REASON_STATED.search(sentence)
                                      for c in passages for sentence in _sentences(c.text)),
@@ -2041,8 +2049,10 @@ class Retriever:
                 n for n in retreatment_orders(query.topic) if n > 1
                 and not any(n in study.retreatment_orders for study in named))):
             return f"study_scope_check: retreatment {orders[0]}"  # "a second retreatment" of Szabo et al
-        if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(query.topic) and not any(
-                study.next_therapy for study in named):
+        retreated_in = "|".join(re.escape(label) for study in named for label in study.retreatment_lines)
+        if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(
+                re.sub(rf"\b(?:{retreated_in})\b", "retreatment", query.topic) if retreated_in else query.topic
+        ) and not any(study.next_therapy for study in named):
             return "study_scope_check: therapy after retreatment"  # "what did they get after it failed", of EMMY
         if self.settings.outcome_scope_check and (details := sorted(
                 name for name, (asked, _) in METHODS.items() if asked.search(query.topic)

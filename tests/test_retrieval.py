@@ -2512,6 +2512,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("How long did responses last after the re-challenge in the Abdallah cohort?", "cohort_scope_check",
      "cohort_scope_check", ["How many retreated patients had infusion-related reactions in Abdallah et al?",
                             "After the re-challenge in Abdallah et al, what was the median PFS?"]),
+    # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
+    # after it; Souren et al's D3 is the line after D2
+    ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
+     "outcome_scope_check", ["Szabo - most common regimen used at P1?",
+                             "Souren: what was the PFS in the line after D2?"]),
     # what a number counts, which a study writes only in its design: Tan et al's inclusion criteria ask "≥1 cycle"
     # of initial treatment; Souren et al's therapy table gives the number of cycles
     ("In the MSK retreatment study, how many cycles of DARZALEX-based retreatment did patients receive?",
