@@ -291,8 +291,12 @@ class Lexicon:
         component the question names, in any order and joined any way ("pomalidomide plus dexamethasone with
         daratumumab", "dara-pom-dex" spelled out, "dara-Kd"), or every one but those most combinations share; only the
         fullest: D-Pd, not also Pd."""
-        asked = {self.synonyms.get(p, self.drug_names.get(p, p)).lower() for w in words(question)
-                 for p in [w, *COMPOUND.split(w)] if p}
+        at: dict[str, list[int]] = {}  # each drug (or word) named -> where, by word
+        for i, w in enumerate(words(question)):
+            for p in [w, *COMPOUND.split(w)]:
+                if p:
+                    at.setdefault(self.synonyms.get(p, self.drug_names.get(p, p)).lower(), []).append(i)
+        asked = set(at)
         combinations = self._combinations()
         # A combination written as the drug joined to another's abbreviation ("dara-Kd": DARZALEX + carfilzomib +
         # dexamethasone).
@@ -302,10 +306,16 @@ class Lexicon:
         found = {abbr: parts for abbr, parts in combinations.items() if parts <= asked}
         if not found:
             # A part most of the letter's combinations share (its drug, dexamethasone) may go unsaid:
-            # "DARZALEX + pomalidomide" is D-Pd, when the question names two of its parts, one of them its own.
+            # "DARZALEX + pomalidomide" is D-Pd, when the question names two of its parts, one of them its own,
+            # together (not "a dara retreatment order set … how many had been on pomalidomide before").
             shared = self._shared_parts
+
+            def together(parts: frozenset[str]) -> bool:
+                return any(abs(i - j) <= COMBINED_WITHIN for a, b in itertools.combinations(sorted(parts), 2)
+                           for i in at.get(a, ()) for j in at.get(b, ()))
             found = {abbr: parts for abbr, parts in combinations.items()
-                     if parts - asked <= shared and len(parts & asked) >= 2 and parts & asked - shared}
+                     if parts - asked <= shared and len(parts & asked) >= 2 and parts & asked - shared
+                     and together(parts & asked)}
         return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
 
     def _combinations(self) -> dict[str, frozenset[str]]:
@@ -568,6 +578,9 @@ EVERYDAY_ZIPF = 4.0
 # A word rarer than this in English is a term, not wording (the default of the settings' `common_zipf`): one a
 # WordNet definition of a term of the letter uses stands for it ("resistant" 3.99, of "refractory").
 TERM_ZIPF = 4.0
+# Two drugs named this many words apart or closer are named together ("dara plus pom", "daratumumab with the
+# pomalidomide"): a combination of them.
+COMBINED_WITHIN = 3
 # A drug's other name as common as this is an English word too ("nor" names a drug): not read as the drug.
 DRUG_NAME_ZIPF = 3.0
 CLIPPED_ZIPF = 3.75  # a clipped drug name may be this common ("dex" 3.3, "len" 3.4, "isa" 3.6); not "med" 3.9

@@ -694,6 +694,11 @@ def test_a_combination_named_in_any_order_finds_its_abbreviation(service, letter
     assert lexicon.combinations_named("DARZALEX + pomalidomide") == ["d-pd"]
     assert lexicon.combinations_named("DARZALEX and dexamethasone") == []
     assert lexicon.combinations_named("pomalidomide") == []
+    # … named together: not the drug in a scene and a partner asked of far from it
+    assert lexicon.combinations_named("Tan: how many got daratumumab with the pomalidomide?") == ["d-pd"]
+    scene = "building a dara retreatment order set - in the french EMMY cohort how many had already been on Pomalyst?"
+    assert lexicon.combinations_named(scene) == []
+    assert service.retriever.search(scene).answerable is True
     # the drug joined to another combination's abbreviation; that abbreviation alone is not the drug's combination
     assert lexicon.combinations_named("retreated w/ dara-Kd") == ["d-kd"]
     assert lexicon.combinations_named("retreated with Kd") == []
