@@ -320,7 +320,8 @@ TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(
                           # … or after whom a study's criteria name so ("what criteria did they use to call someone
                           # dara-refractory")
                           r"\b(?:call|label|deem|designate|count|consider)(?:l?ed|s)?\s+(?:someone|somebody|patients?|"
-                          r"them|people|a\s+patient)\s+(?:as\s+)?(?P<called>[^?.,;:()]+)"
+                          r"them|people|a\s+patient)\s+(?:as\s+)?(?:(?:having|being)\s+(?:become\s+|been\s+|gone\s+)?)?"
+                          r"(?P<called>[^?.,;:()]+)"
                           # … what counted as one, or what a study means by it
                           r"|\b(?:what|which)\s+(?:\w+\s+)?(?:counted|counts|was\s+counted|qualified)\s+as\s+"
                           r"(?P<counted>[^?.,;:()]+)|\bmeant?\s+by\s+(?P<meant>[^?.,;:()]+)", re.IGNORECASE)
@@ -486,7 +487,8 @@ REASON_FOR_ASKED = re.compile(rf"{_WHY}[^?.]*?(?:(?P<stopping>{STOPPING})|(?P<ch
 # What a short form stands for, asked ("what does P1 stand for", "what does the D3 group mean"): the letter says it
 # by an abbreviation line or a definition, by writing the short form in brackets after what it names ("Second
 # DARZALEX Retreatment (D3, n=7)"), or by a note on the row it labels.
-STANDS_FOR = re.compile(r"\bwhat\s+(?:does|do|did|is|are)\s+(?:the\s+)?['\"‘“]?([\w+/-]+?)['\"’”]?\s+(?:\w+\s+){0,3}?"
+STANDS_FOR = re.compile(r"\bwhat\s+(?:exactly\s+|actually\s+)?(?:does|do|did|is|are)\s+(?:the\s+)?"
+                        r"['\"‘“]?([\w+/-]+?)['\"’”]?\s+(?:\w+\s+){0,3}?"
                         r"(?:stands?\s+for|mean|short\s+for|refer\s+to)\b", re.IGNORECASE)
 BRACKETED = re.compile(r"\w\s*\(\s*([\w+/-]+)")
 
@@ -2218,7 +2220,9 @@ class Retriever:
                     break
             wanted = {t for w in term for p in [w, *COMPOUND.split(w)] if p and zipf(p) < self.settings.common_zipf
                       for t in lexical_tokens(lexicon.canonical(p))} - self.drug_names
-            wanted = {t for t in wanted if not COMPOUND.search(t)}
+            # (in the letter's words: "resistant" is its "refractory")
+            wanted = {s for t in wanted if not COMPOUND.search(t)
+                      for s in (lexical_tokens(lexicon.thesaurus[t]) if t in lexicon.thesaurus else [t])}
             # a term the studies use ("subgroups" of Souren et al, who name theirs D1-D3, is another question)
             used = all(wanted <= self._study_words(sid).stems for sid in studies)
             defined = any(wanted <= unit for sid in studies for unit in self.defining_units.get(sid, ()))

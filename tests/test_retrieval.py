@@ -2517,6 +2517,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("How long did responses last after the re-challenge in the Abdallah cohort?", "cohort_scope_check",
      "cohort_scope_check", ["How many retreated patients had infusion-related reactions in Abdallah et al?",
                             "After the re-challenge in Abdallah et al, what was the median PFS?"]),
+    # a term asked in other words ("resistant", WordNet's gloss of the letter's "refractory") that the study uses and
+    # never defines; and what a label "exactly" stands for
+    ("What criteria did Abdallah and colleagues use to label a patient as having become resistant to daratumumab?",
+     "study_scope_check: definition of refractori", "outcome_scope_check",
+     ["How did Tan define high-risk cytogenetic abnormalities?"]),
+    ("Szabo talks about P1 - what exactly does P1 stand for?", "study_scope_check: meaning of P1",
+     "outcome_scope_check", ["What exactly does D3 stand for in Souren et al?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
