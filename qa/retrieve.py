@@ -1406,6 +1406,42 @@ def _without_notices(text: str, notices: list[str]) -> str:
     return text
 
 
+# A row whose label is a bin of a measure: "0-1", "75-79, n (%)", "≥6", ">2", "<65", "3".
+BIN_LABEL = re.compile(r"^\s*(?:(?P<lo>\d+)\s*[-–]\s*(?P<hi>\d+)|(?P<op>[≥>≤<])\s*(?P<bound>\d+)|(?P<one>\d+))"
+                       r"\s*(?:,\s*n\s*\(%\)|lines?)?\s*$")
+# A value asked of a measure by its name ("ECOG 3", "ECOG score of 0", "aged 77"), and an open threshold
+# ("8 or more", "6+", "≥8", "at least 8"); not a count or a time ("3 months", "12%").
+VALUE_OF = re.compile(r"\b(ecog|aged?)\s+(?:score\s+|status\s+|of\s+)?(\d+)\b"
+                      r"(?!\s*(?:[-–%]|months?|years?|mg|(?:to|or|and|through)\s+\d))", re.IGNORECASE)
+THRESHOLD_ASKED = re.compile(r"(?:≥|>=|\bat\s+least\s+)\s*(\d+)\b|\b(\d+)(?:\+|\s+or\s+(?:more|older|above)\b)",
+                             re.IGNORECASE)
+
+
+def row_bins(chunks: list[Chunk]) -> dict[str, list[tuple[frozenset[str], list[tuple[float, float]]]]]:
+    """Each study's tables of a measure in bins, by the stems of the measure's label: its rows' spans, [lo, hi]
+    ("0-1": 0 to 1, "≥6": 6 on, "<65": up to 64)."""
+    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for c in chunks:
+        if c.kind != "row" or not c.row or len(c.row) < 2 or not (m := BIN_LABEL.match(c.row[-1])):
+            continue
+        if m.group("lo"):
+            span = (float(m.group("lo")), float(m.group("hi")))
+        elif m.group("op"):
+            bound = float(m.group("bound"))
+            span = {"≥": (bound, math.inf), ">": (bound + 1, math.inf), "≤": (-math.inf, bound),
+                    "<": (-math.inf, bound - 1)}[m.group("op")]
+        else:
+            span = (float(m.group("one")), float(m.group("one")))
+        for study in c.related_studies:
+            found.setdefault((study, c.row[-2]), []).append(span)  # by its measure: the row's parent
+    bins: dict[str, list[tuple[frozenset[str], list[tuple[float, float]]]]] = {}
+    for (study, parent), spans in found.items():
+        if len(spans) > 1:
+            words = [w for w in content_words(parent) if w != "n"]
+            bins.setdefault(study, []).append((frozenset(lexical_tokens(" ".join(words))), spans))
+    return bins
+
+
 def _named(term: str, terms: set[str]) -> bool:
     """Whether `terms` name a stem, a compound by its parts ("D-Pd" by a column "D-Pd/D-Rd", "high-risk" by
     "High risk"), grammar words aside."""
@@ -1494,6 +1530,7 @@ class Retriever:
         self.characteristics = characteristics(index.chunks, index.lexicons)
         self.moments = moments(index.chunks, index.lexicons)
         self.combined = combined_only(index.chunks)
+        self.bins = row_bins(index.chunks)
         self.within_longer = abbreviated_within(index.chunks, index.lexicons)
         # The letter's graded lines, by passage: their stems (abbreviations spelled out) and the grades each
         # gives; and the words most of them share (their tables' column headings: "DARZALEX Retreatment"),
@@ -2131,6 +2168,8 @@ class Retriever:
             return f"study_scope_check: {moment}"  # "age at diagnosis" of EMMY, which gives age at retreatment
         if self.settings.outcome_scope_check and (moment := self._moment_unsaid(query, studies)):
             return f"study_scope_check: {moment}"  # "ECOG at diagnosis or at retreatment?" of EMMY, which says neither
+        if self.settings.outcome_scope_check and (inside := self._inside_a_bin(query, studies)):
+            return f"study_scope_check: {inside}"  # "how many were ECOG 3" of EMMY's "2-3" row
         # Only the letter's own defined terms (ORR, OS, PFS, TEAE …, asked by name or spelled out) and, with
         # `outcome_scope_check`, its rarer outcome words count: everyday wording varies too much to demand it
         # from one study's text.
@@ -2229,6 +2268,23 @@ class Retriever:
             if wanted and used and not defined:
                 return sorted(wanted)
         return []
+
+    def _inside_a_bin(self, query: Query, studies: list[str]) -> str | None:
+        """A value ("ECOG 3", "aged 77") or an open threshold ("8 or more") asked of a measure whose rows, in every
+        table of the studies asked of that counts it, hold it only inside a wider bin ("2-3", "≥6"); None when
+        some row is that value or starts that threshold ("6 or more" of "≥6", "75 or older" summing 75-79 on)."""
+        asked = set(query.terms)
+        text = asked_sentences(query.topic) or query.topic  # not a scene's "my patient is ECOG 2"
+        values = [(int(m.group(2)), False, {m.group(1).lower()}) for m in VALUE_OF.finditer(text)]
+        values += [(int(m.group(1) or m.group(2)), True, set()) for m in THRESHOLD_ASKED.finditer(text)]
+        for value, open_ended, measure in values:
+            tables = [spans for sid in studies for parent, spans in self.bins.get(sid, ())
+                      if parent & (set(lexical_tokens(" ".join(measure))) if measure else asked)]
+            if tables and all(any(lo < value <= hi or (not open_ended and lo <= value < hi) for lo, hi in spans)
+                              and not any(lo == value and (open_ended or hi == value) for lo, hi in spans)
+                              for spans in tables):
+                return f"{' '.join(sorted(measure))} {value} within a row".strip()
+        return None
 
     def _within_only(self, query: Query, lexicon: Lexicon, studies: list[str]) -> list[str]:
         """The letter's abbreviations a question names on their own that the studies asked of write only inside a

@@ -2524,6 +2524,14 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["How did Tan define high-risk cytogenetic abnormalities?"]),
     ("Szabo talks about P1 - what exactly does P1 stand for?", "study_scope_check: meaning of P1",
      "outcome_scope_check", ["What exactly does D3 stand for in Souren et al?"]),
+    # a value or an open threshold inside one of a table's bins: EMMY count ECOG 0-1 and 2-3, and prior lines up
+    # to "≥6"; Szabo et al ECOG 0, 1, 2 and ">2"; EMMY's ages in five-year bands
+    ("EMMY ECOG 2-3 group - how many were actually ECOG 3?", "study_scope_check: ecog 3 within a row",
+     "outcome_scope_check", ["Szabo: how many had ECOG 2?", "EMMY: what share had an ECOG of 2 to 3?",
+                             "Caller's patient is ECOG 3. In EMMY, how many were ECOG 2-3?"]),
+    ("EMMY: of the 106 with 6+ prior lines, how many had 8 or more?", "study_scope_check: 8 within a row",
+     "outcome_scope_check", ["EMMY: how many had 6 or more prior lines?",
+                             "EMMY: how many patients were 75 or older at retreatment?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
