@@ -137,6 +137,7 @@ class StudyWords:
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
+    deaths: bool = False  # some passage counts deaths or patients alive (`DEATHS_STATED`)
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
     results_explained: bool = False  # some sentence gives a reason for a survival or response it reports
     aberrations: bool = False  # some passage names a cytogenetic aberration (`ABERRATION`)
@@ -348,6 +349,13 @@ DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+
                                r"pass\s+away\s+(?:of|from)\b", re.IGNORECASE)
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
+# How many died, as a question asks it, and as a study gives it (deaths, or the patients alive); not death as part
+# of an endpoint ("before progressing or dying": PFS; "the risk of dying": OS's hazard ratio).
+DEATHS_ASKED = re.compile(r"\b(?:died|dead|deaths?|passed\s+away|dying)\b", re.IGNORECASE)
+DEATH_IN_ENDPOINT = re.compile(r"\b(?:progress\w*|relaps\w*)\s+or\s+(?:dying|death|died)\b"
+                               r"|\brisk\s+of\s+(?:dying|death)\b|\b(?:dying|death|died)\s+or\s+(?:progress\w*|relaps\w*)",
+                               re.IGNORECASE)
+DEATHS_STATED = re.compile(r"\b(?:deaths?|died|alive)\b", re.IGNORECASE)
 
 # What a group the letter labels "other" is made of, as a question asks it ("which races make up the 'Other/unknown'
 # group", "which drugs were combined with daratumumab in D-other", "which partners were counted under DARZALEX/Other"):
@@ -1908,6 +1916,7 @@ class Retriever:
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
+                    deaths=any(DEATHS_STATED.search(c.text) for c in passages),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
                     aberrations=any(ABERRATION.search(c.text) for c in passages),
                     results_explained=any(REASON_STATED.search(sentence) and re.search(_RESULT, sentence, re.I)
@@ -2109,6 +2118,9 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATH_CAUSE_ASKED.search(query.topic) and not any(
                 study.death_causes for study in named):
             return "study_scope_check: causes of death"  # of Souren et al, who count the patients alive
+        if self.settings.outcome_scope_check and DEATHS_ASKED.search(query.topic) and not DEATH_IN_ENDPOINT.search(
+                query.topic) and not any(study.deaths for study in named):
+            return "study_scope_check: deaths"  # "how many died on retreatment" of EMMY, which gives survival only
         if self.settings.outcome_scope_check and EXCLUDED_GROUP.search(query.topic) and (
                 results := set(query.asking) & self.cohorts.results) and not any(
                 "exclud" in s.terms and results & s.terms for sid in studies

@@ -2532,6 +2532,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("EMMY: of the 106 with 6+ prior lines, how many had 8 or more?", "study_scope_check: 8 within a row",
      "outcome_scope_check", ["EMMY: how many had 6 or more prior lines?",
                              "EMMY: how many patients were 75 or older at retreatment?"]),
+    # how many died, of a study that counts neither deaths nor patients alive (EMMY gives survival times); not death
+    # as part of an endpoint
+    ("EMMY - how many pts died while on anti-CD38 re-treatment?", "study_scope_check: deaths", "outcome_scope_check",
+     ["how many of the Souren re-treated pts had died by analysis?",
+      "How long did the MSK retreated patients typically go before progressing or dying?",
+      "In Szabo et al, how much did DARZALEX retreatment lower the risk of dying (hazard ratio)?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
