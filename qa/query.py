@@ -365,7 +365,11 @@ LAY_MEASURES = ((re.compile(r"\bhow\s+long\b[^?.]*?\b(?:live[ds]?|survived?|surv
                  "time to next treatment"),
                 (re.compile(r"\bhow\s+long\b[^?.]*?\b(?:(?:were|was)\s+(?:[\w'’-]+\s+){0,4}?(?:followed|observed|tracked|"
                             r"monitored)|follow(?:ed)?\s+(?:them|patients|people)|observation\s+period)\b", re.I),
-                 "follow-up"))
+                 "follow-up"),
+                (re.compile(r"\b(?:how\s+many|what\s+(?:share|proportion|percentage|fraction|percent)|what\s+%)\b"
+                            r"[^?.]*?(?<!\bnot\s)(?<!\bnever\s)(?<!\blonger\s)(?<!n't\s)\b(?:responded|respond)\b",
+                            re.I),
+                 "overall response rate"))
 
 
 def lay_measures(text: str) -> list[str]:

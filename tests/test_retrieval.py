@@ -1802,9 +1802,9 @@ def test_a_graded_event_may_be_asked_in_the_words_that_define_it(service, monkey
 
 def test_what_a_question_calls_a_study_is_no_topic(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """"The French registry" is EMMY by what the asker calls it: "registry", a word the letter lacks, names the
-    study and not something the letter would have to cover; the brand name "Velcade" is then the one word
-    allowed a question that names its study."""
-    question = "How many French registry patients had previously had Velcade?"
+    study and not something the letter would have to cover; "autograft" is then the one word allowed a question
+    that names its study."""
+    question = "How many French registry patients had a prior autograft?"
     lexicon = service.index.lexicons[DOC]
     assert lexicon.study_kinds(question) == {"registry"}
     assert lexicon.study_kinds("How many EMMY amyloidosis patients were there?") == set()  # an illness is a topic
@@ -1812,10 +1812,10 @@ def test_what_a_question_calls_a_study_is_no_topic(service, monkeypatch) -> None
     mrd = "Souren: MRD negativity rate after dara re-treatment?"
     assert lexicon.study_kinds(mrd) == set() and lexicon.study_kinds(mrd.replace("MRD", "mrd")) == {"mrd"}
     assert service.retriever.search(mrd).refused_by == "unknown words: mrd, negativity"
-    assert service.retriever.analyse(question).unknown == ("velcade",)
+    assert service.retriever.analyse(question).unknown == ("autograft",)
     assert service.retriever.search(question).answerable is True
     monkeypatch.setattr(Lexicon, "study_kinds", lambda self, question: set())
-    assert service.retriever.search(question).refused_by == "unknown words: registry, velcade"
+    assert service.retriever.search(question).refused_by == "unknown words: registry, autograft"
 
 
 def test_a_word_that_names_no_thing_is_wording_however_rare(service, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -2538,6 +2538,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["how many of the Souren re-treated pts had died by analysis?",
       "How long did the MSK retreated patients typically go before progressing or dying?",
       "In Szabo et al, how much did DARZALEX retreatment lower the risk of dying (hazard ratio)?"]),
+    # how many responded is the response rate, which EMMY does not give; no longer responding is refractoriness
+    ("How many people in the French anti-CD38 re-exposure cohort actually responded to the second anti-CD38 line?",
+     "study_scope_check: orr", "outcome_scope_check",
+     ["In Tan et al, how many patients responded to retreatment?",
+      "How many of the French patients no longer responded to five different drugs?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
