@@ -823,6 +823,19 @@ def _topical(word: str) -> bool:
     return len(word) > 2 and word not in STOPWORDS and _stem(word) not in _grammar_stems()
 
 
+# The rearrangements of the International System for Human Cytogenomic Nomenclature (ISCN 2020) by their symbols:
+# "t(4;14)" is a translocation, "del(17p)" or "del17p" a deletion, "1q+" a gain.
+ISCN_SYMBOLS = {"t": "translocation", "del": "deletion", "inv": "inversion", "dup": "duplication",
+                "ins": "insertion", "amp": "amplification", "add": "addition"}
+ISCN_NOTATION = re.compile(r"\b(t|del|inv|dup|ins|amp|add)\(?\d{1,2}[pq;]|\b\d{1,2}[pq]\+", re.IGNORECASE)
+
+
+def cytogenetic_words(text: str) -> set[str]:
+    """The names of the rearrangements a text writes in cytogenetic notation, singular and plural."""
+    names = {ISCN_SYMBOLS[m.group(1).lower()] if m.group(1) else "gain" for m in ISCN_NOTATION.finditer(text)}
+    return names | {f"{n}s" for n in names}
+
+
 def vocabulary_stems(vocabulary: set[str]) -> set[str]:
     """Stems of every word of a vocabulary, compounds split."""
     return {_stem(p) for w in vocabulary for p in [w, *COMPOUND.split(w)] if p}
@@ -837,6 +850,8 @@ def build_lexicon(letter: Letter) -> Lexicon:
         abbreviations.pop(abbr) if abbr in synonyms else None
     clean = [r.label + " " + " ".join(r.cells) for t in letter.tables for r in t.rows]
     vocabulary = set(words(letter.body)) | set(words(" ".join(clean)))
+    # The rearrangements its cytogenetic notation names ("t(4;14)", "del(17p)"): "which translocations" asks them.
+    vocabulary |= cytogenetic_words(letter.body)
     # The letter's parts by the names a reader gives them, though the text never calls them so: the paragraph
     # above its title is its disclaimer ("what does the disclaimer say?").
     vocabulary |= {"disclaimer"} if letter.disclaimer.text.strip() else set()

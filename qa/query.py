@@ -179,7 +179,8 @@ QUANTITY = re.compile(
 # thanks. Healthcare roles are the US medical-information audience's own (physician, pharmacist, nurse, …).
 ROLES = (r"(?:physician|doctor|oncologist|hematologist|haematologist|pharmacist|nurse(?: practitioner)?|np|pa|"
          r"fellow|resident|clinician|prescriber|provider|msl|medical science liaison|coordinator|student|specialist|"
-         r"consultant|registrar|technician|navigator|educator|librarian|reviewer|analyst|researcher|scientist)")
+         r"consultant|registrar|technician|navigator|educator|librarian|reviewer|analyst|researcher|scientist|"
+         r"attending)")
 ROLE_WORD = re.compile(rf"{ROLES}s?", re.I)  # one word naming who asks: never the topic asked
 COURTESY = re.compile(
     r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?(?: you)?|thank you|please|"
@@ -254,6 +255,7 @@ SHORTHAND = {
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
     "medinfo": "medical information", "med-info": "medical information", "rxn": "reaction", "rxns": "reactions",
+    "tmrw": "tomorrow", "tmw": "tomorrow",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",

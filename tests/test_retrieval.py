@@ -17,6 +17,7 @@ from qa.letter import Letter
 from qa.lexicon import (
     Lexicon,
     comparisons_as_words,
+    cytogenetic_words,
     everyday,
     fold,
     lexical_tokens,
@@ -1715,6 +1716,18 @@ def test_a_role_and_its_field_before_here_say_who_asks(service) -> None:  # type
     assert service.retriever.search(question).answerable is True
     assert service.retriever.analyse("infusion rxns in pts retreated with D-Kd").topic == \
         "infusion reactions in patients retreated with D-Kd"
+    attending = "Hem/onc attending here, tumor board tmrw - when was this document last updated?"
+    assert service.retriever.analyse(attending).topic == "tumor board tomorrow - when was this document last updated?"
+
+
+def test_a_rearrangement_the_letter_writes_in_cytogenetic_notation_is_named_by_its_words(service) -> None:  # type: ignore[no-untyped-def]
+    """Tan et al and Szabo et al write t(4;14), del(17p) and 1q+: "which translocations or deletions" asks them."""
+    assert cytogenetic_words("t(4;14), t(14;16) or del17p; 1q+") == {
+        "translocation", "translocations", "deletion", "deletions", "gain", "gains"}
+    assert cytogenetic_words("at 10% of 14 patients; 17 days") == set()
+    question = "Which translocations or deletions made someone high risk by FISH in the Szabo paper?"
+    assert service.retriever.analyse(question).unknown == ()
+    assert service.retriever.search(question).answerable is True
 
 
 def test_combinations_named_as_alternatives_are_asked_of_a_study_giving_either(service) -> None:  # type: ignore[no-untyped-def]
