@@ -138,6 +138,8 @@ class StudyWords:
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     deaths: bool = False  # some passage counts deaths or patients alive (`DEATHS_STATED`)
+    # some result (a row or sentence of a response or survival figure) is of patients by a therapy in between
+    intervening_results: bool = False
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
     results_explained: bool = False  # some sentence gives a reason for a survival or response it reports
     aberrations: bool = False  # some passage names a cytogenetic aberration (`ABERRATION`)
@@ -349,6 +351,13 @@ DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+
                                r"pass\s+away\s+(?:of|from)\b", re.IGNORECASE)
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
+# A therapy given between two courses of the drug, as a question names patients by it ("another therapy in between",
+# "slotted in between the two courses", "straight back on it"); and the words of a response or survival result. A
+# study that only counts those patients ("Therapy line in between yes/no") gives no result of theirs.
+INTERVENING = re.compile(r"\b(?:in\s+between|intervening|slotted|straight\s+back|back[\s-]+to[\s-]+back|"
+                         r"(?:non-?)?consecutive|middle\s+lines?|(?:given|had|received)\s+between)\b", re.IGNORECASE)
+RESULT_STEMS = frozenset(lexical_tokens("ORR PFS OS DUR response responded survival progression-free"))
+
 # How many died, as a question asks it, and as a study gives it (deaths, or the patients alive); not death as part
 # of an endpoint ("before progressing or dying": PFS; "the risk of dying": OS's hazard ratio).
 DEATHS_ASKED = re.compile(r"\b(?:died|dead|deaths?|passed\s+away|dying)\b", re.IGNORECASE)
@@ -1917,6 +1926,9 @@ class Retriever:
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     deaths=any(DEATHS_STATED.search(c.text) for c in passages),
+                    intervening_results=any(INTERVENING.search(unit) and RESULT_STEMS & set(lexical_tokens(unit))
+                                            for c in passages for unit in ([" ".join(c.row)] if c.row else
+                                                                           _sentences(c.text))),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
                     aberrations=any(ABERRATION.search(c.text) for c in passages),
                     results_explained=any(REASON_STATED.search(sentence) and re.search(_RESULT, sentence, re.I)
@@ -2121,6 +2133,9 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATHS_ASKED.search(query.topic) and not DEATH_IN_ENDPOINT.search(
                 query.topic) and not any(study.deaths for study in named):
             return "study_scope_check: deaths"  # "how many died on retreatment" of EMMY, which gives survival only
+        if self.settings.outcome_scope_check and INTERVENING.search(query.topic) and RESULT_STEMS & set(
+                query.terms) and not any(study.intervening_results for study in named):
+            return "cohort_scope_check: results by a therapy in between"  # of Souren et al, who count those patients
         if self.settings.outcome_scope_check and EXCLUDED_GROUP.search(query.topic) and (
                 results := set(query.asking) & self.cohorts.results) and not any(
                 "exclud" in s.terms and results & s.terms for sid in studies

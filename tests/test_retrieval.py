@@ -2551,6 +2551,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["how many of the Souren re-treated pts had died by analysis?",
       "How long did the MSK retreated patients typically go before progressing or dying?",
       "In Szabo et al, how much did DARZALEX retreatment lower the risk of dying (hazard ratio)?"]),
+    # a result of the patients given another therapy between two courses: Souren et al count them ("Therapy line in
+    # between yes/no") and give no result of theirs; EMMY give OS by consecutive and middle lines
+    ("In the Freiburg series, what response rate did patients reach when another therapy was slotted in between "
+     "the two daratumumab courses?", "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
+     ["EMMY: median OS with anti-CD38 in a consecutive line vs non-consecutive?",
+      "Did some Freiburg patients get a different therapy in between their DARZALEX lines?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
