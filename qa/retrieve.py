@@ -132,6 +132,7 @@ class StudyWords:
     intervals: bool = False  # some passage states a time between two treatments (`INTERVAL_STATED`)
     interval_required: bool = False  # some passage states a least time off treatment (`INTERVAL_REQUIRED_STATED`)
     time_on_treatment: bool = False  # some passage states how long a treatment lasted (`TIME_ON_TREATMENT_STATED`)
+    retreatment_duration: bool = False  # … a retreatment (a passage of that duration speaks of retreatment)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
@@ -1920,6 +1921,8 @@ class Retriever:
                     intervals=any(INTERVAL_STATED.search(c.text) for c in passages),
                     interval_required=any(INTERVAL_REQUIRED_STATED.search(c.text) for c in passages),
                     time_on_treatment=any(TIME_ON_TREATMENT_STATED.search(c.text) for c in passages),
+                    retreatment_duration=any(TIME_ON_TREATMENT_STATED.search(c.text) and re.search(
+                        _RETREATED, c.text, re.IGNORECASE) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
@@ -2110,10 +2113,15 @@ class Retriever:
                 and not any(n in study.retreatment_orders for study in named))):
             return f"study_scope_check: retreatment {orders[0]}"  # "a second retreatment" of Szabo et al
         retreated_in = "|".join(re.escape(label) for study in named for label in study.retreatment_lines)
-        if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(
-                re.sub(rf"\b(?:{retreated_in})\b", "retreatment", query.topic) if retreated_in else query.topic
-        ) and not any(study.next_therapy for study in named):
+        retreatment_named = re.sub(rf"\b(?:{retreated_in})\b", "retreatment", query.topic) if retreated_in \
+            else query.topic  # the line a study retreated in, by its label ("P1"), is its retreatment
+        if self.settings.outcome_scope_check and NEXT_THERAPY_ASKED.search(retreatment_named) and not any(
+                study.next_therapy for study in named):
             return "study_scope_check: therapy after retreatment"  # "what did they get after it failed", of EMMY
+        if self.settings.outcome_scope_check and TIME_ON_TREATMENT_ASKED.search(query.topic) and re.search(
+                _RETREATED, retreatment_named, re.IGNORECASE) and not LASTING_ASKED.search(query.topic) and not any(
+                study.retreatment_duration for study in named):
+            return "study_scope_check: time on retreatment"  # of Szabo et al, who give their index regimen's
         if self.settings.outcome_scope_check and (details := sorted(
                 name for name, (asked, _) in METHODS.items() if asked.search(query.topic)
                 and not any(name in study.methods for study in named))):

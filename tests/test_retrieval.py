@@ -2557,6 +2557,12 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "the two daratumumab courses?", "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
      ["EMMY: median OS with anti-CD38 in a consecutive line vs non-consecutive?",
       "Did some Freiburg patients get a different therapy in between their DARZALEX lines?"]),
+    # how long a retreatment lasted, of a study whose only duration is of the index regimen (Szabo et al); Souren et
+    # al give each line's, their retreatments' included
+    ("Szabo - how long did pts stay on dara-pom-dex when it was used as the retreatment?",
+     "study_scope_check: time on retreatment", "outcome_scope_check",
+     ["Souren: how long did the DARZALEX retreatment last, median weeks?",
+      "Szabo: how long did the index regimen last?"]),
     # the line after the one a study retreated in, by its label: Szabo et al retreated "in P1" and give nothing
     # after it; Souren et al's D3 is the line after D2
     ("Szabo: what regimens did pts get at the line after P1?", "study_scope_check: therapy after retreatment",
