@@ -139,8 +139,8 @@ class StudyWords:
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
     death_causes: bool = False  # some passage says what patients died of (`DEATH_CAUSE_STATED`)
     deaths: bool = False  # some passage counts deaths or patients alive (`DEATHS_STATED`)
-    # some result (a row or sentence of a response or survival figure) is of patients by a therapy in between
-    intervening_results: bool = False
+    # the results (response, survival) it gives of patients by a therapy in between, as stems: EMMY's {"os"}
+    intervening_results: frozenset[str] = frozenset()
     reasons: bool = False  # some passage gives a reason for what happened (`REASON_STATED`)
     results_explained: bool = False  # some sentence gives a reason for a survival or response it reports
     aberrations: bool = False  # some passage names a cytogenetic aberration (`ABERRATION`)
@@ -358,6 +358,7 @@ DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\
 INTERVENING = re.compile(r"\b(?:in\s+between|intervening|slotted|straight\s+back|back[\s-]+to[\s-]+back|"
                          r"(?:non-?)?consecutive|middle\s+lines?|(?:given|had|received)\s+between)\b", re.IGNORECASE)
 RESULT_STEMS = frozenset(lexical_tokens("ORR PFS OS DUR response responded survival progression-free"))
+RESULT_MEASURES = frozenset(lexical_tokens("ORR PFS OS DUR"))  # which result, when a question names one
 
 # How many died, as a question asks it, and as a study gives it (deaths, or the patients alive); not death as part
 # of an endpoint ("before progressing or dying": PFS; "the risk of dying": OS's hazard ratio).
@@ -1929,9 +1930,10 @@ class Retriever:
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
                     death_causes=any(DEATH_CAUSE_STATED.search(c.text) for c in passages),
                     deaths=any(DEATHS_STATED.search(c.text) for c in passages),
-                    intervening_results=any(INTERVENING.search(unit) and RESULT_STEMS & set(lexical_tokens(unit))
-                                            for c in passages for unit in ([" ".join(c.row)] if c.row else
-                                                                           _sentences(c.text))),
+                    intervening_results=frozenset().union(*(
+                        RESULT_STEMS & set(lexical_tokens(lexicons[c.document].expand(unit))) for c in passages
+                        for unit in ([" ".join(c.row)] if c.row else _sentences(c.text) if c.section in OUTCOME_SECTIONS
+                                     else []) if INTERVENING.search(unit))),
                     reasons=any(REASON_STATED.search(c.text) for c in passages),
                     aberrations=any(ABERRATION.search(c.text) for c in passages),
                     results_explained=any(REASON_STATED.search(sentence) and re.search(_RESULT, sentence, re.I)
@@ -2141,9 +2143,11 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATHS_ASKED.search(query.topic) and not DEATH_IN_ENDPOINT.search(
                 query.topic) and not any(study.deaths for study in named):
             return "study_scope_check: deaths"  # "how many died on retreatment" of EMMY, which gives survival only
-        if self.settings.outcome_scope_check and INTERVENING.search(query.topic) and RESULT_STEMS & set(
-                query.terms) and not any(study.intervening_results for study in named):
-            return "cohort_scope_check: results by a therapy in between"  # of Souren et al, who count those patients
+        if self.settings.outcome_scope_check and INTERVENING.search(query.topic) and (
+                measured := (RESULT_STEMS & set(query.terms) & RESULT_MEASURES) or RESULT_STEMS & set(query.terms)
+        ) and not measured & set().union(*(study.intervening_results for study in named)):
+            # of Souren et al, who count those patients; PFS of EMMY, who give OS by consecutive and middle lines
+            return "cohort_scope_check: results by a therapy in between"
         if self.settings.outcome_scope_check and EXCLUDED_GROUP.search(query.topic) and (
                 results := set(query.asking) & self.cohorts.results) and not any(
                 "exclud" in s.terms and results & s.terms for sid in studies

@@ -2557,6 +2557,9 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      "the two daratumumab courses?", "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
      ["EMMY: median OS with anti-CD38 in a consecutive line vs non-consecutive?",
       "Did some Freiburg patients get a different therapy in between their DARZALEX lines?"]),
+    ("EMMY - median PFS for patients with exactly one intervening line between anti-CD38 courses?",
+     "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
+     ["Did the French registry look at survival by whether the anti-CD38 lines were back-to-back or separated?"]),
     # how long a retreatment lasted, of a study whose only duration is of the index regimen (Szabo et al); Souren et
     # al give each line's, their retreatments' included
     ("Szabo - how long did pts stay on dara-pom-dex when it was used as the retreatment?",
