@@ -353,10 +353,11 @@ DEATH_CAUSE_ASKED = re.compile(r"\bcauses?\s+of\s+(?:the\s+)?deaths?\b|\bwhat\s+
 DEATH_CAUSE_STATED = re.compile(r"\bcauses?\s+of\s+death\b|\bdied\s+(?:of|from)\b|\bdeaths?\s+(?:was|were)\s+"
                                 r"(?:due|attributed|related)\s+to\b", re.IGNORECASE)
 # A therapy given between two courses of the drug, as a question names patients by it ("another therapy in between",
-# "slotted in between the two courses", "straight back on it"); and the words of a response or survival result. A
-# study that only counts those patients ("Therapy line in between yes/no") gives no result of theirs.
-INTERVENING = re.compile(r"\b(?:in\s+between|intervening|slotted|straight\s+back|back[\s-]+to[\s-]+back|"
-                         r"(?:non-?)?consecutive|middle\s+lines?|(?:given|had|received)\s+between)\b", re.IGNORECASE)
+# "slotted in between the two courses", "straight back on it"; "back-to-back" is read as "consecutive"); and the
+# words of a response or survival result. A study that only counts those patients ("Therapy line in between
+# yes/no") gives no result of theirs.
+INTERVENING = re.compile(r"\b(?:in\s+between|intervening|slotted|straight\s+back|(?:non-?)?consecutive|"
+                         r"middle\s+lines?|(?:given|had|received)\s+between)\b", re.IGNORECASE)
 RESULT_STEMS = frozenset(lexical_tokens("ORR PFS OS DUR response responded survival progression-free"))
 RESULT_MEASURES = frozenset(lexical_tokens("ORR PFS OS DUR"))  # which result, when a question names one
 
@@ -2025,6 +2026,11 @@ class Retriever:
             return f"cohort_scope_check: no row of {pairs[0]}"  # "between D1 and D3", of Souren et al's D1-D2, D2-D3
         if self.settings.cohort_scope_check and self.cohorts.unreported(query, studies):
             return "cohort_scope_check"
+        if self.settings.cohort_scope_check and studies and INTERVENING.search(query.topic) and (
+                measured := (RESULT_STEMS & set(query.terms) & RESULT_MEASURES) or RESULT_STEMS & set(query.terms)
+        ) and not measured & set().union(*(self._study_words(sid).intervening_results for sid in studies)):
+            # of Souren et al, who count those patients; PFS of EMMY, who give OS by consecutive and middle lines
+            return "cohort_scope_check: results by a therapy in between"
         if self.settings.cohort_scope_check and (count := self._uncounted(query, studies)):
             return f"cohort_scope_check: no row of {count}"
         if self.settings.cohort_scope_check and (statistic := self._unsummarised(query, studies)):
@@ -2143,11 +2149,6 @@ class Retriever:
         if self.settings.outcome_scope_check and DEATHS_ASKED.search(query.topic) and not DEATH_IN_ENDPOINT.search(
                 query.topic) and not any(study.deaths for study in named):
             return "study_scope_check: deaths"  # "how many died on retreatment" of EMMY, which gives survival only
-        if self.settings.outcome_scope_check and INTERVENING.search(query.topic) and (
-                measured := (RESULT_STEMS & set(query.terms) & RESULT_MEASURES) or RESULT_STEMS & set(query.terms)
-        ) and not measured & set().union(*(study.intervening_results for study in named)):
-            # of Souren et al, who count those patients; PFS of EMMY, who give OS by consecutive and middle lines
-            return "cohort_scope_check: results by a therapy in between"
         if self.settings.outcome_scope_check and EXCLUDED_GROUP.search(query.topic) and (
                 results := set(query.asking) & self.cohorts.results) and not any(
                 "exclud" in s.terms and results & s.terms for sid in studies

@@ -2554,11 +2554,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     # a result of the patients given another therapy between two courses: Souren et al count them ("Therapy line in
     # between yes/no") and give no result of theirs; EMMY give OS by consecutive and middle lines
     ("In the Freiburg series, what response rate did patients reach when another therapy was slotted in between "
-     "the two daratumumab courses?", "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
+     "the two daratumumab courses?", "cohort_scope_check: results by a therapy in between", "cohort_scope_check",
      ["EMMY: median OS with anti-CD38 in a consecutive line vs non-consecutive?",
       "Did some Freiburg patients get a different therapy in between their DARZALEX lines?"]),
     ("EMMY - median PFS for patients with exactly one intervening line between anti-CD38 courses?",
-     "cohort_scope_check: results by a therapy in between", "outcome_scope_check",
+     "cohort_scope_check: results by a therapy in between", "cohort_scope_check",
      ["Did the French registry look at survival by whether the anti-CD38 lines were back-to-back or separated?"]),
     # how long a retreatment lasted, of a study whose only duration is of the index regimen (Szabo et al); Souren et
     # al give each line's, their retreatments' included
