@@ -360,8 +360,7 @@ class Lexicon:
                 unknown.append(word)
                 continue
             for part in [p for p in COMPOUND.split(word) if p] or [word]:
-                if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or part in self.synonyms \
-                        or part in self.drug_names:
+                if re.fullmatch(r"[\d.,%]+", part) or part in self.abbreviations or self.names_a_drug(part):
                     continue
                 if part.endswith("s") and part[:-1] in self.abbreviations:  # a plural: "PIs", "IMiDs"
                     continue
@@ -391,6 +390,11 @@ class Lexicon:
         letters = [p for p in parts if len(p) == 1 and p.isalpha()]
         rest = [p for p in parts if len(p) > 1]
         return bool(letters and rest) and all(p.isalpha() and _stem(p) not in stems for p in rest)
+
+    def names_a_drug(self, word: str) -> bool:
+        """Whether a word is a name of a drug the letter names: its own drug's ("dara"), a partner's brand
+        ("kyprolis")."""
+        return word in self.synonyms or word in self.drug_names
 
     def names_a_medical_topic(self, word: str) -> bool:
         """Whether a word is an illness or a drug the letter does not name ("diabetes", "aspirins"): however
@@ -449,8 +453,7 @@ class Lexicon:
         asked = content_words(question)
         named = False
         for word in asked:
-            if word in self.abbreviations or word in self.synonyms or word in self.drug_names \
-                    or word in self.class_words():
+            if word in self.abbreviations or self.names_a_drug(word) or word in self.class_words():
                 return True  # "the antibody" is the letter's drug, named by its class
             if self.misspells_a_study(word):
                 return True
