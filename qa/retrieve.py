@@ -1429,12 +1429,10 @@ def _without_notices(text: str, notices: list[str]) -> str:
 # A row whose label is a bin of a measure: "0-1", "75-79, n (%)", "≥6", ">2", "<65", "3".
 BIN_LABEL = re.compile(r"^\s*(?:(?P<lo>\d+)\s*[-–]\s*(?P<hi>\d+)|(?P<op>[≥>≤<])\s*(?P<bound>\d+)|(?P<one>\d+))"
                        r"\s*(?:,\s*n\s*\(%\)|lines?)?\s*$")
-# A value asked of a measure by its name ("ECOG 3", "ECOG score of 0", "aged 77"), and an open threshold
-# ("8 or more", "6+", "≥8", "at least 8"); not a count or a time ("3 months", "12%").
+# A value asked of a measure by its name ("ECOG 3", "ECOG score of 0", "aged 77"); not a count or a time ("3 months",
+# "12%"). An open threshold ("8 or more", "≥8", "at least 8") is read by `thresholds`.
 VALUE_OF = re.compile(r"\b(ecog|aged?)\s+(?:score\s+|status\s+|of\s+)?(\d+)\b"
                       r"(?!\s*(?:[-–%]|months?|years?|mg|(?:to|or|and|through)\s+\d))", re.IGNORECASE)
-THRESHOLD_ASKED = re.compile(r"(?:≥|>=|\bat\s+least\s+)\s*(\d+)\b|\b(\d+)(?:\+|\s+or\s+(?:more|older|above)\b)",
-                             re.IGNORECASE)
 
 
 def row_bins(chunks: list[Chunk]) -> dict[str, list[tuple[frozenset[str], list[tuple[float, float]]]]]:
@@ -2316,7 +2314,7 @@ class Retriever:
         asked = set(query.terms)
         text = asked_sentences(query.topic) or query.topic  # not a scene's "my patient is ECOG 2"
         values = [(int(m.group(2)), False, {m.group(1).lower()}) for m in VALUE_OF.finditer(text)]
-        values += [(int(m.group(1) or m.group(2)), True, set()) for m in THRESHOLD_ASKED.finditer(text)]
+        values += [(int(float(t[len("atleast"):])), True, set()) for t in thresholds(text) if t.startswith("atleast")]
         for value, open_ended, measure in values:
             tables = [spans for sid in studies for parent, spans in self.bins.get(sid, ())
                       if parent & (set(lexical_tokens(" ".join(measure))) if measure else asked)]
