@@ -107,6 +107,7 @@ class DocumentInfo(BaseModel):
     person_nouns: list[str] = []  # English nouns for a person the letter does not use: who asks, or for whom
     wording: list[str] = []  # English words WordNet reads as no noun ("combed", "upfront"): how a question asks
     drug_names: dict[str, str] = {}  # another name of a drug the letter names -> its name ("velcade" -> "bortezomib")
+    qualified: dict[str, str] = {}  # words its row labels qualify with an initialism -> it ("performance status")
 
     def lexicon(self) -> Lexicon:
         return Lexicon(
@@ -126,6 +127,7 @@ class DocumentInfo(BaseModel):
             person_nouns=frozenset(self.person_nouns),
             wording=frozenset(self.wording),
             drug_names=self.drug_names,
+            qualified=self.qualified,
         )
 
 
@@ -268,6 +270,7 @@ def document_info(letter: Letter, chunk_count: int) -> DocumentInfo:
         person_nouns=sorted(lexicon.person_nouns),
         wording=sorted(lexicon.wording),
         drug_names=lexicon.drug_names,
+        qualified=lexicon.qualified,
     )
 
 

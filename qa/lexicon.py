@@ -133,6 +133,8 @@ class Lexicon:
     wording: frozenset[str] = frozenset()
     # another name of a drug it names -> its name ("kyprolis" -> "carfilzomib"): brand names, from a drug dictionary
     drug_names: dict[str, str] = field(default_factory=dict)
+    # words its row labels qualify with an initialism -> the initialism ("performance status" -> "ECOG")
+    qualified: dict[str, str] = field(default_factory=dict)
     _stem_cache: set[str] | None = None
     _rare_stem_cache: dict[float, set[str]] = field(default_factory=dict)
     _run_together: dict[str, str] | None = None  # "followup" -> "follow-up": its compounds, hyphen left out
@@ -140,6 +142,8 @@ class Lexicon:
     _synonym_pattern: re.Pattern[str] | None = None
     _compound_pattern: re.Pattern[str] | None = None
     _short_form_table: dict[str, str] | None = None
+    _open_compounds: re.Pattern[str] | None = None  # its hyphenated expansions, written with spaces
+    _open_forms: dict[str, str] = field(default_factory=dict)
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
@@ -551,6 +555,31 @@ class Lexicon:
 
         return re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
 
+    def name_qualified(self, text: str) -> str:
+        """Words a row label of the letter qualifies with an initialism, asked without it, with it: "how fit by
+        performance status" as "… by ECOG performance status"."""
+        for words_, initialism in self.qualified.items():
+            text = re.sub(rf"(?<!{re.escape(initialism)} )\b{re.escape(words_)}\b", f"{initialism} {words_}", text,
+                          flags=re.IGNORECASE)
+        return text
+
+    def join_open_compounds(self, text: str) -> str:
+        """The letter's spelled-out abbreviations that hyphenate a compound, written open ("progression free
+        survival", "infusion related reactions"), as the letter writes them: what names its measures."""
+        if self._open_compounds is None:
+            forms = sorted({v.lower() for v in self.abbreviations.values() if re.search(r"[a-z]-[a-z]", v, re.I)},
+                           key=len, reverse=True)
+            self._open_compounds = re.compile(
+                r"(?<![\w-])(?:" + "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", f))) for f in forms)
+                + r")(s?)(?![\w-])", re.IGNORECASE) if forms else re.compile(r"(?!)")
+            self._open_forms = {re.sub(r"[\s-]+", " ", f): f for f in forms}
+
+        def joined(m: re.Match[str]) -> str:
+            plural = m.group(1)
+            form = self._open_forms.get(re.sub(r"[\s-]+", " ", m.group()[:len(m.group()) - len(plural)].lower()))
+            return form + plural if form else m.group()
+        return self._open_compounds.sub(joined, text)
+
     def negated_compounds(self, text: str) -> list[str]:
         """The letter's own negated compounds a text says in words: 'not refractory' is its "non-refractory"
         (a row: "Median PFS in anti-CD38 non-refractory patients"), 'not sensitive' its "non-sensitive"."""
@@ -760,6 +789,10 @@ def study_profiles(letter: Letter, shared: set[str], expansions: Iterable[str]) 
     # How each study describes itself: words of its heading and opening sentence no other study uses there.
     design = {s.id: set(content_words(f"{s.heading} {s.intro.text if s.intro else ''}")) for s in letter.studies}
     design_counts = Counter(w for found in design.values() for w in found)
+    # A part of a compound the letter writes often is no name ("CD38", which Abdallah et al spell out once, of every
+    # study's "anti-CD38").
+    parts = Counter(p for w, n in frequency.items() if "-" in w for p in COMPOUND.split(w) for _ in range(n))
+    compound_parts = {p for p, n in parts.items() if n > 4}
     profiles = []
     for study in letter.studies:
         profile = StudyProfile(id=study.id, label=study.label)
@@ -776,7 +809,8 @@ def study_profiles(letter: Letter, shared: set[str], expansions: Iterable[str]) 
         profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         # A word this common in English is wording, whoever's heading it is in ("group", "life", "working").
-        profile.names = {n for n in profile.names if n == study.author.lower() or zipf(n) < GRAMMAR_ZIPF}
+        profile.names = {n for n in profile.names if n == study.author.lower()
+                         or (zipf(n) < GRAMMAR_ZIPF and n not in compound_parts)}
         profiles.append(profile)
     return profiles
 
@@ -890,7 +924,23 @@ def build_lexicon(letter: Letter) -> Lexicon:
         person_nouns=frozenset(w for w in person_nouns() if _stem(w) not in stems),
         wording=frozenset(w for w in wording_forms() if _stem(w) not in stems),
         drug_names=other_drug_names(vocabulary, lambda w: everyday(w, DRUG_NAME_ZIPF)),
+        qualified=qualified_labels((r.label for t in letter.tables for r in t.rows), abbreviations),
     )
+
+
+# A row label of an initialism and the words it qualifies ("ECOG performance status, n (%)", "ISS disease stage").
+QUALIFIED_LABEL = re.compile(r"^([A-Z][A-Z0-9-]{1,7}) ([a-z]{3,}(?: [a-z]{3,}){1,2})\b(?![ -][a-z])")
+
+
+def qualified_labels(labels: Iterable[str], abbreviations: dict[str, str]) -> dict[str, str]:
+    """The words of the letter's row labels that an initialism of it qualifies, to that initialism: a table
+    giving "ECOG performance status" gives the "performance status" a question asks without naming ECOG."""
+    found = {}
+    for label in labels:
+        if (m := QUALIFIED_LABEL.match(label)) and m.group(1).lower() in abbreviations and not any(
+                w in STOPWORDS for w in m.group(2).split()):
+            found[m.group(2)] = m.group(1)
+    return found
 
 
 # Comparisons, which tables write as symbols ("≥CR", "<65") and questions as words ("CR or better", "under 65"),

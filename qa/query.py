@@ -84,7 +84,8 @@ STATUS_ASKED = re.compile(
     r"|\b(?:running|conducting|sponsoring|launching)(?:\W+[\w-]+){0,3}?\W+" + _STUDY + r"\b"
     r"|\b(?:results?|data|readouts?|updates?)\W+(?:\w+\W+){0,4}?(?:expected|anticipated)\b"
     r"|\bexpected to (?:report|read ?out|complete|be (?:published|presented|reported|available))\b"
-    r"|\bnext (?:update|analysis|data ?cut|readout)\b"
+    r"|\bnext\s+(?:[\w-]+\s+){0,2}?(?:updates?|analys[ie]s|data ?cut|readouts?)\b"
+    r"|\bwhen\s+will\b[^?.]*?\b(?:come\s+out|be\s+out|appear|read\s?out)\b"
     r"|\bwill\b[^?.]*?\bbe\s+(?:next\s+)?(?:updated|revised|published|released)\b|\bnext\s+be\s+(?:updated|revised)\b"
     # … and what became of a paper since (a poster "since published as a full paper")
     r"|\b(?:since|yet|subsequently|later)\s+(?:been\s+)?published\b|\bpublished\s+(?:yet|since)\b"
@@ -255,7 +256,7 @@ SHORTHAND = {
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
     "medinfo": "medical information", "med-info": "medical information", "rxn": "reaction", "rxns": "reactions",
-    "tmrw": "tomorrow", "tmw": "tomorrow",
+    "tmrw": "tomorrow", "tmw": "tomorrow", "hep": "hepatitis",
 }
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -414,7 +415,7 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
         topic = set_introductions_aside(topic, lexicon, common_zipf)
     topic = read_contractions(topic)
     if spelling:
-        topic = lexicon.correct_spelling(topic)
+        topic = lexicon.name_qualified(lexicon.join_open_compounds(lexicon.correct_spelling(topic)))
     topic = lexicon.read_sequences(topic)
     if synonyms:
         topic = lexicon.read_compounds(topic)  # "back-to-back" as the letter's "consecutive" (WordNet)

@@ -134,6 +134,7 @@ class StudyWords:
     time_on_treatment: bool = False  # some passage states how long a treatment lasted (`TIME_ON_TREATMENT_STATED`)
     retreatment_duration: bool = False  # … a retreatment (a passage of that duration speaks of retreatment)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
+    centred: bool = False  # some passage says at how many centers (`CENTRES_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
     trial_named: bool = False  # some passage names a trial or study by its acronym (`TRIAL_NAMED`)
@@ -190,7 +191,7 @@ STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\
 STATISTIC_TERMS = frozenset({"hr", "ci"})
 # A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
 # "Cox regression", "Kaplan-Meier".
-STATISTICAL_METHOD = re.compile(r"\bstatistical\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
+STATISTICAL_METHOD = re.compile(r"\b(?:statistical|stats?)\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
                                 r"|\b(?:log-?rank|cox|kaplan[- ]meier|chi-?squared?|fisher'?s exact|wilcoxon|"
                                 r"mann-whitney|t-tests?|multivariate|multivariable|regression|covariates?|"
                                 r"confounders?|propensity|adjusted (?:for|by))\b", re.I)
@@ -229,13 +230,17 @@ def figure_asked(query: Query) -> bool:
 
 
 # The same measure asked in everyday words: "how long did the responses last" is the duration of response.
-RESPONDING_ASKED = re.compile(r"\bhow\s+(?:quickly|fast|soon|rapidly)\b[^?.]*?\brespon\w*", re.IGNORECASE)
+# "How long did it take them to respond" and "how long before they responded" are the time to response.
+RESPONDING_ASKED = re.compile(r"\bhow\s+(?:quickly|fast|soon|rapidly)\b[^?.]*?\brespon\w*"
+                              r"|\bhow\s+long\s+(?:did\s+it\s+take|does\s+it\s+take|it\s+took|before|until|till)\b"
+                              r"[^?.]*?\brespon(?:d|ded|ding|se)\b", re.IGNORECASE)
 LASTING_ASKED = re.compile(r"\bhow\s+long\b[^?.]*?\b(response|remission)s?\b[^?.]*?\b(?:last|lasted|persist(?:ed)?|"
                            r"held|hold\s+up|held\s+up|maintained|endure[d]?)\b", re.IGNORECASE)
 
 
 # A group of patients by its size, as a question names it: "the 100 patients who …", "among the 29 patients".
-SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among)\s+(\d+)\s+(?:(?:\w+\s+)?(?:patients|pts|people)|who)\b"
+SIZED_GROUP = re.compile(r"\b(?:the|those|these|of|in|among|all)\s+(\d+)\s+"
+                         r"(?:(?:[\w-]+\s+)?(?:patients|pts|people)|who)\b"
                          r"|\(\s*n\s*=\s*(\d+)\s*\)|\b(\d+)-(?:pts?|patients?|people|person)\b", re.IGNORECASE)
 
 # A group a study's baseline prose counts by a compound: "Of the 119 patients who were DARZALEX-refractory, …".
@@ -584,6 +589,13 @@ INSTITUTION_STATED = re.compile(r"\b[A-Z][a-z]+ (?:Cent(?:er|re)|University|Hosp
                                 r"|\b(?:University|Hospital|Institute) of [A-Z]")
 SITE_STATED = re.compile(INSTITUTION_STATED.pattern
                          + r"|\b(?:" + "|".join(sorted(p.capitalize() for p in PLACES)) + r")\b")
+# At one center or several, asked ("did the data come from one hospital or several?", "was it multicentre?") and
+# stated ("a single-center study", "73 centers"; the institution a study names is one).
+CENTRES_ASKED = re.compile(r"\b(?:one|a\s+single|single)\s+(?:[\w-]+\s+)?(?:hospitals?|cent(?:er|re)s?|sites?|"
+                           r"institutions?|clinics?)\s+or\s+(?:several|many|multiple|more|multi)"
+                           r"|\b(?:single|multi)[- ]?(?:cent(?:er|re)|site|institution)(?:al|ic)?\b", re.IGNORECASE)
+CENTRES_STATED = re.compile(r"(?i:\b(?:single|multi)-?cent(?:er|re)\b|\b\d+\s+cent(?:er|re)s\b)|"
+                            + INSTITUTION_STATED.pattern)
 # Which institutions, by name ("which hospitals", "which of the 73 centers"): a country or a count of centers ("73
 # centers in France") does not say.
 INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:of\s+the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -1924,6 +1936,7 @@ class Retriever:
                     retreatment_duration=any(TIME_ON_TREATMENT_STATED.search(c.text) and re.search(
                         _RETREATED, c.text, re.IGNORECASE) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
+                    centred=any(CENTRES_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
                     trial_named=any(TRIAL_NAMED.search(c.text) for c in passages),
@@ -2193,6 +2206,9 @@ class Retriever:
         if self.settings.outcome_scope_check and SITE_ASKED.search(query.topic) and "references" not in query.intents \
                 and not any(study.sited for study in named):
             return "study_scope_check: site"  # "at which institution" of Abdallah et al, who name none
+        if self.settings.outcome_scope_check and CENTRES_ASKED.search(query.topic) and named \
+                and not any(study.centred for study in named):
+            return "study_scope_check: centers"  # "one hospital or several" of Szabo et al, who say neither
         if self.settings.outcome_scope_check and INSTITUTION_ASKED.search(query.topic) \
                 and "references" not in query.intents and not any(study.instituted for study in named):
             return "study_scope_check: institution"  # "which hospitals" of EMMY's "73 centers in France"

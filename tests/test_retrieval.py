@@ -1520,6 +1520,7 @@ def test_dates_asked_of_a_study_that_gives_none_are_refused(  # type: ignore[no-
     "Are any upcoming trials of daratumumab retreatment planned in Europe?",
     "Were any terminated studies of daratumumab retreatment left out of the letter?",
     "Is a prospective trial of DARZALEX retreatment planned or ongoing to confirm the retrospective findings?",
+    "When will the next EMMY analysis come out?",
 ])
 def test_where_a_study_stands_now_is_refused(service, status: str) -> None:  # type: ignore[no-untyped-def]
     """The letter reports what was published: it says of no study whether it is recruiting, ongoing or planned."""
@@ -1978,6 +1979,9 @@ def test_a_statistical_method_is_asked_of_studies_that_name_one(service) -> None
     # what a hazard ratio was adjusted for is its model's, which Szabo et al do not give
     adjusted = "Which covariates was Szabo et al's hazard ratio for OS with DARZALEX retreatment adjusted for?"
     assert service.retriever.search(adjusted).refused_by == "statistic_scope_check: method"
+    # … and asked in shorthand
+    stats = "emmy: which stats method was used for the PFS and OS estimates?"
+    assert service.retriever.search(stats).refused_by == "statistic_scope_check: method"
 
 
 def test_a_group_counted_in_brackets_is_a_group_the_results_must_name(service) -> None:  # type: ignore[no-untyped-def]
@@ -2055,6 +2059,30 @@ def test_melphalan_by_its_clinical_shorthand(service) -> None:  # type: ignore[n
     question = "szabo cohort - prior high dose mel + ASCT, how many?"
     assert "high dose melphalan" in service.retriever.analyse(question).topic
     assert service.retriever.search(question).answerable is True
+
+
+def test_words_the_letter_writes_hyphenated_or_qualified_are_read_as_it_writes_them(service) -> None:  # type: ignore[no-untyped-def]
+    """An abbreviation's long form written open is the letter's hyphenated one; the words a row label qualifies
+    with an initialism ("ECOG performance status") are that row's, asked without it: EMMY's "ECOG Score" row
+    ranks first."""
+    retriever = service.retriever
+    assert "progression-free survival" in retriever.analyse("EMMY median progression free survival?").topic
+    assert "infusion-related reactions" in retriever.analyse("infusion related reactions in Abdallah").topic
+    assert "ECOG performance status" in retriever.analyse("performance status 2 to 3 in EMMY").topic
+    assert retriever.analyse("ECOG performance status in EMMY").topic.count("ECOG") == 1
+    emmy = "What share of EMMY patients had a performance status of two to three?"
+    assert "ECOG" in service.ask(emmy).passages[0].text
+
+
+def test_hep_is_hepatitis(service) -> None:  # type: ignore[no-untyped-def]
+    assert "hepatitis B" in service.retriever.analyse("any hep B reactivation on dara retreatment?").topic
+
+
+def test_a_part_of_the_letters_common_compound_names_no_study(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al alone spell out "(CD38)", but every study writes "anti-CD38": "CD38" names none of them."""
+    lexicon = service.index.lexicons[DOC]
+    assert lexicon.detect_studies("EMMY - why did they pick isa for the second CD38 line?") == ["talbot-2025"]
+    assert "cd38" not in next(p for p in lexicon.studies if p.id == "abdallah-2023").names
 
 
 def test_people_by_its_chat_shorthand(service) -> None:  # type: ignore[no-untyped-def]
@@ -2397,6 +2425,23 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
                              "What was the median duration of response in Abdallah et al's naive cohort?"]),
     ("How quickly did patients respond to retreatment in Tan et al?", "study_scope_check: time to response",
      "outcome_scope_check", ["What was the median time to first response at retreatment in Abdallah et al?"]),
+    ("In the Tan study, how long did it take patients to respond after restarting daratumumab?",
+     "study_scope_check: time to response", "outcome_scope_check",
+     ["Abdallah: how long did it take patients to respond to retreatment?"]),
+    # Szabo et al say neither where nor at how many centers; Abdallah et al's "single-center" and EMMY's "73 centers"
+    ("Did the Szabo data come from one hospital or several?", "study_scope_check: centers", "outcome_scope_check",
+     ["Was the Abdallah study single-centre or multicentre?", "Was EMMY multicentre?"]),
+    # Souren et al's baseline table is of the 22 retreated, not of all 293 treated
+    ("What was the median age of all 293 DARZALEX-treated patients at Freiburg?",
+     "cohort_scope_check: baseline of 293 patients", "cohort_scope_check",
+     ["What was the median age of the 22 retreated patients in Souren et al?"]),
+    # "progression free survival", written open, is the letter's progression-free survival, which Szabo et al do not
+    # report
+    ("Szabo - median progression free survival on the dara retreatment line?", "study_scope_check: pfs",
+     "study_scope_check", ["median progression free survival in EMMY?"]),
+    # "performance status" is what Szabo et al's row qualifies with ECOG; Tan et al give neither
+    ("How fit were the patients in Tan's retreated cohort by performance status?", "study_scope_check: ecog",
+     "study_scope_check", ["What share of EMMY patients had a performance status of two to three?"]),
     ("In Abdallah et al, how many patients went on to CAR-T after their DARZALEX retreatment?",
      "study_scope_check: therapy after retreatment", "outcome_scope_check",
      ["In Abdallah et al, how many retreated patients had post-BCMA exposure?"]),
@@ -2440,10 +2485,10 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?",
       "why are the D1 and D2 groups smaller in the Souren side-effect table, 20 and 21 instead of 22?",
       "What made people stop therapy in Abdallah et al's chart review of patients who were given DARZALEX again?"]),
-    # a note on a row explains that row, not the rows its parent heads: EMMY's notes on its sequence rows do not
-    # explain a choice of antibody, nor Souren et al's on their DARZALEX/PI row a therapy in between
+    # a note on a row explains that row, not the rows its parent heads: EMMY's notes on its sequence rows give no
+    # reason (the study gives none), nor Souren et al's on their DARZALEX/PI row for a therapy in between
     ("Why did some EMMY patients get the other CD38 antibody on retreatment instead of the same one?",
-     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     "study_scope_check: reason", "outcome_scope_check",
      ["Why did some patients in Abdallah et al receive DARZALEX plus nivolumab?"]),
     ("Why did some Freiburg patients get a different therapy in between their DARZALEX lines?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
