@@ -553,7 +553,19 @@ class Lexicon:
             found = self.closest_spelling(fold(m.group()).lower())
             return found if found else m.group()
 
-        return re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
+        text = re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
+        return CHAIN.sub(self._spell_chain, text)
+
+    def _spell_chain(self, m: re.Match[str]) -> str:
+        """A chain of clipped drug names ("dara-pom-dex", "dara/pom/dex"), each part spelled as the letter's drug,
+        when every part names one of the drugs its combinations are of."""
+        drugs = set().union(*self._combinations().values())
+        pieces = re.split(r"([-/])", m.group())
+        spelled = [p if i % 2 or p.lower() in drugs or p.lower() in self.synonyms
+                   else self.closest_spelling(fold(p).lower()) or p for i, p in enumerate(pieces)]
+        if all(self.synonyms.get(p.lower(), p).lower() in drugs for p in spelled[::2]):
+            return "".join(spelled)
+        return m.group()
 
     def name_qualified(self, text: str) -> str:
         """Words a row label of the letter qualifies with an initialism, asked without it, with it: "how fit by
@@ -789,10 +801,6 @@ def study_profiles(letter: Letter, shared: set[str], expansions: Iterable[str]) 
     # How each study describes itself: words of its heading and opening sentence no other study uses there.
     design = {s.id: set(content_words(f"{s.heading} {s.intro.text if s.intro else ''}")) for s in letter.studies}
     design_counts = Counter(w for found in design.values() for w in found)
-    # A part of a compound the letter writes often is no name ("CD38", which Abdallah et al spell out once, of every
-    # study's "anti-CD38").
-    parts = Counter(p for w, n in frequency.items() if "-" in w for p in COMPOUND.split(w) for _ in range(n))
-    compound_parts = {p for p, n in parts.items() if n > 4}
     profiles = []
     for study in letter.studies:
         profile = StudyProfile(id=study.id, label=study.label)
@@ -809,8 +817,7 @@ def study_profiles(letter: Letter, shared: set[str], expansions: Iterable[str]) 
         profile.names.update(a for a in acronyms[study.id] if acronym_counts[a] == 1 and a not in frequency)
         profile.names.update(w for w in design[study.id] if design_counts[w] == 1 and rare(w))
         # A word this common in English is wording, whoever's heading it is in ("group", "life", "working").
-        profile.names = {n for n in profile.names if n == study.author.lower()
-                         or (zipf(n) < GRAMMAR_ZIPF and n not in compound_parts)}
+        profile.names = {n for n in profile.names if n == study.author.lower() or zipf(n) < GRAMMAR_ZIPF}
         profiles.append(profile)
     return profiles
 
@@ -876,6 +883,10 @@ def cytogenetic_words(text: str) -> set[str]:
 def vocabulary_stems(vocabulary: set[str]) -> set[str]:
     """Stems of every word of a vocabulary, compounds split."""
     return {_stem(p) for w in vocabulary for p in [w, *COMPOUND.split(w)] if p}
+
+
+# A hyphenated or slashed chain of words ("dara-pom-dex").
+CHAIN = re.compile(r"(?<![\w\-/+])[^\W\d_]{2,}(?:[-/][^\W\d_]{2,})+(?![\w\-/+])")
 
 
 def build_lexicon(letter: Letter) -> Lexicon:

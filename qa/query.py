@@ -258,6 +258,8 @@ SHORTHAND = {
     "medinfo": "medical information", "med-info": "medical information", "rxn": "reaction", "rxns": "reactions",
     "tmrw": "tomorrow", "tmw": "tomorrow", "hep": "hepatitis",
 }
+# "mono" for monotherapy, standing alone ("dara mono"): in a label ("D-mono") it is the label's.
+MONO = re.compile(r"(?<![\w/-])mono(?![\w/-])", re.I)
 SHORTHAND_PATTERN = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
     re.I,
@@ -387,6 +389,7 @@ def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
     text = LINE_OF_THERAPY.sub(lambda m: f"{ORDINAL_WORDS[int(m.group(1)) - 1]} line"
                                + (" or later" if m.group(2) else ""), text)
+    text = MONO.sub("monotherapy", text)
     return SHORTHAND_PATTERN.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 

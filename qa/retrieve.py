@@ -566,8 +566,9 @@ EXCLUDED_GROUP = re.compile(r"\b(?:excluded|left[- ]out|dropped)\s+(?:patients|p
 # ("Seventeen patients were excluded due to …").
 EXCLUDED_SUBSET = re.compile(r"\b(?:of|among)\s+(?:the|those|these)\s+(?:[\w-]+\s+){0,3}?(?:(?:patients|pts|people)\s+"
                              r"(?:who\s+were\s+)?)?(?:excluded|left[- ]out|dropped)\b|\bhow\s+many\s+of\s+(?:the|those|"
-                             r"these)\s+(?:[\w-]+\s+){0,2}?excluded\b|\b(?:excluded|left\s+out)\b[^?]*?\bhow\s+many\b"
-                             r"[^?]*?\b(?:because|due\s+to|owing\s+to|for|vs|versus)\b", re.IGNORECASE)
+                             r"these)\s+(?:[\w-]+\s+){0,2}?excluded\b|\b(?:excluded|left\s+out|dropped|did(?:n't|\s+not)\s+"
+                             r"count)\b[^?]*?\bhow\s+many\b[^?]*?\b(?:because|due\s+to|owing\s+to|for|vs|versus)\b",
+                             re.IGNORECASE)
 EXCLUSION_SENTENCE = re.compile(r"[^.\n]*\bexclu\w*[^.\n]*", re.IGNORECASE)
 
 # Which trial, by name ("which trial were the nivolumab patients from"), and a trial or study named by its
