@@ -322,6 +322,15 @@ class Lexicon:
                      and together(parts & asked)}
         return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
 
+    def combination_parts(self) -> dict[str, frozenset[str]]:
+        """Each combination's abbreviation (lower-case) -> the drugs it is of, by the letter's names."""
+        return self._combinations()
+
+    def shared_parts(self) -> frozenset[str]:
+        """The drugs most of its combinations share (DARZALEX, dexamethasone)."""
+        self._combinations()
+        return self._shared_parts
+
     def _combinations(self) -> dict[str, frozenset[str]]:
         if self._combination_parts is None:
             self._combination_parts = {}

@@ -134,6 +134,7 @@ class StudyWords:
     time_on_treatment: bool = False  # some passage states how long a treatment lasted (`TIME_ON_TREATMENT_STATED`)
     retreatment_duration: bool = False  # … a retreatment (a passage of that duration speaks of retreatment)
     sited: bool = False  # some passage names where the study was done (`SITE_STATED`)
+    partnered: bool = False  # some row of it counts patients by what was combined with the antibody (`COMBINATION_ROW`)
     centred: bool = False  # some passage says at how many centers (`CENTRES_STATED`)
     defines: bool = False  # some passage defines a term (`DEFINITION_STATED`)
     sourced: bool = False  # some passage says where its data came from (`SOURCE_STATED`)
@@ -597,6 +598,35 @@ CENTRES_ASKED = re.compile(r"\b(?:one|a\s+single|single)\s+(?:[\w-]+\s+)?(?:hosp
                            r"|\b(?:single|multi)[- ]?(?:cent(?:er|re)|site|institution)(?:al|ic)?\b", re.IGNORECASE)
 CENTRES_STATED = re.compile(r"(?i:\b(?:single|multi)-?cent(?:er|re)\b|\b\d+\s+cent(?:er|re)s\b)|"
                             + INSTITUTION_STATED.pattern)
+# A row counting patients by what was given with the antibody ("DARZALEX + IMiD", "DARZALEX/PI", "D-Kd",
+# "DARZALEX monotherapy"), and a partner asked ("pomalidomide as the partner drug", "Pomalyst vs Kyprolis with the
+# anti-CD38", "retreatments combined with an immunomodulatory drug").
+COMBINATION_ROW = re.compile(r"\+|/|\bD-[A-Za-z]|\bmonotherapy\b|\bcombination\b", re.IGNORECASE)
+PARTNER_WORD = re.compile(r"(?:\+|/)\s*([A-Za-z][\w-]*)")
+PARTNER_ASKED = re.compile(r"\bpartner\w*|\bbackbone|\bcombined\s+with|\bcombinations?\b|\bcombos?\b|\bpaired\s+with|"
+                           r"\bwith\s+(?:the\s+|an?\s+)?anti-?\s?CD38\b|\s\+\s|-based\b", re.IGNORECASE)
+
+
+def partner_stems(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf: float) -> frozenset[str]:
+    """The stems of what the letter's rows give with the antibody: the drugs of its combinations but those most of
+    them share (dexamethasone, the antibody itself), and the classes its rows join on ("+ IMiD", "/PI": their
+    rare words spelled out, "immunomodulatory", "proteasome")."""
+    found: set[str] = set()
+    for lexicon in lexicons.values():
+        parts = set().union(*lexicon.combination_parts().values()) - lexicon.shared_parts()
+        found |= set(lexical_tokens(" ".join(parts)))
+    for c in chunks:
+        for word in (m.group(1) for label in c.row or [] if re.search(r"DARZALEX|\+", label)
+                     for m in PARTNER_WORD.finditer(label)):
+            long = lexicons[c.document].abbreviations.get(word.lower())
+            if long and "+" not in long:
+                found |= set(lexical_tokens(" ".join([word, *(w for w in content_words(long)
+                                                               if zipf(w) < common_zipf)])))
+            elif not long and zipf(word) < common_zipf:
+                found |= set(lexical_tokens(word))
+    return frozenset(found)
+
+
 # Which institutions, by name ("which hospitals", "which of the 73 centers"): a country or a count of centers ("73
 # centers in France") does not say.
 INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:of\s+the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -1591,6 +1621,7 @@ class Retriever:
         self.contact_given = frozenset().union(*(fields_given(c.text, CONTACT_FIELDS) for c in index.chunks))
         self.bound_parts = bound_parts(index.chunks)
         self.members_only = members_only(index.chunks, settings.common_zipf, self.chunk_terms)
+        self.partner_stems = partner_stems(index.chunks, index.lexicons, settings.common_zipf)
         self.defining_units = defining_units(index.chunks, index.lexicons)
         self.counted_only = counted_only(index.chunks)
         self.count_rows = count_rows(index.chunks)
@@ -1937,6 +1968,7 @@ class Retriever:
                     retreatment_duration=any(TIME_ON_TREATMENT_STATED.search(c.text) and re.search(
                         _RETREATED, c.text, re.IGNORECASE) for c in passages),
                     sited=any(SITE_STATED.search(c.text) for c in passages),
+                    partnered=any(c.row and COMBINATION_ROW.search(" › ".join(c.row)) for c in passages),
                     centred=any(CENTRES_STATED.search(c.text) for c in passages),
                     defines=any(DEFINITION_STATED.search(c.text) for c in passages),
                     sourced=any(SOURCE_STATED.search(c.text) for c in passages),
@@ -2119,6 +2151,10 @@ class Retriever:
             return "study_scope_check: time on treatment"  # "how long did they stay on their first line", of EMMY
         if self.settings.outcome_scope_check and (events := self._safety_unreported(query, studies)):
             return f"study_scope_check: {', '.join(events)}"  # "treatment-related deaths" of Souren et al's TEAE table
+        if self.settings.outcome_scope_check and query.quantity and named and not any(
+                study.partnered for study in named) and PARTNER_ASKED.search(query.topic) and set(
+                lexical_tokens(lexicon.canonical(query.topic))) & self.partner_stems:
+            return "study_scope_check: partners"  # "how many had pomalidomide as the partner drug" of EMMY
         # (a member given in brackets as an example of the group asked is not asked: "high-risk abnormalities (1q
         # gain etc)")
         if self.settings.outcome_scope_check and query.quantity and (members := sorted(

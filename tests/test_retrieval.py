@@ -2434,6 +2434,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In the Tan study, how long did it take patients to respond after restarting daratumumab?",
      "study_scope_check: time to response", "outcome_scope_check",
      ["Abdallah: how long did it take patients to respond to retreatment?"]),
+    # EMMY count no patients by what was given with the antibody at retreatment (only their exposure before); Tan et
+    # al do
+    ("In the French EMMY cohort, how many patients had pomalidomide as the partner drug at anti-CD38 retreatment?",
+     "study_scope_check: partners", "outcome_scope_check",
+     ["How many EMMY patients were exposed to pomalidomide?",
+      "Tan: how many got dara with pomalidomide at retreatment?",
+      "how many pts got two lines of anti CD38 combos in the french study"]),
     # Tan et al give their PFS of the whole retreated cohort, not by regimen
     ("For the MSK retreatment cohort, what was median PFS in the patients retreated with dara-pom-dex specifically?",
      "cohort_scope_check", "cohort_scope_check", ["How many patients in Tan et al were retreated with dara-pom-dex?"]),
