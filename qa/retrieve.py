@@ -334,7 +334,10 @@ TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(
                           r"(?P<called>[^?.,;:()]+)"
                           # … what counted as one, or what a study means by it
                           r"|\b(?:what|which)\s+(?:\w+\s+)?(?:counted|counts|was\s+counted|qualified)\s+as\s+"
-                          r"(?P<counted>[^?.,;:()]+)|\bmeant?\s+by\s+(?P<meant>[^?.,;:()]+)", re.IGNORECASE)
+                          r"(?:an?\s+|the\s+)?(?P<counted>[^?.,;:()]+)|\bmeant?\s+by\s+(?:an?\s+|the\s+)?(?P<meant>[^?.,;:()]+)"
+                          # … or the cutoff of one ("the M-protein drop cutoff for MR")
+                          r"|(?<!data\s)(?<!data-)\b(?:cut-?offs?|thresholds?)\s+(?:for|of)\s+(?:an?\s+|the\s+)?(?P<cutoff>[^?.,;:()]+)",
+                          re.IGNORECASE)
 
 # Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
 # and as a study states it ("The clinics medical information and documentation system was utilized to collect all
@@ -2350,6 +2353,10 @@ class Retriever:
                     break
             wanted = {t for w in term for p in [w, *COMPOUND.split(w)] if p and zipf(p) < self.settings.common_zipf
                       for t in lexical_tokens(lexicon.canonical(p))} - self.drug_names
+            # (a term of common words the letter abbreviates is its abbreviation: "minor response", MR)
+            if not wanted and (short := next((a for a, long in lexicon.abbreviations.items()
+                                              if " ".join(term).lower() in (a, long.lower())), None)):
+                wanted = set(lexical_tokens(short))
             # (in the letter's words: "resistant" is its "refractory")
             wanted = {s for t in wanted if not COMPOUND.search(t)
                       for s in (lexical_tokens(lexicon.thesaurus[t]) if t in lexicon.thesaurus else [t])}

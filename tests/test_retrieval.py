@@ -2441,6 +2441,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
      ["How many EMMY patients were exposed to pomalidomide?",
       "Tan: how many got dara with pomalidomide at retreatment?",
       "how many pts got two lines of anti CD38 combos in the french study"]),
+    # a term of common words the letter abbreviates is asked by its abbreviation: no study defines its response
+    # categories; a cutoff of one asks its definition (a data cut-off is a date)
+    ("what counts as a partial response in Abdallah?", "study_scope_check: definition of pr", "outcome_scope_check",
+     ["How did Tan et al define high-risk cytogenetic abnormalities?"]),
+    ("Souren lists minor response - whats the M-protein drop cutoff for MR?", "study_scope_check: definition of mr",
+     "outcome_scope_check",
+     ["What was the data cutoff for the Sloan Kettering analysis?", "what does ORR mean in Tan?"]),
     # Tan et al give their PFS of the whole retreated cohort, not by regimen
     ("For the MSK retreatment cohort, what was median PFS in the patients retreated with dara-pom-dex specifically?",
      "cohort_scope_check", "cohort_scope_check", ["How many patients in Tan et al were retreated with dara-pom-dex?"]),
