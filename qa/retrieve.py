@@ -342,7 +342,8 @@ TERM_DEFINED = re.compile(r"\b(?:define[ds]?|defining|definitions?\s+of|classif(
 # Where a study's data came from, as a question asks it ("which registry", "where did they get their data from")
 # and as a study states it ("The clinics medical information and documentation system was utilized to collect all
 # disease specific data", a chart review). A study stating none does not say.
-SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?(?:registr(?:y|ies)|databases?|data\s?sources?|"
+SOURCE_ASKED = re.compile(r"\b(?:which|what)\s+(?!(?:proportion|share|percentage|percent|fraction|number)\b)"
+                          r"(?:[\w-]+\s+){0,3}?(?:registr(?:y|ies)|databases?|data\s?sources?|"
                           r"datasets?)\b|\bwhere\b[^?]*\bdata\b[^?]*\bfrom\b", re.IGNORECASE)
 SOURCE_STATED = re.compile(r"\b(?:registry|registries|databases?|documentation system|(?:medical|health) records|"
                            r"chart review|data (?:were|was) (?:collected|obtained|extracted))\b", re.IGNORECASE)

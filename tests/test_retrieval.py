@@ -2074,6 +2074,14 @@ def test_words_the_letter_writes_hyphenated_or_qualified_are_read_as_it_writes_t
     assert "ECOG" in service.ask(emmy).passages[0].text
 
 
+def test_a_share_of_a_registrys_patients_asks_no_data_source(service) -> None:  # type: ignore[no-untyped-def]
+    """"What proportion of French registry patients …" asks a share of EMMY's patients, not which registry."""
+    share = "What proportion of French registry patients were in their late seventies?"
+    assert service.retriever.search(share).answerable is True
+    assert service.retriever.search("what registry did the EMMY data come from").refused_by == (
+        "study_scope_check: data source")
+
+
 def test_hep_is_hepatitis(service) -> None:  # type: ignore[no-untyped-def]
     assert "hepatitis B" in service.retriever.analyse("any hep B reactivation on dara retreatment?").topic
 
