@@ -631,6 +631,9 @@ def partner_stems(chunks: list[Chunk], lexicons: dict[str, Lexicon], common_zipf
     return frozenset(found)
 
 
+# Which of several was the commonest: a count of each, asked without a number.
+MOST_COMMON = re.compile(r"\b(?:most|least)\s+(?:common(?:ly)?|frequent(?:ly)?|often|usual|prevalent)\b|\bcommonest\b",
+                         re.IGNORECASE)
 # Which institutions, by name ("which hospitals", "which of the 73 centers"): a country or a count of centers ("73
 # centers in France") does not say.
 INSTITUTION_ASKED = re.compile(r"\b(?:which|what|whose)\s+(?:of\s+the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -2161,7 +2164,9 @@ class Retriever:
             return "study_scope_check: partners"  # "how many had pomalidomide as the partner drug" of EMMY
         # (a member given in brackets as an example of the group asked is not asked: "high-risk abnormalities (1q
         # gain etc)")
-        if self.settings.outcome_scope_check and query.quantity and (members := sorted(
+        # ("which was most common" counts them too)
+        tallied = query.quantity or bool(MOST_COMMON.search(query.topic))
+        if self.settings.outcome_scope_check and tallied and (members := sorted(
                 {t for t in lexical_tokens(lexicon.canonical(re.sub(r"\s\([^)]*\)", " ", query.topic)))
                  if all(t in self.members_only.get(sid, ()) for sid in studies)})):
             return f"study_scope_check: {', '.join(members)} of a group"  # "how many got venetoclax" of Tan et al

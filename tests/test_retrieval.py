@@ -2456,6 +2456,11 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("Souren lists minor response - whats the M-protein drop cutoff for MR?", "study_scope_check: definition of mr",
      "outcome_scope_check",
      ["What was the data cutoff for the Sloan Kettering analysis?", "what does ORR mean in Tan?"]),
+    # Tan et al name the abnormalities they count as high risk and count only the group; which was commonest
+    # counts each
+    ("Of the high-risk patients in Tan, which abnormality was the most common - 1q gain or del17p?",
+     "study_scope_check: 1q, del17p of a group", "outcome_scope_check",
+     ["In Szabo, what was the most common reason for stopping the first dara regimen?"]),
     # Tan et al give their PFS of the whole retreated cohort, not by regimen
     ("For the MSK retreatment cohort, what was median PFS in the patients retreated with dara-pom-dex specifically?",
      "cohort_scope_check", "cohort_scope_check", ["How many patients in Tan et al were retreated with dara-pom-dex?"]),
