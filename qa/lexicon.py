@@ -17,7 +17,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from qa.drugs import other_drug_names
@@ -144,6 +144,7 @@ class Lexicon:
     _short_form_table: dict[str, str] | None = None
     _open_compounds: re.Pattern[str] | None = None  # its hyphenated expansions, written with spaces
     _open_forms: dict[str, str] = field(default_factory=dict)
+    _qualified_pattern: re.Pattern[str] | None = None
     _spellings: list[str] | None = None
     _rare_spellings: list[str] | None = None  # those of them rare in English (Zipf < 3), for completions
     _combination_parts: dict[str, frozenset[str]] | None = None
@@ -190,9 +191,7 @@ class Lexicon:
         if not self.compounds:
             return text
         if self._compound_pattern is None:
-            forms = [re.escape(c) if c.count("-") == 1 else r"[\s-]+".join(map(re.escape, c.split("-")))
-                     for c in sorted(self.compounds, key=len, reverse=True)]
-            self._compound_pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(forms)})(?![\w-])", re.IGNORECASE)
+            self._compound_pattern = written_apart_or_joined(self.compounds, apart=lambda c: c.count("-") > 1)
         return self._compound_pattern.sub(
             lambda m: self.compounds.get(re.sub(r"[\s-]+", "-", m.group().lower()), m.group()), text)
 
@@ -301,7 +300,7 @@ class Lexicon:
                 if p:
                     at.setdefault(self.synonyms.get(p, self.drug_names.get(p, p)).lower(), []).append(i)
         asked = set(at)
-        combinations = self._combinations()
+        combinations = self.combination_parts()
         # A combination written as the drug joined to another's abbreviation ("dara-Kd": DARZALEX + carfilzomib +
         # dexamethasone).
         joined = {p.lower() for w in words(question) if COMPOUND.search(w)
@@ -322,16 +321,13 @@ class Lexicon:
                      and together(parts & asked)}
         return [a for a, parts in found.items() if not any(parts < other for other in found.values())]
 
-    def combination_parts(self) -> dict[str, frozenset[str]]:
-        """Each combination's abbreviation (lower-case) -> the drugs it is of, by the letter's names."""
-        return self._combinations()
-
     def shared_parts(self) -> frozenset[str]:
         """The drugs most of its combinations share (DARZALEX, dexamethasone)."""
-        self._combinations()
+        self.combination_parts()
         return self._shared_parts
 
-    def _combinations(self) -> dict[str, frozenset[str]]:
+    def combination_parts(self) -> dict[str, frozenset[str]]:
+        """Each combination's abbreviation (lower-case) -> the drugs it is of, by the letter's names."""
         if self._combination_parts is None:
             self._combination_parts = {}
             for abbr, long in self.abbreviations.items():
@@ -568,7 +564,7 @@ class Lexicon:
     def _spell_chain(self, m: re.Match[str]) -> str:
         """A chain of clipped drug names ("dara-pom-dex", "dara/pom/dex"), each part spelled as the letter's drug,
         when every part names one of the drugs its combinations are of."""
-        drugs = set().union(*self._combinations().values())
+        drugs = set().union(*self.combination_parts().values())
         pieces = re.split(r"([-/])", m.group())
         spelled = [p if i % 2 or p.lower() in drugs or p.lower() in self.synonyms
                    else self.closest_spelling(fold(p).lower()) or p for i, p in enumerate(pieces)]
@@ -579,20 +575,25 @@ class Lexicon:
     def name_qualified(self, text: str) -> str:
         """Words a row label of the letter qualifies with an initialism, asked without it, with it: "how fit by
         performance status" as "… by ECOG performance status"."""
-        for words_, initialism in self.qualified.items():
-            text = re.sub(rf"(?<!{re.escape(initialism)} )\b{re.escape(words_)}\b", f"{initialism} {words_}", text,
-                          flags=re.IGNORECASE)
-        return text
+        if not self.qualified:
+            return text
+        if self._qualified_pattern is None:
+            self._qualified_pattern = re.compile(r"(?<![\w-])(\S+\s+)?(" + "|".join(
+                map(re.escape, sorted(self.qualified, key=len, reverse=True))) + r")\b", re.IGNORECASE)
+
+        def named(m: re.Match[str]) -> str:
+            initialism = self.qualified[m.group(2).lower()]
+            if m.group(1) and m.group(1).strip().lower() == initialism.lower():
+                return m.group()
+            return f"{m.group(1) or ''}{initialism} {m.group(2)}"
+        return self._qualified_pattern.sub(named, text)
 
     def join_open_compounds(self, text: str) -> str:
         """The letter's spelled-out abbreviations that hyphenate a compound, written open ("progression free
         survival", "infusion related reactions"), as the letter writes them: what names its measures."""
         if self._open_compounds is None:
-            forms = sorted({v.lower() for v in self.abbreviations.values() if re.search(r"[a-z]-[a-z]", v, re.I)},
-                           key=len, reverse=True)
-            self._open_compounds = re.compile(
-                r"(?<![\w-])(?:" + "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", f))) for f in forms)
-                + r")(s?)(?![\w-])", re.IGNORECASE) if forms else re.compile(r"(?!)")
+            forms = {v.lower() for v in self.abbreviations.values() if re.search(r"[a-z]-[a-z]", v, re.I)}
+            self._open_compounds = written_apart_or_joined(forms, plural=True)
             self._open_forms = {re.sub(r"[\s-]+", " ", f): f for f in forms}
 
         def joined(m: re.Match[str]) -> str:
@@ -892,6 +893,18 @@ def cytogenetic_words(text: str) -> set[str]:
 def vocabulary_stems(vocabulary: set[str]) -> set[str]:
     """Stems of every word of a vocabulary, compounds split."""
     return {_stem(p) for w in vocabulary for p in [w, *COMPOUND.split(w)] if p}
+
+
+def written_apart_or_joined(compounds: Iterable[str], apart: Callable[[str], bool] = lambda c: True,
+                            plural: bool = False) -> re.Pattern[str]:
+    """One pattern for compounds as questions write them: hyphenated, or (where `apart` says) with spaces for the
+    hyphens or spaces ("back to back", "progression free survival"); longest first; `plural` takes an "s" after,
+    as group 1."""
+    forms = [r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", c))) if apart(c) else re.escape(c)
+             for c in sorted(compounds, key=len, reverse=True)]
+    if not forms:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(forms)}){'(s?)' if plural else ''}(?![\w-])", re.IGNORECASE)
 
 
 # A hyphenated or slashed chain of words ("dara-pom-dex").
