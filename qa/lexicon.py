@@ -341,6 +341,23 @@ class Lexicon:
                                            if 2 * sum(p in parts for parts in every) > len(every))
         return self._combination_parts
 
+    def regimen_letters(self) -> frozenset[str]:
+        """The letters the letter's combinations are written with, one per drug ("D-Kd": DARZALEX, carfilzomib,
+        dexamethasone gives d and k)."""
+        letters: set[str] = set()
+        for abbr, long in self.abbreviations.items():
+            code = abbr.replace("-", "")
+            components = [c for c in re.split(r"\s*\+\s*", long) if c.strip()]
+            if len(components) >= 2 and len(code) == len(components) and code.isalpha():
+                letters.update(code)
+        return frozenset(letters)
+
+    def codes_a_regimen(self, word: str) -> bool:
+        """Whether a word is a regimen written in the letter's drug letters, dexamethasone last, as clinics write
+        combinations the letter does not give ("VRd", "KPd"): drugs it names, not an unknown topic."""
+        letters = self.regimen_letters()
+        return 3 <= len(word) <= 5 and word.endswith("d") and len(set(word)) >= 2 and set(word) <= letters
+
     def canonical(self, text: str) -> str:
         """Generic names, short forms and other drugs' brand names replaced by the form the letter uses ("dara" ->
         "DARZALEX", "Kyprolis" -> "carfilzomib"), so a rare spelling does not outweigh the rest of a question in
@@ -379,7 +396,7 @@ class Lexicon:
                 if (everyday(part, common_zipf) and not self.names_a_medical_topic(part)) or part in self.initialisms \
                         or self.closest_spelling(part):
                     continue
-                if self.clips(part):
+                if self.clips(part) or self.codes_a_regimen(part):
                     continue
                 if self.repeats(part, stems, common_zipf):
                     continue
@@ -499,8 +516,14 @@ class Lexicon:
         clipped word may be a little more common, "dex" being a word of its own), or one edit away for words
         of 5-7 letters, two for longer ones; or its American spelling of a British one. None for a word the
         letter has, a word under 3 letters or a common English word the letter does not spell otherwise."""
+        if self._spellings is None:
+            names = {n for p in self.studies for n in p.names}
+            self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
+            self._rare_spellings = [w for w in self._spellings if zipf(w) < 3.0]
         if len(word) < 3 or not word.isalpha() or word in self.vocabulary:
             return None
+        if len(word) >= 6 and zipf(word) < EVERYDAY_ZIPF and (author := self._author_near(word)):
+            return author  # "Abdullah", a name of its own, for the letter's Abdallah
         if (us := american_spelling(word)) and (us in self.vocabulary or _stem(us) in self.stems()):
             return us  # "centres" for the letter's "centers", "anaemia" for its "anemia"
         if self._run_together is None:
@@ -510,10 +533,6 @@ class Lexicon:
             return joined  # "followup" for the letter's "follow-up"
         if zipf(word) >= CLIPPED_ZIPF or _stem(word) in self.stems():  # common, or a form of the letter's word
             return None
-        if self._spellings is None:
-            names = {n for p in self.studies for n in p.names}
-            self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
-            self._rare_spellings = [w for w in self._spellings if zipf(w) < 3.0]
         completions = self._completions(word)
         if len(completions) == 1:
             return completions[0]
@@ -527,6 +546,13 @@ class Lexicon:
         if not found or (word.endswith(found[0]) and len(word) >= len(found[0]) + 2):
             return None  # a prefix makes another word: "bispecific" is not a misspelt "specific"
         return found[0]
+
+    def _author_near(self, word: str) -> str | None:
+        """The first author's surname a word is one edit from: another spelling of the name."""
+        from rapidfuzz.distance import Levenshtein
+
+        return next((p.author for p in self.studies if len(p.author) >= 6
+                     and Levenshtein.distance(word, p.author, score_cutoff=1) <= 1), None)
 
     def clips(self, word: str) -> bool:
         """Whether a word of 4+ letters the letter lacks is the start of one of its words or compound parts
@@ -558,8 +584,43 @@ class Lexicon:
             found = self.closest_spelling(fold(m.group()).lower())
             return found if found else m.group()
 
-        text = re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, text)  # whole words, not compound parts
+        text = re.sub(r"(?<![\w\-/+])[^\W\d_]{3,}(?![\w\-/+])", fix, self.join_split_names(text))
         return CHAIN.sub(self._spell_chain, text)
+
+    def join_split_names(self, text: str) -> str:
+        """A rare name of the letter dictation or a slip of the space bar cut into words ("dara tumor mab",
+        "dars alex", "sour in") joined back: two or three short words (5 letters at most: "Is rituximab" is no
+        misspelt isatuximab) that together, and only together, spell one of its rare words or study names (an edit
+        away, two from 8 letters), one of them a word it does not use."""
+        spans = [m for m in re.finditer(r"(?<![\w\-/+])[^\W\d_]{2,}(?![\w\-/+])", text)]
+        out, last, i = [], 0, 0
+        while i < len(spans):
+            for n in (3, 2):
+                run = spans[i:i + n]
+                if len(run) < n or any(text[a.end():b.start()] != " " for a, b in itertools.pairwise(run)):
+                    continue
+                pieces = [fold(m.group()).lower() for m in run]
+                if all(p in self.vocabulary for p in pieces) or max(map(len, pieces)) > 5 \
+                        or not (name := self._name_spelled("".join(pieces))):
+                    continue
+                out += [text[last:run[0].start()], name]
+                last, i = run[-1].end(), i + n
+                break
+            else:
+                i += 1
+        return "".join([*out, text[last:]])
+
+    def _name_spelled(self, joined: str) -> str | None:
+        """The letter's rare word or study name a string no English word spells is one or two edits from."""
+        if len(joined) < 6 or zipf(joined) > 0 or joined in self.vocabulary:
+            return None
+        self.closest_spelling("")  # (reads the letter's spellings once)
+        from rapidfuzz import distance, process
+
+        limit = 1 if len(joined) < 8 else 2
+        names = [*(self._rare_spellings or []), *(p.author for p in self.studies)]
+        found = process.extractOne(joined, names, scorer=distance.Levenshtein.distance, score_cutoff=limit)
+        return found[0] if found and found[0][0] == joined[0] else None
 
     def _spell_chain(self, m: re.Match[str]) -> str:
         """A chain of clipped drug names ("dara-pom-dex", "dara/pom/dex"), each part spelled as the letter's drug,

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from qa.lexicon import Lexicon, content_words, lexical_tokens, words
@@ -256,7 +257,8 @@ SHORTHAND = {
     "mpfs": "median PFS", "grp": "group", "grps": "groups", "cyto": "cytogenetics",
     "hcp": "healthcare professional", "hcps": "healthcare professionals", "ppl": "people",
     "medinfo": "medical information", "med-info": "medical information", "rxn": "reaction", "rxns": "reactions",
-    "tmrw": "tomorrow", "tmw": "tomorrow", "hep": "hepatitis",
+    "tmrw": "tomorrow", "tmw": "tomorrow", "hep": "hepatitis", "premed": "premedication", "premeds": "premedications",
+    "pre-med": "premedication", "pre-meds": "premedications",
 }
 # "mono" for monotherapy, standing alone ("dara mono"): in a label ("D-mono") it is the label's.
 MONO = re.compile(r"(?<![\w/-])mono(?![\w/-])", re.I)
@@ -340,9 +342,21 @@ def read_contractions(text: str) -> str:
 # Oncology chat writes a median as "m" before a measure's capitals: "mOS", "mPFS", "mDOR". Only the letter's
 # own abbreviations are read so ("mRNA" is not a median), and only so cased: "mos" is months.
 MEDIAN_OF = re.compile(r"(?<![\w/])m([A-Z][A-Za-z-]*[A-Z])(?![\w/])")
-# A route of administration in lay words: "into a vein", "under the skin".
-LAY_ROUTES = ((re.compile(r"\b(?:into|in|through)\s+(?:a|the)\s+vein\b", re.I), "intravenously"),
-              (re.compile(r"\bunder\s+the\s+skin\b", re.I), "subcutaneously"))
+# A route of administration or a site of disease in lay words: "into a vein", "under the skin", "disease outside
+# the bone marrow" (extramedullary: outside the medulla, the marrow). Hyphenated, the words qualify a noun: "an
+# under-the-skin form" is a subcutaneous form.
+LAY_ROUTES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"\b(?:into|in|through)([\s-]+)(?:a|the)[\s-]+vein\b", re.I), "intravenously", "intravenous"),
+    (re.compile(r"\bunder([\s-]+)the[\s-]+skin\b", re.I), "subcutaneously", "subcutaneous"),
+    (re.compile(r"\b(?:outside|beyond)([\s-]+)(?:of[\s-]+)?(?:the[\s-]+)?(?:bone[\s-]+)?marrow\b", re.I),
+     "extramedullary", "extramedullary"),
+)
+# "disease outside the marrow" is extramedullary disease: the site before the thing it qualifies.
+SITE_AFTER = re.compile(r"\b(disease|lesions?|plasmacytomas?|involvement|spread|relapses?)\s+(extramedullary)\b", re.I)
+
+
+# A date's format written in place of the date: "from dd/mm/yyyy to dd/mm/yyyy" asks two dates.
+DATE_TEMPLATE = re.compile(r"\b(?:(?:dd|mm)[/.-](?:mm|dd)[/.-]y{2,4}|y{4}[/.-]mm[/.-]dd|mm[/.-]y{2,4})\b", re.I)
 # A patient's age and sex as clinic notes write them: "72F", "68 M", "a 59yo M".
 AGE_SEX = re.compile(r"(?<![\w(;/.-])(\d{1,3})\s?(?:yo\s?)?([MF])(?![\w/])")
 # A line of therapy by its number: "2L" second line, "3L+" third line or later.
@@ -381,11 +395,18 @@ def lay_measures(text: str) -> list[str]:
     return [name for asked, name in LAY_MEASURES if asked.search(text)]
 
 
+def _lay_form(adverb: str, adjective: str, m: re.Match[str]) -> str:
+    """The adjective for lay words hyphenated to qualify a noun, the adverb otherwise."""
+    return adjective if "-" in m.group(1) else adverb
+
+
 def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
     text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
                          text)
-    for lay, route in LAY_ROUTES:
-        text = lay.sub(route, text)
+    for lay, adverb, adjective in LAY_ROUTES:
+        text = lay.sub(partial(_lay_form, adverb, adjective), text)
+    text = SITE_AFTER.sub(r"\2 \1", text)
+    text = DATE_TEMPLATE.sub("date", text)
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
     text = LINE_OF_THERAPY.sub(lambda m: f"{ORDINAL_WORDS[int(m.group(1)) - 1]} line"
                                + (" or later" if m.group(2) else ""), text)

@@ -192,6 +192,25 @@ STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\
 STATISTIC_TERMS = frozenset({"hr", "ci"})
 # A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
 # "Cox regression", "Kaplan-Meier".
+# The units a row label gives its figures in.
+TIME_UNITS = frozenset(lexical_tokens("days weeks months years"))
+
+# A figure quoted back with the question what it is: "'9/13 (41/59)' - what is being counted there?", "says '100
+# of 119' - what does that refer to?". The passage that prints the figure answers, whatever its words.
+FIGURE_MEANING = re.compile(r"\b(?:what\s+(?:does|do|is|are)\s+(?:that|this|it|they|these|those|the\s+figures?|"
+                            r"the\s+numbers?)?\s*(?:refer(?:ring)?\s+to|mean|represent|measure|stand\s+for|describe)|"
+                            r"what\s+(?:is|are)\s+being\s+(?:counted|measured|described|reported)|refers?\s+to|"
+                            r"what\s+(?:is|was|were)\s+(?:that|this|it)\s+(?:a\s+)?(?:count|measure|figure)\s+of)\b",
+                            re.I)
+# A figure as a question quotes it: two digits or more, or a ratio or decimal ("9/13", "41.6").
+QUOTED_FIGURE = re.compile(r"(?<![\w./])\d+(?:[./]\d+)+(?![\w/])|(?<![\w./])\d{2,}(?![\w./])")
+
+
+def _prints_figures(query: Query, text: str) -> bool:
+    """Whether a question quotes figures, asks what they are, and `text` prints every one of them."""
+    figures = QUOTED_FIGURE.findall(query.topic)
+    return bool(figures and FIGURE_MEANING.search(query.topic)) and all(
+        re.search(rf"(?<![\w./]){re.escape(f)}(?![\w/])", text) for f in figures)
 STATISTICAL_METHOD = re.compile(r"\b(?:statistical|stats?)\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
                                 r"|\b(?:log-?rank|cox|kaplan[- ]meier|chi-?squared?|fisher'?s exact|wilcoxon|"
                                 r"mann-whitney|t-tests?|multivariate|multivariable|regression|covariates?|"
@@ -987,7 +1006,8 @@ class Cohorts:
                        for c in chunks if c.kind == "table" and c.row is None}  # (two studies' tables share a title)
         for c in chunks:
             if c.section == "Patient Characteristics" and c.row and (c.document, c.study_id, c.table) in table_words:
-                row_label = frozenset(lexical_tokens(lexicons[c.document].expand(" ".join(c.row))))
+                # (a unit, "Median age (range), years", is no characteristic: "over which years" asks no age)
+                row_label = frozenset(lexical_tokens(lexicons[c.document].expand(" ".join(c.row)))) - TIME_UNITS
                 describing = frozenset(lexical_tokens(table_words[c.document, c.study_id, c.table]))
                 for study in c.related_studies:
                     self.baseline.setdefault(study, []).append((row_label, describing))
@@ -1739,6 +1759,7 @@ class Retriever:
             order = np.array([i for i in order if self.index.chunks[scores.positions[i]].document == document],
                              dtype=np.int64)
         document = document or docs[0]
+        order = self._figure_first(query, order, scores.positions)
         asked = frozenset(query.content)
         passages = [
             Passage(
@@ -2028,6 +2049,8 @@ class Retriever:
                  passages: list[Passage]) -> str | None:
         """The first rule that refuses the question, as its setting's name and what it found missing; None
         when every rule lets it through."""
+        if passages and _prints_figures(query, passages[0].chunk.text):
+            return None  # the passage that prints the figures says what they are
         if reason := self._unsupported(query, top_dense):
             return reason
         if self.settings.cohort_scope_check and (labels := [w for w in query.unknown if LABEL.fullmatch(w)
@@ -2089,6 +2112,13 @@ class Retriever:
         if self.settings.cohort_scope_check and (cohort := self.cohorts.undescribed(query, studies)):
             return f"cohort_scope_check: baseline of {cohort}"
         return None
+
+    def _figure_first(self, query: Query, order: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """A question quoting figures to ask what they are is answered first by the passage that prints them."""
+        printing = [n for n, i in enumerate(order.tolist())
+                    if _prints_figures(query, self.index.chunks[int(positions[i])].text)]
+        return order if not printing or printing[0] == 0 else np.concatenate(
+            ([order[printing[0]]], np.delete(order, printing[0])))
 
     def _unlisted_particulars(self, query: Query, listed: list[str], studies: list[str]) -> str | None:
         """A particular of a paper (volume, pages, DOI …) that the entries of the papers named (listed papers, or

@@ -228,6 +228,16 @@ CONTACT_FIELDS["contact"] = (
                re.I))
 
 
+# … and a copy of a paper it cites (a reprint, the full text, a PDF), which a letter offers in so many words
+# ("copies of the articles are available on request").
+COPY = r"(?:cop(?:y|ies)|reprints?|pdfs?|full[- ]?texts?|full\s+(?:paper|article)s?)"
+CONTACT_FIELDS["copy of a paper"] = (
+    re.compile(rf"\b(?:send|e-?mail|mail|post|fax|forward|share|provide|attach)\b[^?.]{{0,40}}\b{COPY}\b"
+               rf"|\b(?:get|obtain|request|order)\s+(?:a\s+|the\s+)?(?:\w+\s+){{0,2}}{COPY}\b", re.I),
+    re.compile(rf"\b{COPY}\b[^.\n]{{0,60}}\b(?:available|on request|upon request|can be (?:requested|obtained))\b"
+               rf"|\b(?:request|order)\s+(?:a\s+)?{COPY}\b", re.I))
+
+
 def fields_asked(question: str, particulars: Particulars = FIELDS) -> list[str]:
     """The particulars a question asks for: of a paper by default ("volume and page numbers": volume, page), of a
     literature search (`SEARCH_FIELDS`), or of how to reach a letter's sender (`CONTACT_FIELDS`)."""

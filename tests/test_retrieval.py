@@ -2698,3 +2698,72 @@ def test_how_long_patients_lived_or_stayed_free_of_progression_is_an_endpoint(se
     assert service.retriever.search(responded).refused_by != "study_scope_check: orr"
     assert "Median OS in patients non-sensitive" not in service.ask(emmy).passages[0].text
     assert service.retriever.search(souren).answerable is True
+
+
+def test_a_name_dictation_cut_into_words_is_joined_back(service) -> None:  # type: ignore[no-untyped-def]
+    """Speech-to-text writes "dara tumor mab", "dars alex", "sour in": the letter's rare names, joined back; a
+    long word beside another ("Is rituximab", "DARZALEX IV") is no cut name. "Abdullah" is Abdallah's name."""
+    retriever = service.retriever
+    spoken = retriever.analyse("sour in at all how many patients got a second dara tumor mab retreatment")
+    assert spoken.studies == ("souren-2025",)
+    assert "daratumumab" in spoken.topic
+    assert "darzalex" in retriever.analyse("median number of dars alex cycles at retreatment").topic.lower()
+    assert retriever.search("Is rituximab retreatment effective in follicular lymphoma?").answerable is False
+    assert "DARZALEX IV" in retriever.analyse("Can DARZALEX IV be switched to DARZALEX FASPRO?").topic
+    abdullah = "abdullah study response rate at the first dara line versus at dara retreatment"
+    assert retriever.analyse(abdullah).studies == ("abdallah-2023",)
+    assert retriever.search(abdullah).answerable is True
+
+
+def test_a_regimen_in_the_letters_drug_letters_is_no_unknown_term(service) -> None:  # type: ignore[no-untyped-def]
+    """"VRd" is written in the letters of the letter's combinations (D-Vd, D-Rd): bortezomib, lenalidomide and
+    dexamethasone, drugs it names; a laboratory test's initials are not."""
+    lexicon = service.index.lexicons[DOC]
+    assert {"v", "r", "d", "k", "p"} <= lexicon.regimen_letters()
+    assert "vrd" not in lexicon.unknown_terms("relapsed after dara-VRd, should she get D-Kd?")
+    assert not lexicon.codes_a_regimen("crp") and not lexicon.codes_a_regimen("dd")
+
+
+def test_disease_outside_the_marrow_is_extramedullary(service) -> None:  # type: ignore[no-untyped-def]
+    """Abdallah et al count extramedullary disease; Tan et al do not."""
+    retriever = service.retriever
+    assert "extramedullary disease" in retriever.analyse("Abdallah: how many had disease outside the marrow?").topic
+    assert retriever.search("Tan: how many had disease outside the marrow?").refused_by == (
+        "study_scope_check: extramedullari")
+    abdallah = service.ask("Abdallah: how many had disease outside the bone marrow?")
+    assert abdallah.answerable is True and "Extramedullary" in abdallah.passages[0].text
+    assert "subcutaneous form" in retriever.analyse("how many got the under-the-skin form?").topic
+
+
+def test_a_quoted_figure_is_explained_by_the_passage_that_prints_it(service) -> None:  # type: ignore[no-untyped-def]
+    """An auditor quoting a slide's figure asks what it counts: the passage printing it is first and answers."""
+    quoted = service.ask("MSKCC retreat poster says '100 of 119' - what does that refer to?")
+    assert quoted.answerable is True
+    assert "119" in quoted.passages[0].text and "100" in quoted.passages[0].text
+    ratio = service.ask("freiburg dara re-treat paper lists '9/13 (41/59)' for D1 to D2 - what is being counted there?")
+    assert ratio.answerable is True and "9/13 (41/59)" in ratio.passages[0].text
+    # a figure quoted to ask something else is judged as any question is
+    assert service.retriever.search("Of the 119 dara-refractory pts in Tan, how many were penta-refractory?"
+                                    ).answerable is False
+
+
+def test_a_copy_of_a_paper_is_asked_of_a_letter_that_offers_none(service) -> None:  # type: ignore[no-untyped-def]
+    retriever = service.retriever
+    assert retriever.search("Could you post me a reprint of the Souren paper?").refused_by == (
+        "bibliographic_scope_check: copy of a paper")
+    assert retriever.search("how do I get the full text of the EMMY paper?").refused_by == (
+        "bibliographic_scope_check: copy of a paper")
+    assert retriever.search("Which journal published the Souren paper?").answerable is True
+
+
+def test_a_baseline_rows_unit_is_no_characteristic_and_a_date_format_asks_a_date(service) -> None:  # type: ignore[no-untyped-def]
+    """"over which years" asks the period Souren et al's 293 patients were treated in, not their age ("Median age at
+    ID, years"); "from dd/mm/yyyy to dd/mm/yyyy" asks dates; "premed" is premedication, a label topic."""
+    retriever = service.retriever
+    assert retriever.search("the 293 pts in the Freiburg single-centre series got dara over which years?"
+                            ).answerable is True
+    dated = "In the EMMY study the patients were treated in which period (from dd/mm/yyyy to dd/mm/yyyy)?"
+    assert "from date to date" in retriever.analyse(dated).topic
+    assert retriever.search(dated).answerable is True
+    assert retriever.search("premed regimen used to prevent infusion reactions on re-challenge in Abdallah?"
+                            ).refused_by == "label_topic_check: premedication"
