@@ -355,6 +355,23 @@ LAY_ROUTES: tuple[tuple[re.Pattern[str], str, str], ...] = (
 SITE_AFTER = re.compile(r"\b(disease|lesions?|plasmacytomas?|involvement|spread|relapses?)\s+(extramedullary)\b", re.I)
 
 
+# Numbers in words, as dictation and spelled-out ages write them: "sixty-eight-year-old", "anti CD thirty eight",
+# "seventy-five or older", a year as "twenty twenty-five". Units and "ten" alone stay words ("one of", "two
+# studies"): the counts are read as words where they are asked.
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+NUMBER_VALUES = {w: n for n, w in enumerate(_UNITS, 1)} | {w: n for n, w in enumerate(_TEENS, 10)} | {
+    w: n for n, w in zip(range(20, 100, 10), _TENS, strict=True)}
+_TWO_DIGITS = rf"(?:(?:{'|'.join(_TENS)})(?:[\s-](?:{'|'.join(_UNITS)}))?|{'|'.join(_TEENS[3:])})"
+SPOKEN_YEAR = re.compile(rf"\btwenty[\s-]({_TWO_DIGITS}|{'|'.join(_TEENS[:3])})\b", re.I)
+SPOKEN_NUMBER = re.compile(rf"\b{_TWO_DIGITS}\b", re.I)
+
+
+def _spoken_value(words: str) -> int:
+    return sum(NUMBER_VALUES[w] for w in re.split(r"[\s-]+", words.lower()))
+
+
 # A date's format written in place of the date: "from dd/mm/yyyy to dd/mm/yyyy" asks two dates.
 DATE_TEMPLATE = re.compile(r"\b(?:(?:dd|mm)[/.-](?:mm|dd)[/.-]y{2,4}|y{4}[/.-]mm[/.-]dd|mm[/.-]y{2,4})\b", re.I)
 # A patient's age and sex as clinic notes write them: "72F", "68 M", "a 59yo M".
@@ -400,13 +417,17 @@ def _lay_form(adverb: str, adjective: str, m: re.Match[str]) -> str:
     return adjective if "-" in m.group(1) else adverb
 
 
-def read_shorthand(text: str, abbreviations: Collection[str] = ()) -> str:
+def read_shorthand(text: str, abbreviations: Collection[str] = (), vocabulary: Collection[str] = ()) -> str:
     text = MEDIAN_OF.sub(lambda m: f"median {m.group(1)}" if m.group(1).lower() in abbreviations else m.group(0),
                          text)
     for lay, adverb, adjective in LAY_ROUTES:
         text = lay.sub(partial(_lay_form, adverb, adjective), text)
     text = SITE_AFTER.sub(r"\2 \1", text)
     text = DATE_TEMPLATE.sub("date", text)
+    text = SPOKEN_YEAR.sub(lambda m: str(2000 + _spoken_value(m.group(1))), text)
+    # (a number the letter itself writes in words, its "Seventeen patients", stays as it writes it)
+    text = SPOKEN_NUMBER.sub(lambda m: m.group() if m.group().lower() in vocabulary else str(_spoken_value(m.group())),
+                             text)
     text = AGE_SEX.sub(lambda m: f"{m.group(1)}-year-old {'man' if m.group(2) == 'M' else 'woman'}", text)
     text = LINE_OF_THERAPY.sub(lambda m: f"{ORDINAL_WORDS[int(m.group(1)) - 1]} line"
                                + (" or later" if m.group(2) else ""), text)
@@ -425,7 +446,8 @@ def analyse(question: str, lexicon: Lexicon | None, *, shorthand: bool = True, c
             parts_of_speech: bool = True, self_reference: bool = True) -> Query:
     """The one analysis of a question against a letter's lexicon (None: several letters, no expansion)."""
     text = normalise_question(question)
-    topic = read_shorthand(text, lexicon.abbreviations if lexicon else ()) if shorthand else text
+    topic = read_shorthand(text, lexicon.abbreviations, lexicon.vocabulary) if shorthand and lexicon else \
+        read_shorthand(text) if shorthand else text
     topic = set_courtesy_aside(topic) if courtesy else topic
     if lexicon is None:
         topic = read_contractions(topic)

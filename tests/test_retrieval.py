@@ -2767,3 +2767,16 @@ def test_a_baseline_rows_unit_is_no_characteristic_and_a_date_format_asks_a_date
     assert retriever.search(dated).answerable is True
     assert retriever.search("premed regimen used to prevent infusion reactions on re-challenge in Abdallah?"
                             ).refused_by == "label_topic_check: premedication"
+
+
+def test_numbers_in_words_are_read_as_figures_but_the_letters_own(service) -> None:  # type: ignore[no-untyped-def]
+    """Dictation and spelled-out ages write numbers in words: "seventy-five or older" is EMMY's "≥75" row's
+    threshold, asked of a PFS it does not break down; a year spoken is a year. Souren et al write "Seventeen
+    patients", which stays as they write it."""
+    retriever = service.retriever
+    assert "aged 75 or older" in retriever.analyse("EMMY: median PFS in patients aged seventy-five or older?").topic
+    assert retriever.search("EMMY study: median PFS in patients aged seventy-five or older at retreatment?"
+                            ).refused_by == "study_scope_check: aged 75 within a row"
+    assert "68-year-old" in retriever.analyse("Seeing a sixty-eight-year-old in clinic tomorrow").topic
+    assert "2025" in retriever.analyse("souren et al twenty twenty five: how many were retreated").topic
+    assert "seventeen" in retriever.analyse("why were the seventeen patients left out in Souren?").topic
