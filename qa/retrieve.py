@@ -518,13 +518,14 @@ REASON_GIVEN = re.compile(rf"\b(?:{_REASON_GIVEN})\b", re.IGNORECASE)
 # Two things a question asks the reason for, each of which a study explains only in so many words: why patients
 # stopped a treatment (a reason stated in a sentence on stopping: "discontinuations occurred due to …"), and why
 # they were given one treatment rather than another ("why did so many get D-Kd", "why weren't the others given
-# dara again"; not "20 instead of 22"), which a study explains only in a note on the row of that treatment
-# (Abdallah et al's nivolumab row: "Patients from a clinical trial were enrolled").
+# dara again", "why was the other half not retreated", "put back on dara"; not "20 instead of 22"), which a study
+# explains only in a note on the row of that treatment (Abdallah et al's nivolumab row: "Patients from a clinical
+# trial were enrolled").
 _WHY = rf"(?:\bwhy\b|{_REASON_WORDS})"
 STOPPING = r"\b(?:stop\w*|discontinu\w*|d/c|c[oa]me off|quit\w*|withdr[ae]w\w*)"
 _CHOSEN = (r"\b(?:get|got|given|receive[ds]?|chos\w*|choos\w*|choice|pick\w*|opt(?:ed)?|switch\w*|select\w*|"
            r"prefer\w*|rather than(?!\s+\d)|instead(?!\s+of\s+\d)|"
-           r"not\s+(?:been\s+|be\s+)?(?:re-?treat\w*|re-?challeng\w*))\b")
+           r"put\s+(?:back\s+)?on|not\b[^?.]{0,60}?\b(?:re-?treat\w*|re-?challeng\w*))\b")
 EXCLUDING = r"\b(?:exclu\w*|left\s+out|leav\w*\s+out|kept\s+out|keep\s+out|dropp\w*|omitt\w*)"
 # A reason given for stopping: the stopping first ("discontinuations occurred due to …"), or the reason just before it
 # ("the most common reasons for IR discontinuation"); not a stop named inside another reason ("excluded due to not

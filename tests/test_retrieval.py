@@ -2536,6 +2536,13 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In Szabo et al, why were some patients not rechallenged with DARZALEX after stopping their index regimen?",
      "study_scope_check: reason for a treatment", "outcome_scope_check",
      ["In Szabo et al, why did patients stop their index regimen?"]),
+    # the negation apart from the retreatment ("wasn't … retreated"), and "put back on" for retreated
+    ("Szabo: why wasn't the other half of the cohort retreated with dara?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["Szabo: how many of the cohort were retreated with dara?"]),
+    ("Szabo - why were some patients put back on dara and others not?",
+     "study_scope_check: reason for a treatment", "outcome_scope_check",
+     ["Szabo - how many patients were put back on dara?"]),
     # EMMY and Tan et al report no safety in any words; Szabo et al name toxicity as a reason for stopping
     ("Is there any toxicity data from the EMMY cohort?", "study_scope_check: safety", "outcome_scope_check",
      ["What share of Szabo et al's patients stopped their index regimen because of toxicity?",
