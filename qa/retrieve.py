@@ -192,6 +192,12 @@ STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\
 STATISTIC_TERMS = frozenset({"hr", "ci"})
 # A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
 # "Cox regression", "Kaplan-Meier".
+# Whether something made a difference to an outcome, asked yes or no: "did being refractory change how long they
+# lived", "was there any difference in OS by …", "does it matter for PFS whether …".
+DIFFERENCE_ASKED = re.compile(r"^(?:[^?]*?[.:;-]\s+)?(?:did|does|do|was|were|is)\b[^?]*?\b(?:chang\w*|affect\w*|"
+                              r"alter\w*|influenc\w*|impact\w*|matter\w*|differ\w*|make\s+(?:a|any)\s+(?:\w+\s+)?"
+                              r"(?:difference|odds))\b", re.I)
+
 # The units a row label gives its figures in.
 TIME_UNITS = frozenset(lexical_tokens("days weeks months years"))
 
@@ -1256,7 +1262,9 @@ class Cohorts:
         held = [s for s in held if months <= s.months] or held
         # A number asked is given by a statement with figures, where the study has one: EMMY's sentence that OS
         # did not differ by refractory status gives no median OS of refractory patients.
-        if query.quantity:
+        # (whether a group's outcome differed, "did being refractory change how long they lived", is answered by a
+        # statement that it did not, figures or none)
+        if query.quantity and not DIFFERENCE_ASKED.search(asking or query.topic):
             held = [s for s in held if s.figured] or held
         # A row holds no column it leaves a dash in; a table's note holds only the columns it names.
         return not any((s.several or cohort <= s.terms or bool(cohort & s.one)) and not asked & s.absent

@@ -2372,6 +2372,9 @@ def test_a_count_no_row_gives_is_refused(service) -> None:  # type: ignore[no-un
     ("In Souren et al, what was the ORR of the 17 excluded patients?",
      "study_scope_check: results of excluded patients", "outcome_scope_check",
      ["In Souren et al, how many patients were excluded, and why?", "What was the ORR of the Souren D2 patients?"]),
+    # EMMY give no OS of refractory patients, but say whether refractoriness changed PFS or OS
+    ("What was median OS in EMMY's anti-CD38-refractory patients?", "cohort_scope_check", "cohort_scope_check",
+     ["Did being refractory to anti-CD38 change how long EMMY patients lived?"]),
     # A group named in the scene and referred back to by the asking sentence is asked
     ("EMMY retreated 19 patients with Isatuximab-Daratumumab. What median PFS did that group have?",
      "cohort_scope_check", "cohort_scope_check",
