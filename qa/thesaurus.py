@@ -265,20 +265,67 @@ def _exceptions(folder: Path, pos: str) -> dict[str, tuple[str, ...]]:
         return {fields[0]: tuple(fields[1:]) for fields in (line.split() for line in lines) if len(fields) > 1}
 
 
+@functools.cache
+def _sense_ranks() -> dict[tuple[str, str], int]:
+    """(lemma, synset offset and part of speech) -> the sense's rank among the lemma's senses, most common first
+    (WordNet's index files list a lemma's synsets by how often they were tagged)."""
+    folder = wordnet_dir()
+    ranks: dict[tuple[str, str], int] = {}
+    for pos in PARTS_OF_SPEECH:
+        with open(folder / f"index.{pos}", encoding="latin-1") as lines:
+            for line in lines:
+                if line.startswith("  "):
+                    continue
+                fields = line.split()
+                count = int(fields[2])
+                for rank, offset in enumerate(fields[-count:]):
+                    ranks[fields[0], f"{pos}:{offset}"] = rank
+    return ranks
+
+
+@functools.cache
+def _ranked_synsets() -> tuple[tuple[tuple[str, int], ...], ...]:
+    """Every synset's single-word lemmas, each with the rank of this sense among its senses (the satellite
+    clusters after them all)."""
+    ranks = _sense_ranks()
+    folder = wordnet_dir()
+    found = [tuple((w, ranks.get((w, f"{pos}:{offset}"), LAST_SENSE)) for w in lemmas if w.isalpha())
+             for pos in PARTS_OF_SPEECH for offset, _, lemmas, _ in _synset_records(folder, pos)]
+    found += [tuple((w, LAST_SENSE) for w in cluster) for cluster in satellites()]
+    return tuple(s for s in found if len(s) > 1)
+
+
+LAST_SENSE = 1_000  # the rank of a sense the index files do not list
+
+
 def letter_synonyms(letter_stems: set[str], stem: Callable[[str], str],
                     usable: Callable[[str], bool]) -> dict[str, str]:
     """Stem of a word the letter lacks -> a WordNet synonym of it the letter uses (`usable` words only: no
-    grammar words, which say nothing of a topic). Stems the letter has are left out: they need no synonym."""
-    table: dict[str, str] = {}
-    for lemmas in _synsets_cached():
-        theirs = [w for w in lemmas if usable(w) and stem(w) in letter_stems]
+    grammar words, which say nothing of a topic), from the word's most common sense that has one: "stop" is
+    "discontinue" (its verb), not "Chicago" (a card game also called "stops"). Stems the letter has are left
+    out: they need no synonym. Of the lemmas sharing a stem, the commonest in English speaks for it ("stop",
+    not the game's "stops")."""
+    from wordfreq import zipf_frequency
+
+    synsets = _ranked_synsets()
+    commonest: dict[str, tuple[float, str]] = {}
+    for synset in synsets:
+        for w, _ in synset:
+            if (key := stem(w)) not in letter_stems:
+                commonest[key] = max(commonest.get(key, (-1.0, "")), (zipf_frequency(w, "en"), w))
+    table: dict[str, tuple[int, str]] = {}
+    for synset in synsets:
+        theirs = [w for w, _ in synset if usable(w) and stem(w) in letter_stems]
         if not theirs:
             continue
-        for w in lemmas:
+        for w, rank in synset:
             key = stem(w)
-            if key not in letter_stems:
-                table.setdefault(key, min(theirs))
-    return dict(sorted(table.items()))
+            if key in letter_stems:
+                continue
+            rank += 0 if commonest[key][1] == w else LAST_SENSE  # a rarer form's senses after the commonest's
+            if key not in table or rank < table[key][0]:
+                table[key] = (rank, min(theirs))
+    return {key: synonym for key, (_, synonym) in sorted(table.items())}
 
 
 def letter_compounds(vocabulary: set[str], letter_stems: set[str], stem: Callable[[str], str],

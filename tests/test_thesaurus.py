@@ -49,6 +49,15 @@ def test_a_letters_table_maps_words_it_lacks_to_synonyms_it_uses() -> None:
     assert _stem("amyloidosis") not in table  # no synonym of it in the letter
 
 
+def test_a_word_is_mapped_by_its_most_common_sense() -> None:
+    """"stop" is "discontinue" (its verb's sense), not "Chicago", a card game WordNet also calls "stops"; a letter
+    citing a Chicago meeting and counting discontinuations has both."""
+    letter = {_stem(w) for w in ["chicago", "discontinue", "the", "study"]}
+    table = letter_synonyms(letter, _stem, _topical)
+    assert table[_stem("stop")] == "discontinue"
+    assert table[_stem("quit")] == "discontinue"
+
+
 def test_a_letters_own_words_that_are_synonyms_are_paired() -> None:
     """A letter may name one thing two ways ("Sex" in one table, "Gender" in another)."""
     table = own_synonyms({_stem(w) for w in ["sex", "gender", "race", "study"]}, _stem, _topical)
