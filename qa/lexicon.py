@@ -516,10 +516,7 @@ class Lexicon:
         clipped word may be a little more common, "dex" being a word of its own), or one edit away for words
         of 5-7 letters, two for longer ones; or its American spelling of a British one. None for a word the
         letter has, a word under 3 letters or a common English word the letter does not spell otherwise."""
-        if self._spellings is None:
-            names = {n for p in self.studies for n in p.names}
-            self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
-            self._rare_spellings = [w for w in self._spellings if zipf(w) < 3.0]
+        self._read_spellings()
         if len(word) < 3 or not word.isalpha() or word in self.vocabulary:
             return None
         if len(word) >= 6 and zipf(word) < EVERYDAY_ZIPF and (author := self._author_near(word)):
@@ -541,11 +538,19 @@ class Lexicon:
         from rapidfuzz import distance, process
 
         limit = 1 if len(word) < 8 else 2
-        found = process.extractOne(word, self._spellings, scorer=distance.Levenshtein.distance,
+        found = process.extractOne(word, self._spellings or [], scorer=distance.Levenshtein.distance,
                                    score_cutoff=limit)
         if not found or (word.endswith(found[0]) and len(word) >= len(found[0]) + 2):
             return None  # a prefix makes another word: "bispecific" is not a misspelt "specific"
         return found[0]
+
+    def _read_spellings(self) -> list[str]:
+        """The letter's words and study names of 4+ letters, sorted (read once), and those rare in English."""
+        if self._spellings is None:
+            names = {n for p in self.studies for n in p.names}
+            self._spellings = sorted({w for w in self.vocabulary | names if len(w) >= 4 and w.isalpha()})
+            self._rare_spellings = [w for w in self._spellings if zipf(w) < 3.0]
+        return self._rare_spellings or []
 
     def _author_near(self, word: str) -> str | None:
         """The first author's surname a word is one edit from: another spelling of the name."""
@@ -614,11 +619,10 @@ class Lexicon:
         """The letter's rare word or study name a string no English word spells is one or two edits from."""
         if len(joined) < 6 or zipf(joined) > 0 or joined in self.vocabulary:
             return None
-        self.closest_spelling("")  # (reads the letter's spellings once)
         from rapidfuzz import distance, process
 
         limit = 1 if len(joined) < 8 else 2
-        names = [*(self._rare_spellings or []), *(p.author for p in self.studies)]
+        names = [*self._read_spellings(), *(p.author for p in self.studies)]
         found = process.extractOne(joined, names, scorer=distance.Levenshtein.distance, score_cutoff=limit)
         return found[0] if found and found[0][0] == joined[0] else None
 

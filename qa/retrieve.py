@@ -190,8 +190,6 @@ class Scores:
 STATISTIC_GIVEN = re.compile(r"\bP\s*(?:value|[=<>≤≥])|\bHR\b|hazard ratio|\bsignifican", re.I)
 # The statistics' own abbreviations, which are not what was compared (hazard ratio, confidence interval).
 STATISTIC_TERMS = frozenset({"hr", "ci"})
-# A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
-# "Cox regression", "Kaplan-Meier".
 # Whether something made a difference to an outcome, asked yes or no: "did being refractory change how long they
 # lived", "was there any difference in OS by …", "does it matter for PFS whether …".
 DIFFERENCE_ASKED = re.compile(r"^(?:[^?]*?[.:;-]\s+)?(?:did|does|do|was|were|is)\b[^?]*?\b(?:chang\w*|affect\w*|"
@@ -217,6 +215,10 @@ def _prints_figures(query: Query, text: str) -> bool:
     figures = QUOTED_FIGURE.findall(query.topic)
     return bool(figures and FIGURE_MEANING.search(query.topic)) and all(
         re.search(rf"(?<![\w./]){re.escape(f)}(?![\w/])", text) for f in figures)
+
+
+# A statistical method, as a question asks it and as a study would name it: "which statistical test", "log-rank",
+# "Cox regression", "Kaplan-Meier".
 STATISTICAL_METHOD = re.compile(r"\b(?:statistical|stats?)\s+(?:tests?|methods?|analys[ie]s|approach(?:es)?|models?)\b"
                                 r"|\b(?:log-?rank|cox|kaplan[- ]meier|chi-?squared?|fisher'?s exact|wilcoxon|"
                                 r"mann-whitney|t-tests?|multivariate|multivariable|regression|covariates?|"
