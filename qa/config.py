@@ -249,8 +249,9 @@ class RetrievalSettings(BaseModel):
         "long question one unfamiliar word is more often phrasing ('captured', 'induce') than the topic (0: off)",
     )
     named_study_allowance: bool = Field(
-        True, description="A question that names a study may carry one word the letter lacks: what it asks is "
-        "anchored in the letter, so the odd word is more often phrasing than a topic"
+        True, description="A question that names a study, or asks the letter's own literature search or notice, may "
+        "carry one word the letter lacks: what it asks is anchored in the letter, so the odd word is more often "
+        "phrasing than a topic"
     )
     close_passage_cosine: float = Field(
         0.55, ge=0.0, le=1.0,

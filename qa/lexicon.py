@@ -694,6 +694,9 @@ GRAMMAR_ZIPF = 5.5
 # From this on a word of a study's names is an everyday word rather than a name of its own ("method" 4.8, "review"
 # 5.1; "emmy" 3.7, "freiburg" 2.7).
 EVERYDAY_ZIPF = 4.0
+# A word at least this common in the large list is written English (trawled 1.9, formulary 2.3); the drugs the
+# letter lacks are rarer (pembrolizumab 1.6, teclistamab 0).
+WRITTEN_ZIPF = 1.75
 # A word rarer than this in English is a term, not wording (the default of the settings' `common_zipf`): one a
 # WordNet definition of a term of the letter uses stands for it ("resistant" 3.99, of "refractory").
 TERM_ZIPF = 4.0
@@ -728,6 +731,14 @@ def american_spelling(word: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=65_536)
+def written_english(word: str) -> bool:
+    """Whether a word is written in English at all, however rarely ("trawl", "formulary", "PubMed"), by the large
+    word-frequency list: the names of drugs new or rare enough for the letter to lack are not."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en", wordlist="large") >= WRITTEN_ZIPF
+
+
 def zipf(word: str) -> float:
     """How common a word is in English, on the Zipf scale (a general word-frequency list, wordfreq)."""
     from wordfreq import zipf_frequency

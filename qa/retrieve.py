@@ -46,6 +46,7 @@ from qa.lexicon import (
     lexical_tokens,
     thresholds,
     words,
+    written_english,
     zipf,
 )
 from qa.places import PLACES
@@ -195,6 +196,9 @@ STATISTIC_TERMS = frozenset({"hr", "ci"})
 DIFFERENCE_ASKED = re.compile(r"^(?:[^?]*?[.:;-]\s+)?(?:did|does|do|was|were|is)\b[^?]*?\b(?:chang\w*|affect\w*|"
                               r"alter\w*|influenc\w*|impact\w*|matter\w*|differ\w*|make\s+(?:a|any)\s+(?:\w+\s+)?"
                               r"(?:difference|odds))\b", re.I)
+
+# The intents that ask the letter about itself: its literature search, its notice.
+APPARATUS_ASKED = frozenset({"literature_search", "disclaimer"})
 
 # The units a row label gives its figures in.
 TIME_UNITS = frozenset(lexical_tokens("days weeks months years"))
@@ -2591,7 +2595,12 @@ class Retriever:
                 t not in self.structure_stems for t in lexical_tokens(w))]):
             return f"label_topic_check: {', '.join(topics)}"
         long = s.long_question_words and len(query.content) >= s.long_question_words
-        named = s.named_study_allowance and query.study_named
+        # (a study named, or the letter's apparatus asked in English words, however rare: "which databases did you
+        # trawl", "is this document meant as promotional material, asks a formulary committee"; not of another drug
+        # or illness: "which databases list teclistamab trials")
+        named = s.named_study_allowance and (query.study_named or bool(APPARATUS_ASKED & set(query.intents)) and all(
+            written_english(w) and not any(lex.names_a_medical_topic(w) for lex in self.index.lexicons.values())
+            for w in query.unknown))
         close = 0 < s.close_passage_cosine <= top_dense
         if len(query.unknown) > s.max_unknown_terms + (1 if long or named else 0) and not close:
             return f"unknown words: {', '.join(query.unknown)}"

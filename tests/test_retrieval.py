@@ -2790,3 +2790,15 @@ def test_numbers_in_words_are_read_as_figures_but_the_letters_own(service) -> No
     assert "68-year-old" in retriever.analyse("Seeing a sixty-eight-year-old in clinic tomorrow").topic
     assert "2025" in retriever.analyse("souren et al twenty twenty five: how many were retreated").topic
     assert "seventeen" in retriever.analyse("why were the seventeen patients left out in Souren?").topic
+
+
+def test_the_letters_apparatus_asked_in_a_rare_english_word_is_answered(service) -> None:  # type: ignore[no-untyped-def]
+    """A question on the letter's literature search or notice may carry one English word the letter lacks ("trawl",
+    a formulary committee), as a question naming a study may; not a drug the letter lacks, nor an illness."""
+    retriever = service.retriever
+    assert retriever.search("Which bibliographic databases did you trawl to put this response together?"
+                            ).answerable is True
+    assert retriever.search("Calling from a hospital formulary committee - is this document meant as promotional "
+                            "material?").answerable is True
+    assert retriever.search("Which databases list teclistamab trials?").refused_by == "unknown words: teclistamab"
+    assert retriever.search("Is this letter meant for veterinarians treating dogs with lymphoma?").answerable is False
