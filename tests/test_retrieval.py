@@ -531,7 +531,8 @@ def test_real_typing_is_read_as_meant(service) -> None:  # type: ignore[no-untyp
                        ("who is this medinfo response meant for?", "medinfo")):
         assert service.retriever.analyse(chat).unknown == ()
         assert service.ask(chat).answerable is True
-        unread = _without(service, read_shorthand=False, close_passage_cosine=0.0)
+        # (nor the allowance of one word on the letter's apparatus, which answers the first without its reading)
+        unread = _without(service, read_shorthand=False, close_passage_cosine=0.0, named_study_allowance=False)
         assert unread.analyse(chat).unknown == (word,) and unread.search(chat).answerable is False
 
     # "combo", "ref": words the letter lacks, unread; "lit search" asks the literature search once read.
@@ -1826,7 +1827,8 @@ def test_a_word_that_names_no_thing_is_wording_however_rare(service, monkeypatch
     assert service.retriever.search(question).answerable is True
     assert service.retriever.search("Is there a copay card for DARZALEX FASPRO?").refused_by == "unknown words: copay"
     monkeypatch.setattr(service.index.lexicons[DOC], "wording", frozenset())
-    assert service.retriever.search(question).refused_by == "unknown words: combed"
+    # (without the allowance of one English word on the letter's apparatus, which answers it however read)
+    assert _without(service, named_study_allowance=False).search(question).refused_by == "unknown words: combed"
 
 
 def test_the_disease_a_study_is_of_is_no_figure_it_must_report(service) -> None:  # type: ignore[no-untyped-def]
